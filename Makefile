@@ -1,0 +1,57 @@
+# The two commands of the README:
+#   make demo   set up, then open JupyterLab on notebooks/dashboard.ipynb
+#   make test   set up (test dependencies and Debian's Chromium included), then every test
+# Everything else here serves those two (and `make bench`).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMPS := .stamps
+JS_SRC := $(wildcard js/src/*.ts js/src/*.css) package.json
+
+.PHONY: demo test bench lint test-py test-js test-e2e clean
+
+demo: $(STAMPS)/install
+	$(BIN)/jupyter lab notebooks/dashboard.ipynb
+
+test: $(STAMPS)/install-test $(STAMPS)/chromium lint test-js
+	$(BIN)/python -m pytest tests
+
+bench: $(STAMPS)/install-test
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMPS)/install-test
+	$(BIN)/ruff check livewidget tests benchmarks
+	$(BIN)/ruff format --check livewidget tests benchmarks
+	$(BIN)/mypy
+	npm run --silent typecheck
+
+test-js: $(STAMPS)/node
+	npx vitest run
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMPS)/node: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@mkdir -p $(STAMPS) && touch $@
+
+# An editable install; hatch-jupyter-builder runs `npm run build`, so the bundle
+# in livewidget/static/ is rebuilt whenever the front end changes.
+$(STAMPS)/install: $(VENV)/bin/python pyproject.toml $(STAMPS)/node $(JS_SRC)
+	$(BIN)/python -m pip install --quiet -e .
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/install-test: $(STAMPS)/install
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@mkdir -p $(STAMPS) && touch $@
+
+# Debian's Chromium drives the browser tests (Playwright's own browser downloads
+# are not used).
+$(STAMPS)/chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@mkdir -p $(STAMPS) && touch $@
+
+clean:
+	rm -rf $(VENV) $(STAMPS) node_modules livewidget/static

@@ -1,0 +1,40 @@
+"""livewidget: LiveView-style live views in Jupyter notebooks, written in Python.
+
+A view is a class: ``mount`` sets up its context, ``handle_event`` and ``handle_info`` change it,
+``render`` returns ``html(...)``. The kernel diffs each render against the last and sends only
+the change; the widget patches the page in place.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from .socket import Context, Socket
+from .template import Rendered, TemplateError, each, html
+from .view import LiveView, create_live_view
+
+if TYPE_CHECKING:
+    from .widget import LiveWidget
+
+__all__ = [
+    "Context",
+    "LiveView",
+    "LiveWidget",
+    "Markup",
+    "Rendered",
+    "Socket",
+    "TemplateError",
+    "create_live_view",
+    "each",
+    "html",
+]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # LiveWidget imports anywidget and ipywidgets; the pure core (and the test client) need not.
+    if name == "LiveWidget":
+        from .widget import LiveWidget
+
+        return LiveWidget
+    raise AttributeError(f"module 'livewidget' has no attribute {name!r}")

@@ -1,0 +1,341 @@
+"""The wire format: Phoenix LiveView's rendered diff (1.1 and later), built from ``Rendered``.
+
+A first render sends the whole tree: statics under ``"s"``, each dynamic under its position::
+
+    html("<h2>{n}</h2><ul>{items}</ul>", n=1, items=[html("<li>{x}</li>", x=x) for x in "ab"])
+
+    full  {"0": "1",
+           "1": {"s": ["<li>", "</li>"],
+                 "k": {"0": {"0": "a"}, "1": {"0": "b"}, "kc": 2}},
+           "s": ["<h2>", "</h2><ul>", "</ul>"]}
+
+The next render of the same template sends only the positions that changed, and no statics::
+
+    n=2, items "a", "c"   ->   diff  {"0": "2", "1": {"k": {"1": {"0": "c"}, "kc": 2}}}
+
+The rules, position by position: equal text is left out; a nested render of the same template
+sends its own changed positions; a different template at a position sends that subtree whole,
+statics included. A comprehension (``"k"``) sends changed entries by index and its count
+``"kc"``; a keyed one (``each(..., key=)``) matches entries by key, so a reorder sends an old
+index (``"2": 0``, moved) or ``[old index, diff]`` (moved and changed) with ``"km"`` set. Statics
+that repeat within one payload (a nested template in every row) are sent once under ``"p"`` and
+referenced by number. An unchanged render diffs to ``{}``, which is not sent at all.
+
+``merge`` and ``to_html`` are the client's half, used by the test client; ``js/src/rendered.ts``
+is the browser's. Both are checked against the JSON vectors in ``tests/vectors/``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Final, TypeAlias
+
+from .template import Comprehension, Dynamic, Rendered
+
+__all__ = [
+    "KEYED",
+    "KEYED_COUNT",
+    "KEYED_MOVED",
+    "STATIC",
+    "TEMPLATES",
+    "ProtocolError",
+    "diff",
+    "full",
+    "merge",
+    "to_html",
+]
+
+# Keys of the rendered format (Phoenix LiveView's constants.js names them the same way).
+STATIC: Final = "s"
+KEYED: Final = "k"
+KEYED_COUNT: Final = "kc"
+KEYED_MOVED: Final = "km"
+TEMPLATES: Final = "p"
+COMPONENTS: Final = "c"
+
+Payload: TypeAlias = dict[str, Any]
+
+_INDEX: Final = tuple(str(i) for i in range(1024))
+
+
+def _key(i: int) -> str:
+    return _INDEX[i] if i < 1024 else str(i)
+
+
+class ProtocolError(ValueError):
+    """A payload does not fit the rendered format."""
+
+
+class _Encoder:
+    """Encodes one payload; nested statics seen more than once are shared under ``"p"``."""
+
+    __slots__ = ("shared",)
+
+    def __init__(self) -> None:
+        self.shared: dict[tuple[str, ...], list[Payload]] = {}
+
+    def rendered(self, node: Rendered, share: bool) -> Payload:
+        out = self.dynamics(node.dynamics)
+        if share:
+            out[STATIC] = node.template.statics
+            self.shared.setdefault(node.template.statics, []).append(out)
+        else:
+            out[STATIC] = list(node.template.statics)
+        return out
+
+    def dynamics(self, dynamics: tuple[Dynamic, ...]) -> Payload:
+        return {_key(i): self.dynamic(d, False) for i, d in enumerate(dynamics)}
+
+    def dynamic(self, node: Dynamic, share: bool) -> Any:
+        if type(node) is str:
+            return node
+        if isinstance(node, Rendered):
+            return self.rendered(node, share)
+        if isinstance(node, Comprehension):
+            return self.comprehension(node)
+        raise ProtocolError(f"not a dynamic: {node!r:.80}")
+
+    def entry(self, entry: tuple[Dynamic, ...]) -> Payload:
+        return {_key(i): self.dynamic(d, True) for i, d in enumerate(entry)}
+
+    def comprehension(self, node: Comprehension) -> Payload:
+        keyed: Payload = {_key(i): self.entry(entry) for i, entry in enumerate(node.entries)}
+        keyed[KEYED_COUNT] = len(node.entries)
+        return {STATIC: list(node.template.statics), KEYED: keyed}
+
+    def finish(self, payload: Payload) -> Payload:
+        templates: dict[str, list[str]] = {}
+        for statics, users in self.shared.items():
+            if len(users) > 1:
+                index = len(templates)
+                templates[_key(index)] = list(statics)
+                for user in users:
+                    user[STATIC] = index
+            else:
+                users[0][STATIC] = list(statics)
+        if templates:
+            payload[TEMPLATES] = templates
+        return payload
+
+
+def full(rendered: Rendered) -> Payload:
+    """The whole tree of ``rendered``, statics included: what a newly attached view needs."""
+    if not isinstance(rendered, Rendered):
+        raise ProtocolError(f"full() takes a Rendered (from lw.html), got {rendered!r:.80}")
+    encoder = _Encoder()
+    return encoder.finish(encoder.rendered(rendered, False))
+
+
+def diff(previous: Rendered | None, current: Rendered) -> Payload:
+    """What turns a client holding ``previous`` into one holding ``current``; ``{}`` if nothing.
+
+    With no previous render, or a different root template, this is ``full(current)``.
+    """
+    if previous is None or not _same_template(previous, current):
+        return full(current)
+    encoder = _Encoder()
+    return encoder.finish(_diff_dynamics(previous.dynamics, current.dynamics, encoder))
+
+
+_SAME: Final[Any] = object()
+
+
+def _same_template(a: Rendered | Comprehension, b: Rendered | Comprehension) -> bool:
+    return a.template is b.template or a.template.statics == b.template.statics
+
+
+def _diff_dynamics(
+    previous: tuple[Dynamic, ...], current: tuple[Dynamic, ...], encoder: _Encoder
+) -> Payload:
+    out: Payload = {}
+    for i, (a, b) in enumerate(zip(previous, current)):
+        if a is b:
+            continue
+        change = _diff_dynamic(a, b, encoder)
+        if change is not _SAME:
+            out[_key(i)] = change
+    return out
+
+
+def _diff_dynamic(a: Dynamic, b: Dynamic, encoder: _Encoder) -> Any:
+    if type(b) is str:
+        return _SAME if a == b else b
+    if isinstance(b, Rendered):
+        if isinstance(a, Rendered) and _same_template(a, b):
+            change = _diff_dynamics(a.dynamics, b.dynamics, encoder)
+            return change or _SAME
+        return encoder.rendered(b, False)
+    if isinstance(b, Comprehension):
+        if isinstance(a, Comprehension) and _same_template(a, b):
+            return _diff_comprehension(a, b, encoder)
+        return encoder.comprehension(b)
+    raise ProtocolError(f"not a dynamic: {b!r:.80}")
+
+
+def _diff_comprehension(a: Comprehension, b: Comprehension, encoder: _Encoder) -> Any:
+    old, new = a.entries, b.entries
+    keyed: Payload = {}
+    if a.keys is not None and b.keys is not None:
+        old_index = {key: i for i, key in enumerate(a.keys)}
+        moved = False
+        for i, (key, entry) in enumerate(zip(b.keys, new)):
+            j = old_index.get(key)
+            if j is None:
+                keyed[_key(i)] = encoder.entry(entry)
+                continue
+            change = _diff_dynamics(old[j], entry, encoder) if old[j] != entry else None
+            if j == i:
+                if change:
+                    keyed[_key(i)] = change
+            else:
+                moved = True
+                keyed[_key(i)] = [j, change] if change else j
+        if moved:
+            keyed[KEYED_MOVED] = True
+    else:
+        for i, entry in enumerate(new):
+            if i >= len(old):
+                keyed[_key(i)] = encoder.entry(entry)
+            elif old[i] != entry:
+                keyed[_key(i)] = _diff_dynamics(old[i], entry, encoder)
+    if not keyed and len(old) == len(new):
+        return _SAME
+    keyed[KEYED_COUNT] = len(new)
+    return {KEYED: keyed}
+
+
+# The client's half: merge payloads into a tree, render a tree to HTML.
+
+
+def merge(tree: Payload | None, payload: Payload) -> Payload:
+    """Merge ``payload`` into ``tree`` (a copy is changed and returned, as the client does)."""
+    if not isinstance(payload, dict):
+        raise ProtocolError(f"a payload is a JSON object, got {payload!r:.80}")
+    payload = copy.deepcopy(payload)
+    _resolve_templates(payload, None)
+    components = payload.pop(COMPONENTS, None)
+    if tree is None or STATIC in payload:
+        if STATIC not in payload:
+            raise ProtocolError("the first payload must be a full render (with 's')")
+        old_components = tree.get(COMPONENTS, {}) if tree is not None else {}
+        tree = payload
+    else:
+        tree = copy.deepcopy(tree)
+        old_components = tree.pop(COMPONENTS, {})
+        _merge_into(tree, payload)
+    if components or old_components:
+        tree[COMPONENTS] = _merge_components(old_components, components or {})
+    return tree
+
+
+def _resolve_templates(node: Any, templates: dict[str, list[str]] | None) -> None:
+    """Replace statics given as a number by the ``"p"`` template of the nearest enclosing node."""
+    if isinstance(node, list):
+        for item in node:
+            _resolve_templates(item, templates)
+        return
+    if not isinstance(node, dict):
+        return
+    templates = node.pop(TEMPLATES, templates)
+    statics = node.get(STATIC)
+    if isinstance(statics, int) and not isinstance(statics, bool) and templates is not None:
+        try:
+            node[STATIC] = templates[str(statics)]
+        except KeyError:
+            raise ProtocolError(f"statics refer to template {statics}, not in 'p'") from None
+    for key, value in node.items():
+        if key not in (STATIC, COMPONENTS):
+            _resolve_templates(value, templates)
+
+
+def _merge_components(old: Payload, new: Payload) -> Payload:
+    """Merge component diffs by cid; ``"s": cid`` shares a new (> 0) or old (< 0) one's statics."""
+    merged: Payload = {}
+
+    def resolve(cid: str) -> Payload:
+        if cid in merged:
+            return merged[cid]  # type: ignore[no-any-return]
+        change = new[cid]
+        shared = change.get(STATIC)
+        if isinstance(shared, int) and not isinstance(shared, bool):
+            source = resolve(str(shared)) if shared > 0 else old[str(-shared)]
+            result = copy.deepcopy(source)
+            _merge_into(result, {k: v for k, v in change.items() if k != STATIC})
+            result[STATIC] = source[STATIC]
+        elif STATIC in change or cid not in old:
+            result = change
+        else:
+            result = copy.deepcopy(old[cid])
+            _merge_into(result, change)
+        merged[cid] = result
+        return result
+
+    for cid in new:
+        resolve(cid)
+    return {**old, **merged}
+
+
+def _merge_into(target: Payload, source: Payload) -> None:
+    if KEYED in source:
+        _merge_keyed(target, source)
+        return
+    for key, value in source.items():
+        current = target.get(key)
+        if isinstance(value, dict) and STATIC not in value and isinstance(current, dict):
+            _merge_into(current, value)
+        else:
+            target[key] = value
+
+
+def _merge_keyed(target: Payload, source: Payload) -> None:
+    entries = source[KEYED]
+    old = copy.deepcopy(target[KEYED]) if entries.get(KEYED_MOVED) else target[KEYED]
+    into = target[KEYED]
+    for index, entry in entries.items():
+        if index in (KEYED_COUNT, KEYED_MOVED):
+            continue
+        if isinstance(entry, list):
+            old_index, change = entry
+            into[index] = copy.deepcopy(old[str(old_index)])
+            _merge_into(into[index], change)
+        elif isinstance(entry, int):
+            into[index] = copy.deepcopy(old[str(entry)])
+        else:
+            _merge_into(into.setdefault(index, {}), entry)
+    count = entries[KEYED_COUNT]
+    for stale in range(count, into.get(KEYED_COUNT, 0)):
+        into.pop(str(stale), None)
+    into[KEYED_COUNT] = count
+
+
+def to_html(tree: Payload) -> str:
+    """The HTML of a merged tree."""
+    parts: list[str] = []
+    _tree_html(tree, parts, tree.get(COMPONENTS, {}))
+    return "".join(parts)
+
+
+def _tree_html(node: Any, parts: list[str], components: Payload) -> None:
+    if isinstance(node, str):
+        parts.append(node)
+        return
+    if isinstance(node, int):
+        _tree_html(components[str(node)], parts, components)
+        return
+    statics = node[STATIC]
+    if KEYED in node:
+        entries = node[KEYED]
+        for i in range(entries[KEYED_COUNT]):
+            _dynamics_html(entries[str(i)], statics, parts, components)
+    else:
+        _dynamics_html(node, statics, parts, components)
+
+
+def _dynamics_html(
+    node: Payload, statics: list[str], parts: list[str], components: Payload
+) -> None:
+    last = len(statics) - 1
+    for i in range(last):
+        parts.append(statics[i])
+        _tree_html(node[_key(i)], parts, components)
+    parts.append(statics[last])

@@ -1,0 +1,504 @@
+"""The runtime: one mailbox per view, timers, and render -> diff -> send, paced.
+
+Everything that happens to a view goes through its mailbox and is handled first in, first out,
+one message at a time, on the view's event loop: a mount, events from the page, infos from
+``send_info`` and ``repeat``, pub/sub messages, assigns from notebook code, a front end asking
+for the full render. ``post`` may be called from any thread (ipykernel may deliver comm messages
+on a subshell thread); it hands the message to the loop with ``call_soon_threadsafe``.
+
+After a message changes the context, the view is rendered, unless more messages are already
+waiting (then the render waits for the last of them). Sending is separate and paced: a
+``Pacer`` shared by every view on a loop sends each dirty view's diff against what it last
+sent, at most once a frame per view and at most ``max_per_second`` messages in all, so a storm
+of updates coalesces into a few diffs and the kernel stays under the Jupyter server's rate limit
+of 1,000 IOPub messages a second.
+
+A handler that raises, or a render that fails, is reported (log and front end) and rolled back:
+the view keeps its last good context and goes on with the next message.
+
+The loop, the clock, the transport (``send``) and the pacer are passed in, so the test client
+runs the same code on a virtual clock with a list as its transport. Widgets use
+``background_loop()``: a daemon thread with its own loop, so views keep ticking while a cell
+blocks the kernel's own loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import itertools
+import logging
+import math
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from . import protocol
+from .pubsub import Bus, default_bus
+from .socket import Cancellable, Context, Socket
+from .template import Rendered
+from .view import LiveView, check_handler_result, render_checked
+
+__all__ = ["Clock", "LoopClock", "Pacer", "ViewRuntime", "background_loop"]
+
+log = logging.getLogger("livewidget")
+
+# Messages from the runtime to the front end.
+MSG_TYPE = "type"
+MSG_FULL = "full"
+MSG_DIFF = "diff"
+MSG_ERROR = "error"
+MSG_PUSH_EVENT = "push_event"
+
+Send = Callable[[dict[str, Any]], None]
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds, monotonic."""
+        ...
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable: ...
+
+
+class LoopClock:
+    """Real time, on an asyncio loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def now(self) -> float:
+        return self._loop.time()
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
+        return self._loop.call_later(max(delay, 0.0), callback)
+
+
+class Pacer:
+    """Sends dirty views' diffs: once a frame per view, ``max_per_second`` in all, fairly."""
+
+    def __init__(
+        self, clock: Clock, *, frame: float = 1 / 60, max_per_second: float = 400.0
+    ) -> None:
+        self._clock = clock
+        self._frame = frame
+        self._per_pump = max(1, int(max_per_second * frame))
+        self._dirty: dict[ViewRuntime, None] = {}
+        self._scheduled: Cancellable | None = None
+        self._last_pump = -math.inf
+
+    def request(self, runtime: ViewRuntime) -> None:
+        self._dirty[runtime] = None
+        if self._scheduled is None:
+            delay = self._last_pump + self._frame - self._clock.now()
+            self._scheduled = self._clock.call_later(delay, self._pump)
+
+    def discard(self, runtime: ViewRuntime) -> None:
+        self._dirty.pop(runtime, None)
+
+    def _pump(self) -> None:
+        self._scheduled = None
+        self._last_pump = self._clock.now()
+        batch = list(itertools.islice(self._dirty, self._per_pump))
+        for runtime in batch:
+            del self._dirty[runtime]
+            runtime.flush()
+        if self._dirty:
+            self._scheduled = self._clock.call_later(self._frame, self._pump)
+
+
+class _Repeat:
+    """A repeating timer without drift: tick k falls at start + k * interval."""
+
+    def __init__(self, runtime: ViewRuntime, fn: Callable[[], Any], interval: float) -> None:
+        self._runtime = runtime
+        self._fn = fn
+        self._interval = interval
+        self._handle: Cancellable | None = None
+        self._next = 0.0
+        self.pending = False
+        self.cancelled = False
+
+    def start(self) -> None:
+        if self.cancelled:
+            return
+        self._next = self._runtime.clock.now() + self._interval
+        self._handle = self._runtime.clock.call_later(self._interval, self._fire)
+
+    def _fire(self) -> None:
+        if self.cancelled:
+            return
+        if not self.pending:  # a tick still waiting in the mailbox absorbs this one
+            self.pending = True
+            self._runtime.post(("call", self._fn, self))
+        now = self._runtime.clock.now()
+        self._next += self._interval
+        if self._next <= now:  # fell behind (a blocked loop): skip the missed ticks
+            self._next += math.ceil((now - self._next) / self._interval) * self._interval
+            if self._next <= now:
+                self._next += self._interval
+        self._handle = self._runtime.clock.call_later(self._next - now, self._fire)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._runtime.forget_timer(self)
+
+
+class ViewRuntime:
+    """Runs one view: its mailbox, its timers, its renders and what it sends."""
+
+    def __init__(
+        self,
+        view: LiveView,
+        *,
+        send: Send,
+        loop: asyncio.AbstractEventLoop,
+        clock: Clock | None = None,
+        pacer: Pacer | None = None,
+        bus: Bus | None = None,
+        on_context: Callable[[Context], None] | None = None,
+        on_error: Callable[[BaseException, str], None] | None = None,
+        error_interval: float = 1.0,
+    ) -> None:
+        self.view = view
+        self.loop = loop
+        self.clock: Clock = clock or LoopClock(loop)
+        self.pacer = pacer or Pacer(self.clock)
+        self.bus = bus or default_bus
+        self.socket = Socket(self)
+        self.seq = 0
+        self.closed = False
+        self._send = send
+        self._on_context = on_context
+        self._on_error = on_error
+        self._error_interval = error_interval
+        self._last_error_at = -math.inf
+        self._suppressed_errors = 0
+        self._mailbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self._timers: set[Cancellable] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._worker: asyncio.Task[None] | None = None
+        self._loop_thread: int | None = None
+        self._rendered: Rendered | None = None  # the last good render
+        self._good_context = self.socket.context  # the context of that render
+        self._notified = self.socket.context  # the context on_context last saw
+        self._sent: Rendered | None = None  # what the front end holds
+        self._needs_full = True
+        self._render_pending = False
+
+    # -- the socket's host ------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return not self.closed
+
+    def send_info(self, info: Any, after_ms: float) -> None:
+        if after_ms <= 0:
+            self.post(("info", info))
+        else:
+            self._on_loop(self._send_info_later, info, after_ms / 1000)
+
+    def _send_info_later(self, info: Any, delay: float) -> None:
+        if self.closed:
+            return
+        handles: list[Cancellable] = []
+
+        def fire() -> None:
+            self._timers.discard(handles[0])
+            self.post(("info", info))
+
+        handles.append(self.clock.call_later(delay, fire))
+        self._timers.add(handles[0])
+
+    def repeat(self, fn: Callable[[], Any], interval_ms: float) -> Cancellable:
+        timer = _Repeat(self, fn, interval_ms / 1000)
+        self._timers.add(timer)
+        self._on_loop(timer.start)
+        return timer
+
+    def forget_timer(self, timer: Cancellable) -> None:
+        self._timers.discard(timer)
+
+    def subscribe(self, topic: str) -> None:
+        self.bus.subscribe(topic, self)
+
+    def broadcast(self, topic: str, message: Any) -> None:
+        self.bus.broadcast(topic, message)
+
+    def push_event(self, name: str, payload: Mapping[str, Any]) -> None:
+        self._on_loop(self._transmit, {MSG_TYPE: MSG_PUSH_EVENT, "event": name, "payload": payload})
+
+    def start_async(self, fn: Callable[[], Any], on_done: Callable[[Any, Any], Any]) -> None:
+        """Run ``fn`` beside the mailbox; its outcome comes back through it as a message."""
+        self._on_loop(self._start_async, fn, on_done)
+
+    def _start_async(self, fn: Callable[[], Any], on_done: Callable[[Any, Any], Any]) -> None:
+        async def job() -> None:
+            try:
+                result = fn()
+                if inspect.isawaitable(result):
+                    result = await result
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.post(("call", lambda failure=error: on_done(None, failure), None))
+            else:
+                self.post(("call", lambda: on_done(result, None), None))
+
+        self._track(self.loop.create_task(job()))
+
+    # -- the mailbox --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Mount the view (through the mailbox) and start handling messages."""
+        self._on_loop(self._start)
+
+    def _start(self) -> None:
+        self._loop_thread = threading.get_ident()
+        self._worker = self.loop.create_task(self._work())
+        self._mailbox.put_nowait(("mount",))
+
+    def post(self, message: tuple[Any, ...]) -> None:
+        """Queue a message for the view; safe from any thread."""
+        if self.closed:
+            return
+        self._on_loop(self._mailbox.put_nowait, message)
+
+    def _on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
+        if threading.get_ident() == self._loop_thread:
+            fn(*args)
+        else:
+            with contextlib.suppress(RuntimeError):  # a closed loop: the view is gone
+                self.loop.call_soon_threadsafe(fn, *args)
+
+    async def idle(self) -> None:
+        """Wait until every queued message has been handled."""
+        await self._mailbox.join()
+
+    @property
+    def busy(self) -> bool:
+        """Whether messages wait or a ``start_async`` job runs."""
+        return not self._mailbox.empty() or any(not task.done() for task in self._tasks)
+
+    def on_loop_thread(self) -> bool:
+        return threading.get_ident() == self._loop_thread
+
+    async def _work(self) -> None:
+        while True:
+            message = await self._mailbox.get()
+            try:
+                await self._handle(message)
+                if self._render_pending and self._mailbox.empty():
+                    self._render()
+                self._notify_context()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a bug of livewidget's own or of an observer
+                self._report(error, "the runtime")
+            finally:
+                self._mailbox.task_done()
+
+    async def _handle(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        view, socket = self.view, self.socket
+        if kind == "sync":  # someone waits until everything before this was handled
+            if self._render_pending:
+                self._render()
+            if not message[1].done():
+                message[1].set_result(None)
+            return
+        if kind == "report":
+            self._report(message[1], message[2])
+            return
+        if kind == "join":
+            self._needs_full = True
+            if self._rendered is None:
+                self._render_pending = True
+            self._mark_dirty()
+            return
+        before = socket.context
+        try:
+            if kind == "mount":
+                where = "mount"
+                await _call(view.mount, socket)
+            elif kind == "event":
+                _, event, params, cid = message
+                where = f"handle_event({event!r})"
+                if cid is not None:
+                    raise LookupError(
+                        f"the event {event!r} names component {cid}, but there is none"
+                    )
+                result = await _call(view.handle_event, event, params, socket)
+                check_handler_result(view, "handle_event", result)
+            elif kind == "info":
+                where = "handle_info"
+                result = await _call(view.handle_info, message[1], socket)
+                check_handler_result(view, "handle_info", result)
+            elif kind == "call":
+                _, fn, timer = message
+                where = "a repeat callback" if timer is not None else "start_async's callback"
+                if timer is not None:
+                    timer.pending = False
+                await _call(fn)
+            elif kind == "assign":
+                where = "assign"
+                socket.assign(message[1])
+            elif kind == "replace":
+                where = "the context trait"
+                socket.replace_context(message[1])
+            elif kind == "run":
+                where = "a call from notebook code"
+                await _call(message[1], socket)
+            else:
+                raise ValueError(f"unknown mailbox message {kind!r}")
+        except Exception as error:
+            socket._context = before
+            socket.changed = False
+            self._report(error, where)
+            if kind == "mount" and self._rendered is None:
+                self._render_pending = True  # render what mount managed to set, if it can
+            return
+        if socket.changed or kind == "mount":
+            socket.changed = False
+            self._render_pending = True
+
+    def _render(self) -> None:
+        self._render_pending = False
+        context = self.socket.context
+        try:
+            rendered = render_checked(self.view, context)
+        except Exception as error:
+            self.socket._context = self._good_context
+            self._report(error, "render")
+            return
+        self._rendered = rendered
+        self._good_context = context
+        self._mark_dirty()
+
+    def _notify_context(self) -> None:
+        context = self.socket.context
+        if context is not self._notified and self._on_context is not None:
+            self._notified = context
+            self._on_context(context)
+
+    def _mark_dirty(self) -> None:
+        if not self.closed:
+            self.pacer.request(self)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Send what changed since the last send (the pacer calls this)."""
+        if self.closed:
+            return
+        if self._render_pending and self._mailbox.empty():
+            self._render()
+        rendered = self._rendered
+        if rendered is None:
+            return
+        if self._needs_full:
+            self._needs_full = False
+            self._sent = rendered
+            self.seq += 1
+            self._transmit(
+                {MSG_TYPE: MSG_FULL, "seq": self.seq, "rendered": protocol.full(rendered)}
+            )
+            return
+        if rendered is self._sent:
+            return
+        payload = protocol.diff(self._sent, rendered)
+        self._sent = rendered
+        if payload:
+            self.seq += 1
+            self._transmit({MSG_TYPE: MSG_DIFF, "seq": self.seq, "rendered": payload})
+
+    @property
+    def rendered(self) -> Rendered | None:
+        """The last good render (what the front end shows once the pacer has sent it)."""
+        return self._rendered
+
+    def _transmit(self, message: dict[str, Any]) -> None:
+        try:
+            self._send(message)
+        except Exception as error:
+            log.warning("livewidget could not send to the front end: %s", error)
+
+    def _report(self, error: BaseException, where: str) -> None:
+        if self._on_error is not None:
+            self._on_error(error, where)
+        now = time.monotonic()
+        if now - self._last_error_at < self._error_interval:
+            self._suppressed_errors += 1
+            return
+        suppressed, self._suppressed_errors = self._suppressed_errors, 0
+        self._last_error_at = now
+        name = type(self.view).__name__
+        message = f"{name}: {type(error).__name__} in {where}: {error}"
+        if suppressed:
+            message += f" ({suppressed} more errors in the last second not shown)"
+        trace = "".join(traceback.format_exception(error))
+        log.error("%s\n%s", message, trace)
+        self._transmit({MSG_TYPE: MSG_ERROR, "message": message, "traceback": trace})
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def _track(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def close(self) -> None:
+        """Stop everything the view started: timers, tasks, subscriptions; safe from any thread."""
+        if self.closed:
+            return
+        self.closed = True
+        self.bus.unsubscribe_all(self)
+        self._on_loop(self._close)
+
+    def _close(self) -> None:
+        for timer in list(self._timers):
+            timer.cancel()
+        self._timers.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._worker is not None:
+            self._worker.cancel()
+        self.pacer.discard(self)
+
+
+async def _call(fn: Callable[..., Any], *args: Any) -> Any:
+    result = fn(*args)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+_background: tuple[asyncio.AbstractEventLoop, Pacer] | None = None
+_background_lock = threading.Lock()
+
+
+def background_loop() -> tuple[asyncio.AbstractEventLoop, Pacer]:
+    """The event loop (on its own daemon thread) and pacer shared by every widget in a kernel.
+
+    The kernel's own loop stops while a cell runs blocking code; this one does not.
+    """
+    global _background
+    with _background_lock:
+        if _background is None:
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+
+            def run() -> None:
+                asyncio.set_event_loop(loop)
+                loop.call_soon(ready.set)
+                loop.run_forever()
+
+            threading.Thread(target=run, name="livewidget-loop", daemon=True).start()
+            ready.wait()
+            _background = (loop, Pacer(LoopClock(loop)))
+        return _background

@@ -1,0 +1,186 @@
+"""The socket: what a view's handlers hold to change its context and reach the outside.
+
+The socket is pure bookkeeping. Whatever needs time, a mailbox or a transport (``repeat``,
+``send_info``, pub/sub, ``push_event``) is handed to a *host*, the runtime that runs the view;
+a view rendered without one (a static render) gets a host that does nothing, so ``mount`` can
+call everything unconditionally and check ``socket.connected`` only to decide what to start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
+
+__all__ = ["Cancellable", "Context", "Socket", "SocketHost"]
+
+
+class Context(Mapping[str, Any]):
+    """A read-only view of a context: ``ctx["x"]``, ``ctx.x`` and ``**ctx`` all work."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+        object.__setattr__(self, "_values", dict(values or {}))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            known = ", ".join(sorted(self._values)) or "nothing yet"
+            raise AttributeError(
+                f"the context has no {name!r} (it has: {known}); assign it first with "
+                f"socket.assign({name}=...)"
+            ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"the context is read-only: use socket.assign({name}=...) instead")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Context({self._values!r})"
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+class SocketHost(Protocol):
+    """What a runtime provides to a socket."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    def send_info(self, info: Any, after_ms: float) -> None: ...
+
+    def repeat(self, fn: Callable[[], Any], interval_ms: float) -> Cancellable: ...
+
+    def subscribe(self, topic: str) -> None: ...
+
+    def broadcast(self, topic: str, message: Any) -> None: ...
+
+    def push_event(self, name: str, payload: Mapping[str, Any]) -> None: ...
+
+
+class _Cancelled:
+    def cancel(self) -> None:
+        pass
+
+
+class DisconnectedHost:
+    """The host of a static render: nothing runs, nothing is sent."""
+
+    connected = False
+
+    def send_info(self, info: Any, after_ms: float) -> None:
+        pass
+
+    def repeat(self, fn: Callable[[], Any], interval_ms: float) -> Cancellable:
+        return _Cancelled()
+
+    def subscribe(self, topic: str) -> None:
+        pass
+
+    def broadcast(self, topic: str, message: Any) -> None:
+        pass
+
+    def push_event(self, name: str, payload: Mapping[str, Any]) -> None:
+        pass
+
+
+def _same(old: Any, new: Any) -> bool:
+    if old is new:
+        return True
+    try:
+        return bool(old == new)
+    except Exception:  # values whose == is not a bool (arrays, frames) count as changed
+        return False
+
+
+class Socket:
+    """Holds a view's context; ``assign`` changes it, the rest goes to the host."""
+
+    __slots__ = ("_context", "_host", "changed")
+
+    def __init__(self, host: SocketHost | None = None) -> None:
+        self._host: SocketHost = host if host is not None else DisconnectedHost()
+        self._context = Context()
+        self.changed = False
+
+    @property
+    def connected(self) -> bool:
+        """True when the view lives as a widget or in the test client; False in a static render."""
+        return self._host.connected
+
+    @property
+    def context(self) -> Context:
+        return self._context
+
+    def assign(self, mapping: Mapping[str, Any] | None = None, /, **values: Any) -> None:
+        """Set context values, from a mapping, keywords or both; equal values change nothing."""
+        if mapping is not None:
+            if not isinstance(mapping, Mapping):
+                raise TypeError(
+                    f"assign() takes a mapping or keywords, got {type(mapping).__name__}: "
+                    f"{mapping!r:.80}"
+                )
+            values = {**mapping, **values}
+        current = self._context._values
+        updates = {k: v for k, v in values.items() if k not in current or not _same(current[k], v)}
+        for key in updates:
+            if not isinstance(key, str):
+                raise TypeError(f"context keys are str, got {key!r}")
+        if updates:
+            self._context = Context({**current, **updates})
+            self.changed = True
+
+    def replace_context(self, values: Mapping[str, Any]) -> None:
+        """Make the context exactly ``values`` (keys not in it are dropped)."""
+        new = dict(values)
+        current = self._context._values
+        if new.keys() != current.keys() or any(not _same(current[k], new[k]) for k in new):
+            self._context = Context(new)
+            self.changed = True
+
+    def repeat(self, fn: Callable[[], Any], interval_ms: float) -> Cancellable:
+        """Call ``fn`` every ``interval_ms`` milliseconds, until cancelled or the view closes."""
+        if not callable(fn):
+            raise TypeError(f"repeat() takes a callable first, got {fn!r:.80}")
+        if not isinstance(interval_ms, (int, float)) or interval_ms <= 0:
+            raise ValueError(
+                f"repeat() needs a positive interval in milliseconds, got {interval_ms!r}"
+            )
+        return self._host.repeat(fn, float(interval_ms))
+
+    def send_info(self, info: Any, after_ms: float = 0) -> None:
+        """Queue ``info`` for ``handle_info``, now or ``after_ms`` milliseconds from now."""
+        if not isinstance(after_ms, (int, float)) or after_ms < 0:
+            raise ValueError(f"send_info() needs after_ms >= 0 milliseconds, got {after_ms!r}")
+        self._host.send_info(info, float(after_ms))
+
+    def subscribe(self, topic: str) -> None:
+        """Receive every message broadcast on ``topic`` in ``handle_info``."""
+        self._host.subscribe(_topic(topic))
+
+    def broadcast(self, topic: str, message: Any) -> None:
+        """Send ``message`` to every view subscribed to ``topic`` (this one included)."""
+        self._host.broadcast(_topic(topic), message)
+
+    def push_event(self, name: str, payload: Mapping[str, Any] | None = None) -> None:
+        """Send an event to the front end (``phx:NAME`` on the view, and hooks' handleEvent)."""
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"push_event() takes an event name (a non-empty str), got {name!r}")
+        self._host.push_event(name, dict(payload or {}))
+
+
+def _topic(topic: str) -> str:
+    if not isinstance(topic, str) or not topic:
+        raise TypeError(f"a topic is a non-empty str, got {topic!r}")
+    return topic

@@ -1,0 +1,360 @@
+"""A test client for views: mount, click, type and tick with no kernel and no browser.
+
+``live(View, **params)`` mounts a connected view on a private event loop with a virtual clock.
+Every action goes through the same code as a widget: the runtime's mailbox, ``render``,
+``protocol.diff``, the front-end message checks of ``events``, and ``protocol.merge`` into a
+client-side tree whose HTML is ``lv.html``. It is synchronous, so plain pytest functions use it::
+
+    from livewidget.testing import live
+
+    def test_the_counter_counts():
+        lv = live(Counter)
+        lv.click("#inc")
+        assert lv.has_element("#count", text="1")
+        lv.advance(1000)          # fire the timers due in the next second, then settle
+
+Each action returns the new HTML. A handler or render that raises fails the action with that
+exception, unless ``live(..., raise_errors=False)``; then ``lv.errors`` collects them and the
+view goes on, as in a notebook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import threading
+import weakref
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from bs4 import BeautifulSoup, Tag
+
+from . import protocol
+from .events import decode_message
+from .protocol import Payload
+from .runtime import ViewRuntime
+from .socket import Cancellable, Context
+from .view import LiveView
+
+__all__ = ["LiveViewTest", "VirtualClock", "live"]
+
+
+class _Timer:
+    __slots__ = ("callback", "cancelled")
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class VirtualClock:
+    """Time that moves only when told to: ``advance`` fires what falls due, in order."""
+
+    def __init__(self) -> None:
+        self._now = 0.0
+        self._queue: list[tuple[float, int, _Timer]] = []
+        self._order = itertools.count()
+
+    def now(self) -> float:
+        return self._now
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
+        timer = _Timer(callback)
+        heapq.heappush(self._queue, (self._now + max(delay, 0.0), next(self._order), timer))
+        return timer
+
+    def pop_due(self, until: float) -> _Timer | None:
+        """Move the clock to the next live timer due by ``until`` and return it, if any."""
+        while self._queue and self._queue[0][0] <= until:
+            when, _, timer = heapq.heappop(self._queue)
+            if not timer.cancelled:
+                self._now = max(self._now, when)
+                return timer
+        return None
+
+    def move_to(self, when: float) -> None:
+        self._now = max(self._now, when)
+
+    @property
+    def pending(self) -> int:
+        return sum(not timer.cancelled for _, _, timer in self._queue)
+
+
+class _SettlePacer:
+    """The test client sends whenever the view has settled, not once a frame."""
+
+    def __init__(self) -> None:
+        self.dirty = False
+
+    def request(self, runtime: ViewRuntime) -> None:
+        self.dirty = True
+
+    def discard(self, runtime: ViewRuntime) -> None:
+        self.dirty = False
+
+
+def live(
+    view: type[LiveView] | LiveView, /, *, raise_errors: bool = True, **params: Any
+) -> LiveViewTest:
+    """Mount ``view`` (a class, made with ``params``, or an instance) as a connected view."""
+    if isinstance(view, type) and issubclass(view, LiveView):
+        instance = view(**params)
+    elif isinstance(view, LiveView):
+        if params:
+            raise TypeError("live(): pass params with a view class, not with an instance")
+        instance = view
+    else:
+        raise TypeError(f"live() takes a LiveView class or instance, got {view!r:.80}")
+    return LiveViewTest(instance, raise_errors=raise_errors)
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what still runs on a test client's loop, let it unwind, and close the loop."""
+    if loop.is_closed():
+        return
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    loop.close()
+
+
+class LiveViewTest:
+    """A mounted view driven like a browser would drive it; see the module docstring."""
+
+    def __init__(self, view: LiveView, *, raise_errors: bool = True) -> None:
+        self.view = view
+        self.payloads: list[Payload] = []
+        self.messages: list[dict[str, Any]] = []
+        self.errors: list[BaseException] = []
+        self.raise_errors = raise_errors
+        self.clock = VirtualClock()
+        self._loop = asyncio.new_event_loop()
+        self._finalizer = weakref.finalize(self, _close_loop, self._loop)
+        self._pacer = _SettlePacer()
+        self._tree: Payload | None = None
+        self._raised = 0
+        self._runtime = ViewRuntime(
+            view,
+            send=self._receive,
+            loop=self._loop,
+            clock=self.clock,
+            pacer=self._pacer,  # type: ignore[arg-type]  # duck-typed: request / discard
+            on_error=self._on_error,
+            error_interval=0.0,
+        )
+        self._runtime.start()
+        self._settle()
+
+    # -- what the page shows ------------------------------------------------------------------
+
+    @property
+    def html(self) -> str:
+        """The HTML the front end holds, built by merging every payload sent so far."""
+        return protocol.to_html(self._tree) if self._tree is not None else ""
+
+    @property
+    def context(self) -> Context:
+        return self._runtime.socket.context
+
+    def has_element(self, selector: str, text: str | None = None) -> bool:
+        """Whether an element matches ``selector`` (and contains ``text``, if given)."""
+        return any(text is None or text in el.get_text() for el in self._soup().select(selector))
+
+    def element(self, selector: str) -> Tag:
+        """The one element matching ``selector``; an error if none or several match."""
+        found = self._soup().select(selector)
+        if len(found) != 1:
+            raise LookupError(
+                f"expected one element matching {selector!r}, found {len(found)} in:\n{self.html}"
+            )
+        return found[0]
+
+    # -- what a user does ---------------------------------------------------------------------
+
+    def click(self, selector: str) -> str:
+        """Click the element (it must carry ``phx-click``), with its ``phx-value-*`` values."""
+        el = self.element(selector)
+        return self._push(el, "phx-click", "click", _values(el))
+
+    def change(self, selector: str, data: Mapping[str, Any] | None = None) -> str:
+        """Change a ``phx-change`` form: its current fields, updated with ``data``."""
+        form = self._form(selector, "phx-change")
+        fields = {**_form_fields(form), **_flatten(data or {})}
+        target = next(iter(_flatten(data or {})), None)
+        encoded = urlencode([*fields.items(), *([("_target", target)] if target else [])])
+        return self._push(form, "phx-change", "form", encoded)
+
+    def submit(self, selector: str, data: Mapping[str, Any] | None = None) -> str:
+        """Submit a ``phx-submit`` form: its current fields, updated with ``data``."""
+        form = self._form(selector, "phx-submit")
+        fields = {**_form_fields(form), **_flatten(data or {})}
+        return self._push(form, "phx-submit", "form", urlencode(list(fields.items())))
+
+    def keydown(self, selector: str, key: str) -> str:
+        return self._key(selector, key, "keydown")
+
+    def keyup(self, selector: str, key: str) -> str:
+        return self._key(selector, key, "keyup")
+
+    def send_info(self, info: Any) -> str:
+        """Deliver ``info`` to ``handle_info``, then settle."""
+        self._runtime.post(("info", info))
+        return self._settle()
+
+    def advance(self, ms: float) -> str:
+        """Move the virtual clock ``ms`` milliseconds, firing due timers in order; settle."""
+        until = self.clock.now() + ms / 1000
+        while (timer := self.clock.pop_due(until)) is not None:
+            timer.callback()
+            self._settle()
+        self.clock.move_to(until)
+        return self._settle()
+
+    def close(self) -> None:
+        """Close the view, as closing its widget would, and free the loop."""
+        self._runtime.close()
+        self._run(asyncio.sleep(0))
+        self._finalizer()
+
+    def __enter__(self) -> LiveViewTest:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- inside -------------------------------------------------------------------------------
+
+    def _soup(self) -> BeautifulSoup:
+        return BeautifulSoup(self.html, "html.parser")
+
+    def _form(self, selector: str, binding: str) -> Tag:
+        el = self.element(selector)
+        form = el if el.name == "form" else el.find_parent("form")
+        if form is None or not form.get(binding):
+            raise LookupError(f"{selector!r} is not in a form with {binding}")
+        return form
+
+    def _key(self, selector: str, key: str, kind: str) -> str:
+        el = self.element(selector)
+        wanted = el.get("phx-key")
+        if isinstance(wanted, str) and wanted.lower() != key.lower():
+            return self.html  # the browser's binding ignores other keys
+        return self._push(el, f"phx-{kind}", kind, {"key": key, **_values(el)})
+
+    def _push(self, el: Tag, binding: str, kind: str, value: Any) -> str:
+        event = el.get(binding)
+        if not isinstance(event, str) or not event:
+            raise LookupError(f"the element {_describe(el)} has no {binding} attribute")
+        target = el.get("phx-target")
+        cid = int(target) if isinstance(target, str) and target.isdigit() else None
+        content = {"type": "event", "kind": kind, "event": event, "value": value, "cid": cid}
+        self._runtime.post(decode_message(content))
+        return self._settle()
+
+    def _receive(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        if message["type"] in ("full", "diff"):
+            self.payloads.append(message["rendered"])
+            self._tree = protocol.merge(self._tree, message["rendered"])
+
+    def _on_error(self, error: BaseException, where: str) -> None:
+        self.errors.append(error)
+
+    def _settle(self) -> str:
+        if self._runtime.closed:
+            return self.html
+        self._run(self._until_idle())
+        if self._pacer.dirty:
+            self._pacer.dirty = False
+            self._runtime.flush()
+        if self.raise_errors and len(self.errors) > self._raised:
+            error = self.errors[self._raised]
+            self._raised = len(self.errors)
+            raise error
+        return self.html
+
+    def _run(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run the client's loop until ``coroutine`` is done.
+
+        In a notebook cell a loop already runs in this thread (ipykernel's), and a thread can
+        run only one loop at a time: the client's loop then runs on a short-lived thread while
+        this one waits, so the test client works the same in pytest and in a notebook.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop.run_until_complete(coroutine)
+            return
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._loop.run_until_complete(coroutine)
+            except BaseException as error:  # handed to the waiting thread below
+                failure.append(error)
+
+        thread = threading.Thread(target=run, name="livewidget-test-client")
+        thread.start()
+        thread.join()
+        if failure:
+            raise failure[0]
+
+    async def _until_idle(self) -> None:
+        await asyncio.sleep(0)
+        while True:
+            await self._runtime.idle()
+            await asyncio.sleep(0)
+            if not self._runtime.busy:
+                return
+            await asyncio.sleep(0.001)
+
+
+def _describe(el: Tag) -> str:
+    text = str(el)
+    return text[:120] + ("…" if len(text) > 120 else "")
+
+
+def _values(el: Tag) -> dict[str, Any]:
+    return {
+        name[len("phx-value-") :]: value
+        for name, value in el.attrs.items()
+        if name.startswith("phx-value-") and isinstance(value, str)
+    }
+
+
+def _form_fields(form: Tag) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for el in form.find_all(["input", "select", "textarea"]):
+        name = el.get("name")
+        if not isinstance(name, str) or el.has_attr("disabled"):
+            continue
+        if el.name == "textarea":
+            fields[name] = el.get_text()
+        elif el.name == "select":
+            chosen = el.find("option", selected=True) or el.find("option")
+            if chosen is not None:
+                fields[name] = str(chosen.get("value", chosen.get_text()))
+        elif el.get("type") in ("checkbox", "radio"):
+            if el.has_attr("checked"):
+                fields[name] = str(el.get("value", "on"))
+        elif el.get("type") not in ("submit", "button", "reset", "file"):
+            fields[name] = str(el.get("value", ""))
+    return fields
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in data.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, name))
+        else:
+            flat[name] = str(value)
+    return flat
