@@ -1,0 +1,107 @@
+/**
+ * Every wire key of the front end, written once.
+ *
+ * Two vocabularies meet here:
+ *
+ * - The Phoenix LiveView "rendered" format (1.1 and later) that the kernel's
+ *   `livewidget.protocol` produces: `{"s": statics, "0": dynamic, ...}`.
+ * - The anywidget custom messages that carry those payloads between kernel and
+ *   front end: `{"type": "full" | "diff", "seq": n, "rendered": {...}}` and back.
+ *
+ * The Python side defines the same strings once in its own language; the
+ * shared JSON vectors in tests/vectors/ keep both honest.
+ */
+
+// --- rendered format ---------------------------------------------------------
+
+/** Statics: an array of strings, or an integer (template index, or shared cid in "c"). */
+export const STATIC = "s";
+/** Keyed comprehension entries: `{"0": {...}, "1": {...}, "kc": 2}`. */
+export const KEYED = "k";
+/** Number of entries in a keyed comprehension. */
+export const KEYED_COUNT = "kc";
+/** Present in a keyed diff when some entries moved. */
+export const KEYED_MOVED = "km";
+/** Shared statics: `{"0": [statics], ...}`, used by numeric "s" below it. */
+export const TEMPLATES = "p";
+/** Components: `{cid: rendered}`; a numeric dynamic refers to one. */
+export const COMPONENTS = "c";
+
+// --- messages, kernel <-> front end ---------------------------------------------
+
+export const TYPE = "type";
+export const SEQ = "seq";
+export const RENDERED = "rendered";
+export const MESSAGE = "message";
+export const TRACEBACK = "traceback";
+export const EVENT = "event";
+export const PAYLOAD = "payload";
+export const KIND = "kind";
+export const VALUE = "value";
+export const CID = "cid";
+
+/** Kernel -> front: a full render; replaces the tree. */
+export const MSG_FULL = "full";
+/** Kernel -> front: a diff against the previous message (seq + 1). */
+export const MSG_DIFF = "diff";
+/** Kernel -> front: a handler failed; the view lives on. */
+export const MSG_ERROR = "error";
+/** Kernel -> front: `socket.push_event(name, payload)`. */
+export const MSG_PUSH_EVENT = "push_event";
+/** Front -> kernel: please send a full render. */
+export const MSG_JOIN = "join";
+/** Front -> kernel: a DOM event with a phx-* binding. */
+export const MSG_EVENT = "event";
+
+/** The event kinds of a MSG_EVENT; each names the binding that fired. */
+export const KIND_CLICK = "click";
+export const KIND_FORM = "form";
+export const KIND_KEYDOWN = "keydown";
+export const KIND_KEYUP = "keyup";
+export type EventKind =
+  | typeof KIND_CLICK
+  | typeof KIND_FORM
+  | typeof KIND_KEYDOWN
+  | typeof KIND_KEYUP;
+
+/** The synced trait holding the last HTML: shown before the first render, saved with the notebook. */
+export const HTML_TRAIT = "_html";
+
+/**
+ * A front-end-only model attribute that lets render() find the state that
+ * initialize() made for the same model (anywidget hands each a different
+ * model proxy). Never sent to the kernel: the front end never calls save_changes.
+ */
+export const KEY_ATTR = "_lw_key";
+
+// --- message shapes -------------------------------------------------------------
+
+export interface JoinMessage {
+  [TYPE]: typeof MSG_JOIN;
+}
+
+export interface EventMessage {
+  [TYPE]: typeof MSG_EVENT;
+  [KIND]: EventKind;
+  [EVENT]: string;
+  /** phx-value-* object (click, keys) or an urlencoded form (form). */
+  [VALUE]: Record<string, string> | string;
+  /** The phx-target component id, or null for the view itself. */
+  [CID]: number | null;
+}
+
+export type OutgoingMessage = JoinMessage | EventMessage;
+
+// --- phx-* bindings ---------------------------------------------------------------
+
+export const PHX_CLICK = "phx-click";
+export const PHX_CHANGE = "phx-change";
+export const PHX_SUBMIT = "phx-submit";
+export const PHX_KEYDOWN = "phx-keydown";
+export const PHX_KEYUP = "phx-keyup";
+export const PHX_KEY = "phx-key";
+export const PHX_TARGET = "phx-target";
+export const PHX_VALUE_PREFIX = "phx-value-";
+export const PHX_UPDATE = "phx-update";
+/** The "_target" form field naming the control that changed (as in Phoenix). */
+export const FORM_TARGET = "_target";

@@ -1,0 +1,92 @@
+import { describe, expect, test } from "vitest";
+import { RenderedTree } from "../src/rendered";
+import { vectorFiles } from "./vectors";
+
+describe("shared vectors", () => {
+  test("include the hand-written basic.json", () => {
+    expect(vectorFiles.map(([file]) => file)).toContain("basic.json");
+  });
+
+  for (const [file, cases] of vectorFiles) {
+    describe(file, () => {
+      test.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
+        const tree = new RenderedTree();
+        c.steps.forEach((step, i) => {
+          tree.merge(step.payload);
+          expect(tree.toHTML(), `step ${i}`).toBe(step.html);
+        });
+      });
+    });
+  }
+});
+
+describe("RenderedTree", () => {
+  test("renders nothing before the first merge", () => {
+    expect(new RenderedTree().toHTML()).toBe("");
+  });
+
+  test("leaves the merged payload untouched", () => {
+    const payload = { s: ["<p>", "</p>"], "0": { s: 0, "0": "x" }, p: { "0": ["<b>", "</b>"] } };
+    const copy = structuredClone(payload);
+    const tree = new RenderedTree();
+    tree.merge(payload);
+    tree.merge({ "0": { "0": "y" } });
+    expect(tree.toHTML()).toBe("<p><b>y</b></p>");
+    expect(payload).toEqual(copy);
+  });
+
+  test("a template index with no enclosing templates is an error that names it", () => {
+    const tree = new RenderedTree();
+    expect(() => tree.merge({ s: ["<p>", "</p>"], "0": { s: 3, "0": "x" } })).toThrow(
+      /"s": 3 names a template, but no enclosing "p" has template 3/,
+    );
+  });
+
+  test("a keyed diff without a count is an error", () => {
+    const tree = new RenderedTree();
+    tree.merge({ s: ["", ""], "0": { s: ["<i>", "</i>"], k: { "0": { "0": "a" }, kc: 1 } } });
+    expect(() => tree.merge({ "0": { k: { "0": { "0": "b" } } } })).toThrow(/needs "kc"/);
+  });
+
+  test("a move from a position that never existed is an error", () => {
+    const tree = new RenderedTree();
+    tree.merge({ s: ["", ""], "0": { s: ["<i>", "</i>"], k: { "0": { "0": "a" }, kc: 1 } } });
+    expect(() => tree.merge({ "0": { k: { "0": 5, km: true, kc: 1 } } })).toThrow(/old position 5/);
+  });
+
+  test("a dynamic that is neither text, rendered nor a cid is an error at render", () => {
+    const tree = new RenderedTree();
+    tree.merge({ s: ["<p>", "</p>"], "0": true });
+    expect(() => tree.toHTML()).toThrow(/dynamic 0 must be a string/);
+  });
+
+  test("a reference to an unknown component is an error", () => {
+    const tree = new RenderedTree();
+    tree.merge({ s: ["<p>", "</p>"], "0": 7 });
+    expect(() => tree.toHTML()).toThrow(/no component for cid 7/);
+  });
+
+  test("a component sharing the statics of a missing one is an error", () => {
+    const tree = new RenderedTree();
+    expect(() => tree.merge({ s: ["", ""], "0": 1, c: { "1": { s: -4, "0": "x" } } })).toThrow(
+      /component 1 shares the statics of component -4, which is not cached/,
+    );
+  });
+
+  test("a comprehension prefers the templates around it to its own, as the official client", () => {
+    const tree = new RenderedTree();
+    tree.merge({
+      s: ["", ""],
+      p: { "0": ["<outer>", "</outer>"] },
+      "0": { s: ["", ""], k: { "0": { "0": { s: 0, "0": "x" } }, kc: 1 }, p: { "0": ["<own>", "</own>"] } },
+    });
+    expect(tree.toHTML()).toBe("<outer>x</outer>");
+  });
+
+  test("components keep their state across diffs that do not mention them", () => {
+    const tree = new RenderedTree();
+    tree.merge({ s: ["", "|", ""], "0": 1, "1": "a", c: { "1": { s: ["<b>", "</b>"], "0": "c1" } } });
+    tree.merge({ "1": "b" });
+    expect(tree.toHTML()).toBe("<b>c1</b>|b");
+  });
+});
