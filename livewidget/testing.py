@@ -113,16 +113,47 @@ def live(
     return LiveViewTest(instance, raise_errors=raise_errors)
 
 
-def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel what still runs on a test client's loop, let it unwind, and close the loop."""
+def _shutdown(runtime: ViewRuntime, loop: asyncio.AbstractEventLoop) -> None:
+    """Close the view, cancel what still runs on the client's loop, and close the loop."""
     if loop.is_closed():
         return
-    tasks = asyncio.all_tasks(loop)
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    runtime.close()
+
+    async def unwind() -> None:
+        tasks = [task for task in asyncio.all_tasks(loop) if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    _run_loop(loop, unwind())
     loop.close()
+
+
+def _run_loop(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run ``loop`` until ``coroutine`` is done, from any thread.
+
+    In a notebook cell a loop already runs in this thread (ipykernel's), and a thread can run
+    only one loop at a time: the client's loop then runs on a short-lived thread while this one
+    waits, so the test client works the same in pytest and in a notebook.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        loop.run_until_complete(coroutine)
+        return
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            loop.run_until_complete(coroutine)
+        except BaseException as error:  # handed to the waiting thread below
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name="livewidget-test-client")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 class LiveViewTest:
@@ -136,19 +167,23 @@ class LiveViewTest:
         self.raise_errors = raise_errors
         self.clock = VirtualClock()
         self._loop = asyncio.new_event_loop()
-        self._finalizer = weakref.finalize(self, _close_loop, self._loop)
         self._pacer = _SettlePacer()
         self._tree: Payload | None = None
         self._raised = 0
+        # The runtime reaches back through weak references, so that a client nobody closed is
+        # collected (no cycle) and its finalizer stops the view and closes the loop.
+        me = weakref.WeakMethod
+        receive, on_error = me(self._receive), me(self._on_error)
         self._runtime = ViewRuntime(
             view,
-            send=self._receive,
+            send=lambda message: _call_weak(receive, message),
             loop=self._loop,
             clock=self.clock,
             pacer=self._pacer,  # type: ignore[arg-type]  # duck-typed: request / discard
-            on_error=self._on_error,
+            on_error=lambda error, where: _call_weak(on_error, error, where),
             error_interval=0.0,
         )
+        self._finalizer = weakref.finalize(self, _shutdown, self._runtime, self._loop)
         self._runtime.start()
         self._settle()
 
@@ -219,8 +254,6 @@ class LiveViewTest:
 
     def close(self) -> None:
         """Close the view, as closing its widget would, and free the loop."""
-        self._runtime.close()
-        self._run(asyncio.sleep(0))
         self._finalizer()
 
     def __enter__(self) -> LiveViewTest:
@@ -270,7 +303,7 @@ class LiveViewTest:
     def _settle(self) -> str:
         if self._runtime.closed:
             return self.html
-        self._run(self._until_idle())
+        _run_loop(self._loop, self._until_idle())
         if self._pacer.dirty:
             self._pacer.dirty = False
             self._runtime.flush()
@@ -280,32 +313,6 @@ class LiveViewTest:
             raise error
         return self.html
 
-    def _run(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        """Run the client's loop until ``coroutine`` is done.
-
-        In a notebook cell a loop already runs in this thread (ipykernel's), and a thread can
-        run only one loop at a time: the client's loop then runs on a short-lived thread while
-        this one waits, so the test client works the same in pytest and in a notebook.
-        """
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            self._loop.run_until_complete(coroutine)
-            return
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                self._loop.run_until_complete(coroutine)
-            except BaseException as error:  # handed to the waiting thread below
-                failure.append(error)
-
-        thread = threading.Thread(target=run, name="livewidget-test-client")
-        thread.start()
-        thread.join()
-        if failure:
-            raise failure[0]
-
     async def _until_idle(self) -> None:
         await asyncio.sleep(0)
         while True:
@@ -314,6 +321,12 @@ class LiveViewTest:
             if not self._runtime.busy:
                 return
             await asyncio.sleep(0.001)
+
+
+def _call_weak(method: weakref.WeakMethod[Callable[..., None]], *args: Any) -> None:
+    bound = method()
+    if bound is not None:
+        bound(*args)
 
 
 def _describe(el: Tag) -> str:

@@ -1,0 +1,170 @@
+"""The runtime: mailbox order, timers without drift, pacing, rollback, lifecycle."""
+
+import asyncio
+from typing import Any
+
+import livewidget as lw
+from livewidget.runtime import Pacer, ViewRuntime
+from livewidget.testing import VirtualClock, live
+
+
+class Recorder(lw.LiveView):
+    def mount(self, socket: lw.Socket) -> None:
+        socket.assign(log=())
+
+    async def handle_info(self, info: Any, socket: lw.Socket) -> None:
+        if isinstance(info, float):
+            await asyncio.sleep(info)
+        socket.assign(log=(*socket.context.log, info))
+
+    def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        socket.assign(log=(*socket.context.log, event))
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html("<p>{n}</p>", n=len(ctx.log))
+
+
+def test_messages_are_handled_in_order_one_at_a_time():
+    lv = live(Recorder)
+    lv._runtime.post(("info", 0.01))  # an async handler that awaits: the next waits for it
+    lv._runtime.post(("info", "b"))
+    lv._runtime.post(("event", "c", {}, None))
+    lv.send_info("d")
+    assert lv.context.log == (0.01, "b", "c", "d")
+
+
+def test_send_info_after_ms_arrives_when_due():
+    class Later(Recorder):
+        def mount(self, socket: lw.Socket) -> None:
+            super().mount(socket)
+            socket.send_info("late", after_ms=500)
+
+    lv = live(Later)
+    lv.advance(499)
+    assert lv.context.log == ()
+    lv.advance(1)
+    assert lv.context.log == ("late",)
+
+
+def test_repeat_does_not_drift_and_can_be_cancelled():
+    ticks: list[float] = []
+
+    class Every(lw.LiveView):
+        def mount(self, socket: lw.Socket) -> None:
+            self.timer = socket.repeat(lambda: ticks.append(lv.clock.now()), 250)
+            socket.assign(x=0)
+
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            return lw.html("{x}", **ctx)
+
+    view = Every()
+    lv = live(view)
+    lv.advance(1000)
+    assert ticks == [0.25, 0.5, 0.75, 1.0]
+    view.timer.cancel()
+    lv.advance(1000)
+    assert len(ticks) == 4
+
+
+def test_many_updates_between_sends_coalesce_into_one_diff():
+    lv = live(Recorder)
+    for i in range(100):
+        lv._runtime.post(("info", i))
+    lv.send_info("last")
+    assert lv.payloads[-1] == {"0": "101"}
+    assert len(lv.payloads) == 2
+
+
+def test_a_render_that_fails_rolls_the_context_back():
+    class Fragile(Recorder):
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            if "bad" in ctx.log:
+                raise ValueError("cannot render bad")
+            return super().render(ctx)
+
+    lv = live(Fragile, raise_errors=False)
+    lv.send_info("ok")
+    lv.send_info("bad")
+    assert lv.context.log == ("ok",)
+    assert "cannot render bad" in str(lv.errors[0])
+    lv.send_info("fine")
+    assert lv.has_element("p", text="2")
+
+
+def test_render_must_return_a_template():
+    class Plain(lw.LiveView):
+        def render(self, ctx: lw.Context) -> Any:
+            return "<b>hi</b>"
+
+    lv = live(Plain, raise_errors=False)
+    assert "must return lw.html(...), got str" in str(lv.errors[0])
+    assert "Wrap the markup in lw.html" in str(lv.errors[0])
+
+
+def test_a_handler_that_returns_a_value_is_told_how_to_assign():
+    class Returns(Recorder):
+        def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> Any:
+            return {"log": ("x",)}
+
+    lv = live(Returns, raise_errors=False)
+    lv._runtime.post(("event", "x", {}, None))
+    lv.send_info("y")
+    assert "returned {'log': ('x',)}" in str(lv.errors[0])
+    assert lv.context.log == ("y",)
+
+
+def test_the_pacer_sends_at_most_once_a_frame_per_view_and_caps_the_total():
+    clock = VirtualClock()
+    pacer = Pacer(clock, frame=0.1, max_per_second=20)  # two sends per frame in all
+
+    class Flushes:
+        def __init__(self) -> None:
+            self.at: list[float] = []
+
+        def flush(self) -> None:
+            self.at.append(clock.now())
+
+    views = [Flushes() for _ in range(3)]
+    for view in views:
+        pacer.request(view)  # type: ignore[arg-type]  # a stand-in with flush()
+    pacer.request(views[0])  # twice in one frame: still one send
+    while (timer := clock.pop_due(10)) is not None:
+        timer.callback()
+    assert [v.at for v in views] == [[0.0], [0.0], [0.1]]
+
+
+def test_closing_leaves_no_timer_task_or_subscription():
+    loop = asyncio.new_event_loop()
+    clock = VirtualClock()
+    bus = lw_bus()
+
+    class Busy(lw.LiveView):
+        def mount(self, socket: lw.Socket) -> None:
+            socket.repeat(lambda: None, 10)
+            socket.send_info("x", after_ms=10_000)
+            socket.subscribe("news")
+            socket.assign(x=1)
+
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            return lw.html("{x}", **ctx)
+
+    pacer = Pacer(VirtualClock())  # its own clock: `clock` counts only the view's timers
+    runtime = ViewRuntime(
+        Busy(), send=lambda m: None, loop=loop, clock=clock, pacer=pacer, bus=bus
+    )
+    runtime.start()
+    loop.run_until_complete(asyncio.sleep(0.01))
+    assert clock.pending == 2
+    assert bus.subscriptions() == 1
+    runtime.close()
+    loop.run_until_complete(asyncio.sleep(0.01))
+    assert clock.pending == 0
+    assert bus.subscriptions() == 0
+    assert all(task.done() for task in asyncio.all_tasks(loop))
+    loop.close()
+
+
+def lw_bus() -> Any:
+    from livewidget.pubsub import Bus
+
+    return Bus()

@@ -1,0 +1,89 @@
+"""The test client: the same runtime, diff and merge as a widget, on a virtual clock."""
+
+import pytest
+
+from livewidget.testing import live
+from tests.unit.views import Counter, Ticker
+
+
+def test_mount_renders_the_initial_context():
+    lv = live(Counter, start=5)
+    assert lv.element("#count").get_text() == "5"
+    assert len(lv.payloads) == 1
+    assert "s" in lv.payloads[0]
+
+
+def test_click_sends_phx_values_to_handle_event():
+    lv = live(Counter)
+    lv.click("#inc")
+    assert lv.has_element("#count", text="2")
+    assert lv.payloads[-1] == {"0": "2"}
+
+
+def test_submit_decodes_the_form_and_escapes_what_comes_back():
+    lv = live(Counter)
+    lv.submit("#rename", {"name": "<Ada>"})
+    assert lv.context.name == "<Ada>"
+    assert 'value="&lt;Ada&gt;"' in lv.html
+
+
+def test_advance_fires_due_timers_only():
+    lv = live(Ticker)
+    lv.advance(999)
+    assert lv.has_element("#ticks", text="0")
+    lv.advance(1)
+    assert lv.has_element("#ticks", text="1")
+    lv.advance(3000)
+    assert lv.has_element("#ticks", text="4")
+
+
+def test_a_tick_sends_only_the_changed_value():
+    lv = live(Ticker)
+    lv.advance(1000)
+    assert lv.payloads[-1] == {"0": "1"}
+
+
+def test_a_failing_handler_raises_in_the_test_by_default():
+    lv = live(Counter)
+    with pytest.raises(RuntimeError, match="boom"):
+        lv.click("#explode")
+
+
+def test_a_failing_handler_leaves_the_view_working_with_its_last_good_state():
+    lv = live(Counter, raise_errors=False)
+    lv.click("#inc")
+    lv.click("#explode")
+    assert [str(e) for e in lv.errors] == ["boom"]
+    assert lv.context.count == 2
+    lv.click("#inc")
+    assert lv.has_element("#count", text="4")
+    error = next(m for m in lv.messages if m["type"] == "error")
+    assert "RuntimeError in handle_event('explode'): boom" in error["message"]
+    assert "Traceback" in error["traceback"]
+
+
+def test_an_exception_in_handle_info_leaves_the_timer_ticking():
+    lv = live(Ticker, raise_errors=False)
+    lv.send_info("fail")
+    lv.advance(2000)
+    assert len(lv.errors) == 1
+    assert lv.has_element("#ticks", text="2")
+
+
+def test_clicking_an_element_without_phx_click_is_an_error():
+    lv = live(Counter)
+    with pytest.raises(LookupError, match="has no phx-click"):
+        lv.click("#count")
+
+
+def test_a_selector_must_match_exactly_one_element():
+    lv = live(Counter)
+    with pytest.raises(LookupError, match="found 2"):
+        lv.click("button")
+
+
+def test_closing_cancels_the_timers():
+    lv = live(Ticker)
+    assert lv.clock.pending == 1
+    lv.close()
+    assert lv.clock.pending == 0
