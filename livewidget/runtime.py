@@ -6,15 +6,15 @@ one message at a time, on the view's event loop: a mount, events from the page, 
 for the full render. ``post`` may be called from any thread (ipykernel may deliver comm messages
 on a subshell thread); it hands the message to the loop with ``call_soon_threadsafe``.
 
-After a message changes the context, the view is rendered, unless more messages are already
-waiting (then the render waits for the last of them). Sending is separate and paced: a
-``Pacer`` shared by every view on a loop sends each dirty view's diff against what it last
-sent, at most once a frame per view and at most ``max_per_second`` messages in all, so a storm
-of updates coalesces into a few diffs and the kernel stays under the Jupyter server's rate limit
-of 1,000 IOPub messages a second.
+A message that changes the context marks the view dirty. A ``Pacer`` shared by every view on
+a loop then renders each dirty view and sends the diff against what it last sent, at most once
+a frame per view and at most ``max_per_second`` messages in all. A storm of updates thus costs
+one render and one message a frame, however many messages it held, and the kernel stays well
+under the Jupyter server's limit of 1,000 IOPub messages a second.
 
-A handler that raises, or a render that fails, is reported (log and front end) and rolled back:
-the view keeps its last good context and goes on with the next message.
+A handler that raises is reported (log and front end) and its changes are rolled back; a render
+that fails is reported and the context goes back to the last one that rendered. Either way the
+view keeps its last good state and goes on with the next message.
 
 The loop, the clock, the transport (``send``) and the pacer are passed in, so the test client
 runs the same code on a virtual clock with a list as its transport. Widgets use
@@ -239,19 +239,48 @@ class ViewRuntime:
         self._on_loop(self._start_async, fn, on_done)
 
     def _start_async(self, fn: Callable[[], Any], on_done: Callable[[Any, Any], Any]) -> None:
+        if self.closed:
+            return
+
         async def job() -> None:
             try:
-                result = fn()
-                if inspect.isawaitable(result):
-                    result = await result
+                if inspect.iscoroutinefunction(fn):
+                    result = await fn()
+                else:
+                    result = await self._in_thread(fn)
+                    if inspect.isawaitable(result):
+                        result = await result
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                self.post(("call", lambda failure=error: on_done(None, failure), None))
+                on_done(None, error)
             else:
-                self.post(("call", lambda: on_done(result, None), None))
+                on_done(result, None)
 
         self._track(self.loop.create_task(job()))
+
+    def _in_thread(self, fn: Callable[[], Any]) -> asyncio.Future[Any]:
+        """Run a blocking ``fn`` on a thread of its own, which ends with it (no pool stays)."""
+        future: asyncio.Future[Any] = self.loop.create_future()
+
+        def settle(result: Any, error: BaseException | None) -> None:
+            if future.done():
+                return  # cancelled meanwhile: the view closed
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        def run() -> None:
+            try:
+                result, error = fn(), None
+            except BaseException as failure:  # handed to the loop, raised there
+                result, error = None, failure
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self.loop.call_soon_threadsafe(settle, result, error)
+
+        threading.Thread(target=run, name="livewidget-start-async", daemon=True).start()
+        return future
 
     # -- the mailbox --------------------------------------------------------------------------
 
@@ -282,9 +311,9 @@ class ViewRuntime:
         await self._mailbox.join()
 
     @property
-    def busy(self) -> bool:
-        """Whether messages wait or a ``start_async`` job runs."""
-        return not self._mailbox.empty() or any(not task.done() for task in self._tasks)
+    def jobs(self) -> list[asyncio.Future[Any]]:
+        """The ``start_async`` jobs still running."""
+        return [task for task in self._tasks if not task.done()]
 
     def on_loop_thread(self) -> bool:
         return threading.get_ident() == self._loop_thread
@@ -294,8 +323,6 @@ class ViewRuntime:
             message = await self._mailbox.get()
             try:
                 await self._handle(message)
-                if self._render_pending and self._mailbox.empty():
-                    self._render()
                 self._notify_context()
             except asyncio.CancelledError:
                 raise
@@ -349,9 +376,6 @@ class ViewRuntime:
             elif kind == "assign":
                 where = "assign"
                 socket.assign(message[1])
-            elif kind == "replace":
-                where = "the context trait"
-                socket.replace_context(message[1])
             elif kind == "run":
                 where = "a call from notebook code"
                 await _call(message[1], socket)
@@ -363,23 +387,26 @@ class ViewRuntime:
             self._report(error, where)
             if kind == "mount" and self._rendered is None:
                 self._render_pending = True  # render what mount managed to set, if it can
+                self._mark_dirty()
             return
         if socket.changed or kind == "mount":
             socket.changed = False
             self._render_pending = True
+            self._mark_dirty()
 
     def _render(self) -> None:
+        """Render the current context; if that fails, go back to the last context that rendered."""
         self._render_pending = False
         context = self.socket.context
         try:
             rendered = render_checked(self.view, context)
         except Exception as error:
             self.socket._context = self._good_context
+            self._notify_context()
             self._report(error, "render")
             return
         self._rendered = rendered
         self._good_context = context
-        self._mark_dirty()
 
     def _notify_context(self) -> None:
         context = self.socket.context
@@ -397,7 +424,7 @@ class ViewRuntime:
         """Send what changed since the last send (the pacer calls this)."""
         if self.closed:
             return
-        if self._render_pending and self._mailbox.empty():
+        if self._render_pending:
             self._render()
         rendered = self._rendered
         if rendered is None:

@@ -68,6 +68,8 @@ class SocketHost(Protocol):
 
     def push_event(self, name: str, payload: Mapping[str, Any]) -> None: ...
 
+    def start_async(self, fn: Callable[[], Any], on_done: Callable[[Any, Any], Any]) -> None: ...
+
 
 class _Cancelled:
     def cancel(self) -> None:
@@ -92,6 +94,9 @@ class DisconnectedHost:
         pass
 
     def push_event(self, name: str, payload: Mapping[str, Any]) -> None:
+        pass
+
+    def start_async(self, fn: Callable[[], Any], on_done: Callable[[Any, Any], Any]) -> None:
         pass
 
 
@@ -141,14 +146,6 @@ class Socket:
             self._context = Context({**current, **updates})
             self.changed = True
 
-    def replace_context(self, values: Mapping[str, Any]) -> None:
-        """Make the context exactly ``values`` (keys not in it are dropped)."""
-        new = dict(values)
-        current = self._context._values
-        if new.keys() != current.keys() or any(not _same(current[k], new[k]) for k in new):
-            self._context = Context(new)
-            self.changed = True
-
     def repeat(self, fn: Callable[[], Any], interval_ms: float) -> Cancellable:
         """Call ``fn`` every ``interval_ms`` milliseconds, until cancelled or the view closes."""
         if not callable(fn):
@@ -164,6 +161,27 @@ class Socket:
         if not isinstance(after_ms, (int, float)) or after_ms < 0:
             raise ValueError(f"send_info() needs after_ms >= 0 milliseconds, got {after_ms!r}")
         self._host.send_info(info, float(after_ms))
+
+    def start_async(self, name: str, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` beside the view, without holding up its other messages.
+
+        ``fn`` is a coroutine function (run on the view's loop) or a plain function (run on a
+        thread of its own). When it finishes, ``handle_info`` gets ``{"type": name, "result":
+        ...}``, or ``{"type": name, "error": exception}`` if it raised. Closing the view cancels
+        it (a thread cannot be stopped: its result is dropped).
+        """
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"start_async() takes a name (a non-empty str) first, got {name!r}")
+        if not callable(fn):
+            raise TypeError(f"start_async() takes a function to run, got {fn!r:.80}")
+
+        def done(result: Any, error: Any) -> None:
+            outcome = "error" if error is not None else "result"
+            self._host.send_info(
+                {"type": name, outcome: error if error is not None else result}, 0.0
+            )
+
+        self._host.start_async(fn, done)
 
     def subscribe(self, topic: str) -> None:
         """Receive every message broadcast on ``topic`` in ``handle_info``."""

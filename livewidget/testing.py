@@ -13,9 +13,12 @@ client-side tree whose HTML is ``lv.html``. It is synchronous, so plain pytest f
         assert lv.has_element("#count", text="1")
         lv.advance(1000)          # fire the timers due in the next second, then settle
 
-Each action returns the new HTML. A handler or render that raises fails the action with that
-exception, unless ``live(..., raise_errors=False)``; then ``lv.errors`` collects them and the
-view goes on, as in a notebook.
+Each action returns the new HTML once the view has handled everything it caused. Jobs started
+with ``socket.start_async`` run on in real time; ``lv.render_async()`` waits for them.
+
+A handler or render that raises fails the action with that exception, unless
+``live(..., raise_errors=False)``; then ``lv.errors`` collects them and the view goes on, as in
+a notebook.
 """
 
 from __future__ import annotations
@@ -252,6 +255,11 @@ class LiveViewTest:
         self.clock.move_to(until)
         return self._settle()
 
+    def render_async(self, timeout: float = 5.0) -> str:
+        """Wait (in real time, up to ``timeout`` seconds) for ``start_async`` jobs; settle."""
+        _run_loop(self._loop, self._until_jobs_done(timeout))
+        return self._settle()
+
     def close(self) -> None:
         """Close the view, as closing its widget would, and free the loop."""
         self._finalizer()
@@ -315,12 +323,17 @@ class LiveViewTest:
 
     async def _until_idle(self) -> None:
         await asyncio.sleep(0)
-        while True:
-            await self._runtime.idle()
-            await asyncio.sleep(0)
-            if not self._runtime.busy:
-                return
-            await asyncio.sleep(0.001)
+        await self._runtime.idle()
+
+    async def _until_jobs_done(self, timeout: float) -> None:
+        jobs = self._runtime.jobs
+        if jobs:
+            _, pending = await asyncio.wait(jobs, timeout=timeout)
+            if pending:
+                raise TimeoutError(
+                    f"{len(pending)} start_async job(s) still running after {timeout} s"
+                )
+        await self._runtime.idle()
 
 
 def _call_weak(method: weakref.WeakMethod[Callable[..., None]], *args: Any) -> None:

@@ -7,7 +7,8 @@ What travels where:
   again. Nothing of a render is a synced trait, so a tick costs its diff and no more.
 * ``context`` is a traitlets trait that lives in the kernel only (it is not synced to the
   browser). It is updated after every message that changes the context, so ``observe`` sees
-  every change; assigning it (or linking it) from notebook code re-renders the view. A
+  every change; assigning it (or linking it) from notebook code assigns each of its keys, as
+  ``socket.assign`` would (keys left out are kept), and re-renders the view. A
   1,000-row table in the context therefore never crosses the wire as data, only as the diff of
   its render.
 * ``_html`` (synced) is the last HTML, kept current by the front end itself with ``model.set``
@@ -21,6 +22,8 @@ handed to that loop.
 from __future__ import annotations
 
 import concurrent.futures
+import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,50 @@ __all__ = ["LiveWidget"]
 
 _STATIC = Path(__file__).parent / "static"
 _WAIT_SECONDS = 10.0
+
+
+class _CellViews:
+    """Closes the views a cell made when that cell runs again, so nothing of them lingers.
+
+    JupyterLab and Notebook 7 send each cell's id with its execution; IPython hands it to
+    ``pre_run_cell``. Where no id comes (nbclient, a plain console), views live until closed.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._current: str | None = None
+        self._by_cell: dict[str, list[weakref.ref[LiveWidget]]] = {}
+        self._registered = False
+
+    def register(self, widget: LiveWidget) -> None:
+        with self._lock:
+            if not self._registered:
+                self._registered = True
+                self._hook()
+            if self._current is not None:
+                self._by_cell.setdefault(self._current, []).append(weakref.ref(widget))
+
+    def _hook(self) -> None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return
+        shell = get_ipython()
+        if shell is not None:
+            shell.events.register("pre_run_cell", self._pre_run_cell)
+
+    def _pre_run_cell(self, info: Any) -> None:
+        cell_id = getattr(info, "cell_id", None)
+        with self._lock:
+            self._current = cell_id
+            stale = self._by_cell.pop(cell_id, []) if cell_id else []
+        for ref in stale:
+            widget = ref()
+            if widget is not None:
+                widget.close()
+
+
+_cell_views = _CellViews()
 
 
 class LiveWidget(anywidget.AnyWidget):
@@ -64,6 +111,7 @@ class LiveWidget(anywidget.AnyWidget):
         self.on_msg(self._on_front_message)
         self.observe(self._context_assigned, names="context")
         self._runtime.start()
+        _cell_views.register(self)
 
     # -- from notebook code -------------------------------------------------------------------
 
@@ -86,8 +134,19 @@ class LiveWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop the view (its timers, tasks and subscriptions) and close the widget."""
-        self._runtime.close()
+        runtime = getattr(self, "_runtime", None)  # absent if __init__ failed early
+        if runtime is not None:
+            runtime.close()
         super().close()
+
+    @property
+    def closed(self) -> bool:
+        runtime = getattr(self, "_runtime", None)
+        return runtime is None or runtime.closed
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "live"
+        return f"<LiveWidget of {self.view!r}, {state}>"
 
     def _wait(self) -> None:
         """Wait until the view has handled everything posted so far (not on the view's loop)."""
@@ -111,7 +170,7 @@ class LiveWidget(anywidget.AnyWidget):
     def _context_assigned(self, change: dict[str, Any]) -> None:
         if self._runtime.on_loop_thread():
             return
-        self._runtime.post(("replace", dict(change["new"])))
+        self._runtime.post(("assign", dict(change["new"])))
 
     # -- the front end ------------------------------------------------------------------------
 

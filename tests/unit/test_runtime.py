@@ -149,9 +149,7 @@ def test_closing_leaves_no_timer_task_or_subscription():
             return lw.html("{x}", **ctx)
 
     pacer = Pacer(VirtualClock())  # its own clock: `clock` counts only the view's timers
-    runtime = ViewRuntime(
-        Busy(), send=lambda m: None, loop=loop, clock=clock, pacer=pacer, bus=bus
-    )
+    runtime = ViewRuntime(Busy(), send=lambda m: None, loop=loop, clock=clock, pacer=pacer, bus=bus)
     runtime.start()
     loop.run_until_complete(asyncio.sleep(0.01))
     assert clock.pending == 2

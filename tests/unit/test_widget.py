@@ -1,0 +1,159 @@
+"""The widget door, outside a kernel: context trait, front-end messages, lifecycle."""
+
+import threading
+import time
+from typing import Any
+
+import pytest
+import traitlets
+
+import livewidget as lw
+from livewidget.widget import LiveWidget
+from tests.unit.views import Counter, Ticker
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        LiveWidget, "send", lambda self, content, buffers=None: messages.append(content)
+    )
+    return messages
+
+
+def wait_for(condition: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.005)
+
+
+def test_the_view_renders_and_the_context_is_a_trait(sent: list[dict[str, Any]]):
+    widget = Counter(start=3).widget
+    try:
+        assert widget.html.startswith('<b id="count">3</b>')
+        assert widget.context == {"count": 3, "name": ""}
+        assert isinstance(LiveWidget.class_traits()["context"], traitlets.Dict)
+    finally:
+        widget.close()
+
+
+def test_the_context_is_not_synced_to_the_browser():
+    widget = LiveWidget(Counter())
+    try:
+        assert "context" not in widget.keys
+        assert "context" not in widget.get_state()
+    finally:
+        widget.close()
+
+
+def test_observe_sees_every_assign_and_assigning_the_trait_re_renders(sent: list[dict[str, Any]]):
+    widget = LiveWidget(Counter())
+    assert widget.html  # mounted: the mount's assign has been observed already
+    seen: list[int] = []
+    widget.observe(lambda change: seen.append(change["new"]["count"]), names="context")
+    try:
+        widget.assign(count=7)
+        widget.context = {**widget.context, "count": 8}
+        wait_for(lambda: 8 in seen)
+        assert seen == [7, 8]
+        assert '<b id="count">8</b>' in widget.html
+    finally:
+        widget.close()
+
+
+def test_a_linked_widget_drives_the_view():
+    import ipywidgets
+
+    slider = ipywidgets.IntSlider(value=1)
+    widget = LiveWidget(Counter())
+    try:
+        traitlets.dlink(
+            (slider, "value"), (widget, "context"), lambda v: {**widget.context, "count": v}
+        )
+        slider.value = 42
+        wait_for(lambda: '<b id="count">42</b>' in widget.html)
+    finally:
+        widget.close()
+
+
+def test_a_join_gets_the_full_render_then_events_get_diffs(sent: list[dict[str, Any]]):
+    widget = LiveWidget(Counter())
+    try:
+        widget._on_front_message(widget, {"type": "join"}, [])
+        wait_for(lambda: any(m["type"] == "full" for m in sent))
+        event = {
+            "type": "event",
+            "kind": "click",
+            "event": "inc",
+            "value": {"by": "5"},
+            "cid": None,
+        }
+        widget._on_front_message(widget, event, [])
+        wait_for(lambda: any(m["type"] == "diff" for m in sent))
+        diffs = [m for m in sent if m["type"] == "diff"]
+        assert diffs[-1]["rendered"] == {"0": "5"}
+        seqs = [m["seq"] for m in sent if m["type"] in ("full", "diff")]
+        assert seqs == sorted(seqs)
+        assert len(set(seqs)) == len(seqs)
+    finally:
+        widget.close()
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ({"type": "event", "kind": "click", "event": "nope", "value": {}}, "unknown event 'nope'"),
+        ({"type": "rm -rf"}, "expected a message of type 'join' or 'event'"),
+        ({"type": "event", "kind": "click", "event": 3}, "expected an event name"),
+        ({"type": "event", "kind": "click", "event": "inc", "cid": 9}, "names component 9"),
+        ({"type": "event", "kind": "form", "event": "x", "value": {"a": 1}}, "urlencoded str"),
+        ("not even an object", "expected a JSON object"),
+    ],
+)
+def test_bad_messages_from_the_front_end_show_an_error_and_harm_nothing(
+    sent: list[dict[str, Any]], message: Any, expected: str
+):
+    widget = LiveWidget(Counter(start=1))
+    try:
+        widget._on_front_message(widget, message, [])
+        wait_for(lambda: any(m["type"] == "error" for m in sent))
+        error = next(m for m in sent if m["type"] == "error")
+        assert expected in error["message"]
+        widget.assign(name="still alive")
+        assert widget.context == {"count": 1, "name": "still alive"}
+    finally:
+        widget.close()
+
+
+def test_closing_stops_the_timers_and_the_view(sent: list[dict[str, Any]]):
+    widget = LiveWidget(Ticker())
+    assert widget.html  # mounted
+    runtime = widget._runtime
+    assert runtime._timers
+    widget.close()
+    wait_for(lambda: not runtime._timers)
+    assert widget.closed
+    assert "closed" in repr(widget)
+
+
+def test_views_tick_on_their_own_thread_while_the_caller_blocks(sent: list[dict[str, Any]]):
+    class Fast(Ticker):
+        def mount(self, socket: lw.Socket) -> None:
+            socket.repeat(lambda: socket.send_info({"type": "tick"}), 20)
+            socket.assign(ticks=0)
+
+    widget = LiveWidget(Fast())
+    try:
+        assert widget.html
+        time.sleep(0.3)  # a blocking cell: the view's loop runs on another thread
+        assert widget.context["ticks"] >= 5
+        assert threading.current_thread() is threading.main_thread()
+    finally:
+        widget.close()
+
+
+def test_a_class_instead_of_an_instance_is_a_clear_error():
+    with pytest.raises(TypeError, match="a class: call it first"):
+        LiveWidget(Counter)  # type: ignore[arg-type]
