@@ -11,7 +11,7 @@ import threading
 from collections import defaultdict
 from typing import Any, Protocol
 
-__all__ = ["Bus", "Subscriber", "default_bus"]
+__all__ = ["Bus", "Subscriber", "broadcast", "default_bus"]
 
 
 class Subscriber(Protocol):
@@ -49,3 +49,8 @@ class Bus:
 
 
 default_bus = Bus()
+
+
+def broadcast(topic: str, message: Any) -> None:
+    """Broadcast on the default bus from anywhere: notebook code, a thread, another view."""
+    default_bus.broadcast(topic, message)
