@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
 import itertools
 import logging
@@ -303,8 +304,7 @@ class ViewRuntime:
         if threading.get_ident() == self._loop_thread:
             fn(*args)
         else:
-            with contextlib.suppress(RuntimeError):  # a closed loop: the view is gone
-                self.loop.call_soon_threadsafe(fn, *args)
+            call_soon_threadsafe(self.loop, fn, *args)
 
     async def idle(self) -> None:
         """Wait until every queued message has been handled."""
@@ -503,6 +503,21 @@ async def _call(fn: Callable[..., Any], *args: Any) -> Any:
     if inspect.isawaitable(result):
         result = await result
     return result
+
+
+def call_soon_threadsafe(
+    loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any
+) -> None:
+    """Hand ``fn`` to ``loop`` from another thread, to run in a fresh, empty context.
+
+    asyncio would run it in a copy of the caller's context. In a kernel that context holds the
+    parent header of the cell that happened to call, and ipykernel would attribute everything
+    the view sends from then on (renders, state, display updates) to that cell forever. In an
+    empty context ipykernel falls back to the request running now, as for any thread, so
+    ``nbconvert --execute`` records updates made while later cells run.
+    """
+    with contextlib.suppress(RuntimeError):  # a closed loop: the view is gone
+        loop.call_soon_threadsafe(fn, *args, context=contextvars.Context())
 
 
 _background: tuple[asyncio.AbstractEventLoop, Pacer] | None = None

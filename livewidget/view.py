@@ -66,8 +66,8 @@ class LiveView:
             self._widget = LiveWidget(self)
         return self._widget
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _ipython_display_(self) -> None:
+        self.widget._ipython_display_()
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())

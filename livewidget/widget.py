@@ -13,6 +13,15 @@ What travels where:
   its render.
 * ``_html`` (synced) is the last HTML, kept current by the front end itself with ``model.set``
   but no ``save_changes``: it costs no message, and a saved notebook shows it without a kernel.
+  Until a front end has joined (headless execution by nbclient / ``nbconvert --execute``, or a
+  page that is not open), the kernel keeps it current instead, at most twice a second, and
+  updates the displayed output's ``text/html`` too, so an executed notebook records each view's
+  last state for renderers with and without widgets.
+* ``record(seconds)`` keeps the payloads sent for a while in ``_recording`` (synced, saved with
+  the notebook's widget state), so an exported page can replay the view's updates.
+
+While no front end is attached (a closed tab, a reload in progress) the view keeps running and
+its state stays current in the kernel; a front end that attaches asks for the full render.
 
 The view runs on livewidget's own event-loop thread (``runtime.background_loop``), so it keeps
 ticking while a cell blocks; comm messages arriving on the shell (or a subshell) thread are
@@ -22,6 +31,7 @@ handed to that loop.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import threading
 import weakref
 from pathlib import Path
@@ -31,7 +41,7 @@ import anywidget
 import traitlets
 
 from .events import FrontendMessageError, decode_message
-from .runtime import ViewRuntime, background_loop
+from .runtime import ViewRuntime, background_loop, call_soon_threadsafe
 from .socket import Context
 from .view import LiveView
 
@@ -39,6 +49,8 @@ __all__ = ["LiveWidget"]
 
 _STATIC = Path(__file__).parent / "static"
 _WAIT_SECONDS = 10.0
+_SNAPSHOT_SECONDS = 0.5  # how often, at most, the kernel refreshes the HTML snapshot itself
+_RECORDING_MAX_BYTES = 5_000_000
 
 
 class _CellViews:
@@ -92,6 +104,7 @@ class LiveWidget(anywidget.AnyWidget):
     _css = _STATIC / "widget.css"
 
     _html = traitlets.Unicode("").tag(sync=True)
+    _recording: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     context = traitlets.Dict(help="The view's context; not synced to the browser.")
 
     def __init__(self, view: LiveView, **kwargs: Any) -> None:
@@ -103,6 +116,12 @@ class LiveWidget(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self.view = view
         view._widget = self
+        self._joined = False  # whether a front end has attached; until then the kernel snapshots
+        self._snapshot_scheduled = False
+        self._displays: list[Any] = []
+        self._frames: list[dict[str, Any]] | None = None
+        self._recording_started = 0.0
+        self._recording_bytes = 0
         loop, pacer = background_loop()
         self._loop = loop
         self._runtime = ViewRuntime(
@@ -177,6 +196,22 @@ class LiveWidget(anywidget.AnyWidget):
     def _send_to_front(self, message: dict[str, Any]) -> None:
         if self.comm is not None:
             self.send(message)
+        if message.get("type") in ("full", "diff"):
+            if self._frames is not None:
+                self._record(message)
+            if not self._joined and not self._snapshot_scheduled:
+                self._snapshot_scheduled = True
+                self._loop.call_later(_SNAPSHOT_SECONDS, self._snapshot)
+
+    def _snapshot(self) -> None:
+        """Headless: keep ``_html`` and the output's ``text/html`` at the last render."""
+        self._snapshot_scheduled = False
+        if self._joined or self.closed or self._runtime.rendered is None:
+            return
+        html = self._runtime.rendered.to_html()
+        if html != self._html:
+            for handle in self._displays:
+                handle.update(self._bundle(html), raw=True)
 
     def _on_front_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         try:
@@ -184,11 +219,60 @@ class LiveWidget(anywidget.AnyWidget):
         except FrontendMessageError as error:
             self._runtime.post(("report", error, "a message from the front end"))
             return
+        if message[0] == "join":
+            self._joined = True
         self._runtime.post(message)
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        if isinstance(data, dict):
-            data["text/html"] = self.html  # what renderers without widgets show
-        return bundle
+    # -- recording ----------------------------------------------------------------------------
+
+    def record(self, seconds: float = 10.0) -> None:
+        """Record what the view sends for ``seconds``, for an exported page to replay.
+
+        The recording (a full render, then each diff with its time) is kept in the notebook's
+        widget state when the notebook is saved; ``livewidget export`` plays it back in a loop.
+        """
+        if not isinstance(seconds, (int, float)) or not 0 < seconds <= 600:
+            raise ValueError(f"record() takes 0 < seconds <= 600, got {seconds!r}")
+        call_soon_threadsafe(self._loop, self._start_recording, float(seconds))
+
+    def _start_recording(self, seconds: float) -> None:
+        self._frames = []
+        self._recording_bytes = 0
+        self._recording_started = self._loop.time()
+        self._runtime.post(("join",))  # the recording starts from a full render
+        self._loop.call_later(seconds, self._stop_recording)
+
+    def _record(self, message: dict[str, Any]) -> None:
+        assert self._frames is not None
+        frame = {
+            "t": round((self._loop.time() - self._recording_started) * 1000),
+            "type": message["type"],
+            "rendered": message["rendered"],
+        }
+        self._recording_bytes += len(json.dumps(frame))
+        if not self._frames and frame["type"] != "full":
+            return  # wait for the full render that starts every recording
+        self._frames.append(frame)
+        if self._recording_bytes > _RECORDING_MAX_BYTES:
+            self._stop_recording()
+
+    def _stop_recording(self) -> None:
+        if self._frames is not None:
+            self._recording = self._frames
+            self._frames = None
+
+    # -- display ------------------------------------------------------------------------------
+
+    def _bundle(self, html: str | None = None) -> dict[str, Any]:
+        """The display's mime bundle: the widget, and its HTML for renderers without widgets."""
+        bundle = super()._repr_mimebundle_()
+        data = dict(bundle[0] if isinstance(bundle, tuple) else bundle or {})
+        data["text/html"] = self._html = self.html if html is None else html
+        return data
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        handle = display(self._bundle(), raw=True, display_id=True)  # type: ignore[no-untyped-call]  # IPython ships untyped
+        if handle is not None:
+            self._displays.append(handle)

@@ -36,3 +36,54 @@ def test_the_notebook_runs_without_errors(path: Path, tmp_path: Path):
     assert widgets, "each demo displays at least one live view"
     for output in widgets:
         assert output["data"]["text/html"].strip(), "each view also carries its HTML"
+
+
+TICKING = """
+import time
+import livewidget as lw
+
+class Ticks(lw.LiveView):
+    def mount(self, socket):
+        if socket.connected:
+            socket.repeat(lambda: socket.send_info("tick"), 100)
+        socket.assign(n=0)
+
+    def handle_info(self, info, socket):
+        socket.assign(n=socket.context.n + 1)
+
+    def render(self, ctx):
+        return lw.html('<b id="n">{n}</b>', **ctx)
+
+ticks = Ticks()
+ticks
+"""
+
+
+def _widget_state(notebook: nbformat.NotebookNode) -> dict[str, dict[str, object]]:
+    state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    return {model_id: model["state"] for model_id, model in state.items()}
+
+
+def test_headless_execution_records_each_views_last_state(tmp_path: Path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(TICKING),
+        nbformat.v4.new_code_cell("ticks.widget.record(0.5)\ntime.sleep(1.5)"),
+    ]
+    NotebookClient(
+        notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    display = notebook.cells[0].outputs[0]
+    shown = int(display["data"]["text/html"].removeprefix('<b id="n">').removesuffix("</b>"))
+    assert shown >= 5, "the output's text/html follows the view while later cells run"
+    model_id = display["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+    state = _widget_state(notebook)[model_id]
+    assert state["_html"] == display["data"]["text/html"]
+    frames = state["_recording"]
+    assert isinstance(frames, list)
+    assert frames[0]["type"] == "full"
+    assert [f["type"] for f in frames[1:]] == ["diff"] * (len(frames) - 1)
+    assert len(frames) >= 3
+    times = [f["t"] for f in frames]
+    assert times == sorted(times)
+    assert times[-1] <= 600
