@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from .component import LiveComponent, live_component
 from .socket import Context, Socket
 from .template import Rendered, TemplateError, each, html
 from .view import LiveView, create_live_view
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Context",
+    "LiveComponent",
     "LiveView",
     "LiveWidget",
     "Markup",
@@ -27,6 +29,7 @@ __all__ = [
     "create_live_view",
     "each",
     "html",
+    "live_component",
 ]
 __version__ = "0.1.0"
 

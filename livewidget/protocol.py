@@ -30,7 +30,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Final, TypeAlias
 
-from .template import Comprehension, Dynamic, Rendered
+from .template import ComponentRef, Comprehension, Dynamic, Rendered
 
 __all__ = [
     "KEYED",
@@ -43,6 +43,7 @@ __all__ = [
     "full",
     "merge",
     "to_html",
+    "with_components",
 ]
 
 # Keys of the rendered format (Phoenix LiveView's constants.js names them the same way).
@@ -93,6 +94,8 @@ class _Encoder:
             return self.rendered(node, share)
         if isinstance(node, Comprehension):
             return self.comprehension(node)
+        if isinstance(node, ComponentRef):
+            return _component(node, lambda rendered: self.rendered(rendered, share))
         raise ProtocolError(f"not a dynamic: {node!r:.80}")
 
     def entry(self, entry: tuple[Dynamic, ...]) -> Payload:
@@ -116,6 +119,13 @@ class _Encoder:
         if templates:
             payload[TEMPLATES] = templates
         return payload
+
+
+def with_components(payload: Payload, components: dict[int, Payload]) -> Payload:
+    """Add the renders (or diffs) of live components, by cid, under ``"c"``."""
+    if components:
+        payload[COMPONENTS] = {str(cid): part for cid, part in components.items()}
+    return payload
 
 
 def full(rendered: Rendered) -> Payload:
@@ -157,9 +167,24 @@ def _diff_dynamics(
     return out
 
 
+def _component(ref: ComponentRef, inline: Any) -> Any:
+    """A live component is its cid (its render travels under "c"); any other renders inline."""
+    if ref.cid is not None:
+        return ref.cid
+    if ref.rendered is None:
+        raise ProtocolError(f"{ref!r} was never rendered")
+    return inline(ref.rendered)
+
+
 def _diff_dynamic(a: Dynamic, b: Dynamic, encoder: _Encoder) -> Any:
     if type(b) is str:
         return _SAME if a == b else b
+    if isinstance(b, ComponentRef):
+        if b.cid is not None:
+            return _SAME if isinstance(a, ComponentRef) and a.cid == b.cid else b.cid
+        if isinstance(a, ComponentRef) and a.cid is None and a.rendered is not None:
+            a = a.rendered
+        b = _component(b, lambda rendered: rendered)
     if isinstance(b, Rendered):
         if isinstance(a, Rendered) and _same_template(a, b):
             change = _diff_dynamics(a.dynamics, b.dynamics, encoder)

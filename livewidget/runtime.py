@@ -38,10 +38,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from . import protocol
+from .component import Components, collecting
+from .protocol import Payload
 from .pubsub import Bus, default_bus
 from .socket import Cancellable, Context, Socket
 from .template import Rendered
-from .view import LiveView, check_handler_result, render_checked
+from .view import HandlerError, LiveView, check_handler_result, render_checked
 
 __all__ = ["Clock", "LoopClock", "Pacer", "ViewRuntime", "background_loop"]
 
@@ -192,6 +194,8 @@ class ViewRuntime:
         self._sent: Rendered | None = None  # what the front end holds
         self._needs_full = True
         self._render_pending = False
+        self.components = Components(self)
+        self._sent_components: dict[int, Rendered] = {}
 
     # -- the socket's host ------------------------------------------------------------------
 
@@ -358,9 +362,8 @@ class ViewRuntime:
                 _, event, params, cid = message
                 where = f"handle_event({event!r})"
                 if cid is not None:
-                    raise LookupError(
-                        f"the event {event!r} names component {cid}, but there is none"
-                    )
+                    await self._component_event(cid, event, params)
+                    return
                 result = await _call(view.handle_event, event, params, socket)
                 check_handler_result(view, "handle_event", result)
             elif kind == "info":
@@ -394,12 +397,42 @@ class ViewRuntime:
             self._render_pending = True
             self._mark_dirty()
 
+    async def _component_event(self, cid: int, event: str, params: dict[str, Any]) -> None:
+        """An event for a component: its handler, then a render of that component alone."""
+        live = self.components.get(cid)
+        where = (
+            f"{type(live.component).__name__ if live else 'a component'}.handle_event({event!r})"
+        )
+        try:
+            if live is None:
+                raise LookupError(f"the event {event!r} names component {cid}, but there is none")
+            before = live.socket.context
+            try:
+                result = await _call(live.component.handle_event, event, params, live.socket)
+                if result is not None:
+                    raise HandlerError(
+                        f"{where} returned {result!r:.80}; handlers change the context with "
+                        "socket.assign(...) and return None."
+                    )
+                if live.socket.changed:
+                    self.components.render(live)
+            except Exception:
+                live.socket._context = before
+                live.socket.changed = False
+                raise
+        except Exception as error:
+            self._report(error, where)
+            return
+        self._mark_dirty()
+
     def _render(self) -> None:
         """Render the current context; if that fails, go back to the last context that rendered."""
         self._render_pending = False
         context = self.socket.context
         try:
-            rendered = render_checked(self.view, context)
+            with collecting() as refs:
+                rendered = render_checked(self.view, context)
+            self.components.resolve(refs)
         except Exception as error:
             self.socket._context = self._good_context
             self._notify_context()
@@ -432,18 +465,32 @@ class ViewRuntime:
         if self._needs_full:
             self._needs_full = False
             self._sent = rendered
+            self._sent_components = {}
+            payload = protocol.full(rendered)
+            kind = MSG_FULL
+        else:
+            payload = protocol.diff(self._sent, rendered) if rendered is not self._sent else {}
+            self._sent = rendered
+            kind = MSG_DIFF
+        protocol.with_components(payload, self._component_changes())
+        if payload or kind == MSG_FULL:
             self.seq += 1
-            self._transmit(
-                {MSG_TYPE: MSG_FULL, "seq": self.seq, "rendered": protocol.full(rendered)}
+            self._transmit({MSG_TYPE: kind, "seq": self.seq, "rendered": payload})
+
+    def _component_changes(self) -> dict[int, Payload]:
+        sent, changes = self._sent_components, {}
+        live = self.components.live()
+        for component in live:
+            current, previous = component.rendered, sent.get(component.cid)
+            if current is None or current is previous:
+                continue
+            change = (
+                protocol.full(current) if previous is None else protocol.diff(previous, current)
             )
-            return
-        if rendered is self._sent:
-            return
-        payload = protocol.diff(self._sent, rendered)
-        self._sent = rendered
-        if payload:
-            self.seq += 1
-            self._transmit({MSG_TYPE: MSG_DIFF, "seq": self.seq, "rendered": payload})
+            if change:
+                changes[component.cid] = change
+        self._sent_components = {c.cid: c.rendered for c in live if c.rendered is not None}
+        return changes
 
     @property
     def rendered(self) -> Rendered | None:

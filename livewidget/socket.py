@@ -15,7 +15,11 @@ __all__ = ["Cancellable", "Context", "Socket", "SocketHost"]
 
 
 class Context(Mapping[str, Any]):
-    """A read-only view of a context: ``ctx["x"]``, ``ctx.x`` and ``**ctx`` all work."""
+    """A read-only view of a context: ``ctx["x"]``, ``ctx.x`` and ``**ctx`` all work.
+
+    A key named like a mapping method (``items``, ``keys``, ``values``, ``get``) is reached as
+    ``ctx["items"]``: ``ctx.items`` is the method.
+    """
 
     __slots__ = ("_values",)
 

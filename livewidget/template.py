@@ -34,9 +34,9 @@ from typing import Any, TypeAlias, TypeVar
 
 from markupsafe import Markup, escape
 
-__all__ = ["Comprehension", "Markup", "Rendered", "TemplateError", "each", "html"]
+__all__ = ["ComponentRef", "Comprehension", "Markup", "Rendered", "TemplateError", "each", "html"]
 
-Dynamic: TypeAlias = "str | Rendered | Comprehension"
+Dynamic: TypeAlias = "str | Rendered | Comprehension | ComponentRef"
 T = TypeVar("T")
 
 
@@ -210,9 +210,52 @@ class Comprehension:
         return f"<Comprehension of {len(self.entries)} entries>"
 
 
+class ComponentRef:
+    """Where a parent's template places a component (``live_component``); see ``component``.
+
+    Resolving the parent's render attaches ``live``, the component's live state, whose
+    ``rendered`` is always the component's latest render.
+    """
+
+    __slots__ = ("assigns", "component", "id", "live")
+
+    def __init__(self, component: type, id: str, assigns: dict[str, Any]) -> None:
+        self.component = component
+        self.id = id
+        self.assigns = assigns
+        self.live: Any = None
+
+    @property
+    def cid(self) -> int | None:
+        """The component's number in a live view; None outside one (it then renders inline)."""
+        return (self.live.cid or None) if self.live is not None else None
+
+    @property
+    def rendered(self) -> Rendered | None:
+        return self.live.rendered if self.live is not None else None
+
+    @property
+    def key(self) -> tuple[type, str]:
+        return (self.component, self.id)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ComponentRef):
+            return NotImplemented
+        return self.key == other.key and self.cid == other.cid
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        return f"<live_component {self.component.__name__} id={self.id!r} cid={self.cid}>"
+
+
 def _write(node: Dynamic, parts: list[str]) -> None:
     if isinstance(node, str):
         parts.append(node)
+    elif isinstance(node, ComponentRef):
+        if node.rendered is not None:
+            _write(node.rendered, parts)
     elif isinstance(node, Rendered):
         statics = node.template.statics
         for static, dynamic in zip(statics, node.dynamics):
@@ -308,7 +351,7 @@ def to_dynamic(value: Any) -> Dynamic:
         if hasattr(value, "__html__"):
             return str(value.__html__())
         return str(escape(value))
-    if isinstance(value, (Rendered, Comprehension)):
+    if isinstance(value, (Rendered, Comprehension, ComponentRef)):
         return value
     if value is None or value is False:
         return ""

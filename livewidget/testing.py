@@ -142,6 +142,10 @@ def _run_loop(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, No
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        busy = False
+    else:
+        busy = True
+    if not busy:
         loop.run_until_complete(coroutine)
         return
     failure: list[BaseException] = []

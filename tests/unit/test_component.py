@@ -1,0 +1,119 @@
+"""Components: own context, events routed by phx-target, props updates, their own diffs."""
+
+from typing import Any
+
+import pytest
+
+import livewidget as lw
+from livewidget.testing import live
+
+
+class Item(lw.LiveComponent):
+    def mount(self, socket: lw.Socket) -> None:
+        socket.assign(done=False, clicks=0)
+
+    def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        socket.assign(done=not socket.context.done, clicks=socket.context.clicks + 1)
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            '<li id="{id}" class="{state}"><button phx-click="toggle" phx-target="{myself}">'
+            "{label}</button> {clicks}</li>",
+            state="done" if ctx.done else "open",
+            **ctx,
+        )
+
+
+class Todo(lw.LiveView):
+    def mount(self, socket: lw.Socket) -> None:
+        socket.assign(items=["milk", "eggs"], title="Groceries")
+
+    def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        if event == "rename":
+            items = socket.context["items"]
+            socket.assign(items=[params["to"] if i == "milk" else i for i in items])
+        elif event == "drop":
+            socket.assign(items=socket.context["items"][1:])
+        elif event == "retitle":
+            socket.assign(title="Shopping")
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        items = [
+            lw.live_component(Item, id=f"item-{n}", label=label)
+            for n, label in enumerate(ctx["items"])  # ctx.items is the Mapping method
+        ]
+        return lw.html(
+            '<h2 id="title">{title}</h2><ul>{items}</ul>'
+            '<button id="rename" phx-click="rename" phx-value-to="oat milk">r</button>'
+            '<button id="drop" phx-click="drop">d</button>'
+            '<button id="retitle" phx-click="retitle">t</button>',
+            title=ctx.title,
+            items=items,
+        )
+
+
+def test_components_render_under_c_and_are_referenced_by_cid():
+    lv = live(Todo)
+    first = lv.payloads[0]
+    assert set(first["c"]) == {"1", "2"}
+    assert first["0"] == "Groceries"
+    assert lv.has_element("#item-0 button", text="milk")
+    assert lv.element("#item-0 button")["phx-target"] == "1"
+
+
+def test_an_event_of_a_component_goes_to_it_and_sends_only_its_diff():
+    lv = live(Todo)
+    lv.click("#item-1 button")
+    assert lv.payloads[-1] == {"c": {"2": {"1": "done", "4": "1"}}}
+    assert lv.has_element("#item-1.done")
+    assert lv.has_element("#item-0.open")
+
+
+def test_changed_props_reach_the_component_and_its_own_state_is_kept():
+    lv = live(Todo)
+    lv.click("#item-0 button")
+    lv.click("#rename")
+    assert lv.has_element("#item-0 button", text="oat milk")
+    assert lv.has_element("#item-0.done")
+    assert lv.payloads[-1] == {"c": {"1": {"3": "oat milk"}}}
+
+
+def test_a_parent_render_that_does_not_change_props_sends_no_component():
+    lv = live(Todo)
+    lv.click("#retitle")
+    assert lv.payloads[-1] == {"0": "Shopping"}
+
+
+def test_components_the_parent_stops_rendering_are_dropped():
+    lv = live(Todo)
+    lv.click("#drop")
+    assert len(lv._runtime.components) == 1
+    assert not lv.has_element("#item-1")
+    assert lv.has_element("#item-0 button", text="eggs")
+
+
+def test_an_event_for_a_missing_component_is_an_error_and_harms_nothing():
+    lv = live(Todo, raise_errors=False)
+    lv._runtime.post(("event", "toggle", {}, 99))
+    lv.advance(0)
+    assert "names component 99, but there is none" in str(lv.errors[0])
+    lv.click("#item-0 button")
+    assert lv.has_element("#item-0.done")
+
+
+def test_a_component_outside_a_live_view_renders_inline():
+    rendered = lw.html("<ul>{x}</ul>", x=lw.live_component(Item, id="solo", label="a"))
+    assert str(rendered).startswith('<ul><li id="solo" class="open">')
+
+
+def test_the_same_component_id_twice_is_an_error():
+    class Twice(Todo):
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            return lw.html(
+                "{a}{b}",
+                a=lw.live_component(Item, id="x", label="1"),
+                b=lw.live_component(Item, id="x", label="2"),
+            )
+
+    with pytest.raises(ValueError, match="appears twice"):
+        live(Twice)
