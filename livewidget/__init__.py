@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from .component import LiveComponent, live_component
+from .js import JS
 from .socket import Context, Socket
 from .template import Rendered, TemplateError, each, html
 from .view import LiveView, create_live_view
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from .widget import LiveWidget
 
 __all__ = [
+    "JS",
     "Context",
     "LiveComponent",
     "LiveView",

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import json
 import threading
 import weakref
 from collections.abc import Callable, Coroutine, Mapping
@@ -299,9 +300,24 @@ class LiveViewTest:
             raise LookupError(f"the element {_describe(el)} has no {binding} attribute")
         target = el.get("phx-target")
         cid = int(target) if isinstance(target, str) and target.isdigit() else None
+        if event.startswith("["):  # JS commands: only their pushes reach the view
+            for command, args in json.loads(event):
+                if command == "push":
+                    pushed = value
+                    if args.get("value"):
+                        pushed = (
+                            f"{value}&{urlencode(_flatten(args['value']))}"
+                            if isinstance(value, str)
+                            else {**value, **args["value"]}
+                        )
+                    self._send(kind, args["event"], pushed, args.get("target", cid))
+        else:
+            self._send(kind, event, value, cid)
+        return self._settle()
+
+    def _send(self, kind: str, event: str, value: Any, cid: int | None) -> None:
         content = {"type": "event", "kind": kind, "event": event, "value": value, "cid": cid}
         self._runtime.post(decode_message(content))
-        return self._settle()
 
     def _receive(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
