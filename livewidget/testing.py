@@ -226,6 +226,33 @@ class LiveViewTest:
         el = self.element(selector)
         return self._push(el, "phx-click", "click", _values(el))
 
+    def blur(self, selector: str) -> str:
+        """The element (with ``phx-blur``) loses focus."""
+        el = self.element(selector)
+        return self._push(el, "phx-blur", "blur", _values(el))
+
+    def focus(self, selector: str) -> str:
+        """The element (with ``phx-focus``) gets focus."""
+        el = self.element(selector)
+        return self._push(el, "phx-focus", "focus", _values(el))
+
+    def window_keydown(self, key: str) -> str:
+        """A key pressed anywhere on the page: every ``phx-window-keydown`` binding hears it."""
+        return self._window_key(key, "keydown")
+
+    def window_keyup(self, key: str) -> str:
+        return self._window_key(key, "keyup")
+
+    def push_hook_event(self, selector: str, event: str, payload: Mapping[str, Any]) -> str:
+        """What ``this.pushEvent(event, payload)`` does in the hook on the element."""
+        el = self.element(selector)
+        if not el.get("phx-hook"):
+            raise LookupError(f"the element {_describe(el)} has no phx-hook attribute")
+        target = el.get("phx-target")
+        cid = int(target) if isinstance(target, str) and target.isdigit() else None
+        self._send("hook", event, dict(payload), cid)
+        return self._settle()
+
     def change(self, selector: str, data: Mapping[str, Any] | None = None) -> str:
         """Change a ``phx-change`` form: its current fields, updated with ``data``."""
         form = self._form(selector, "phx-change")
@@ -293,6 +320,18 @@ class LiveViewTest:
         if isinstance(wanted, str) and wanted.lower() != key.lower():
             return self.html  # the browser's binding ignores other keys
         return self._push(el, f"phx-{kind}", kind, {"key": key, **_values(el)})
+
+    def _window_key(self, key: str, kind: str) -> str:
+        binding = f"phx-window-{kind}"
+        bound = self._soup().select(f"[{binding}]")
+        if not bound:
+            raise LookupError(f"no element has {binding}")
+        for el in bound:
+            wanted = el.get("phx-key")
+            if isinstance(wanted, str) and wanted.lower() != key.lower():
+                continue
+            self._push(el, binding, kind, {"key": key, **_phx_values(el)})
+        return self._settle()
 
     def _push(self, el: Tag, binding: str, kind: str, value: Any) -> str:
         event = el.get(binding)
@@ -367,12 +406,27 @@ def _describe(el: Tag) -> str:
     return text[:120] + ("…" if len(text) > 120 else "")
 
 
-def _values(el: Tag) -> dict[str, Any]:
+def _phx_values(el: Tag) -> dict[str, Any]:
     return {
         name[len("phx-value-") :]: value
         for name, value in el.attrs.items()
         if name.startswith("phx-value-") and isinstance(value, str)
     }
+
+
+def _values(el: Tag) -> dict[str, Any]:
+    """``phx-value-*`` and, as the browser sends it, the element's own value if it has one."""
+    values = _phx_values(el)
+    if el.name in ("input", "button"):
+        unchecked = el.get("type") in ("checkbox", "radio") and not el.has_attr("checked")
+        if not unchecked:
+            values["value"] = str(el.get("value", ""))
+    elif el.name == "textarea":
+        values["value"] = el.get_text()
+    elif el.name == "select":
+        chosen = el.find("option", selected=True) or el.find("option")
+        values["value"] = str(chosen.get("value", chosen.get_text())) if chosen else ""
+    return values
 
 
 def _form_fields(form: Tag) -> dict[str, str]:

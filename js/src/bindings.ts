@@ -1,6 +1,6 @@
 /**
- * phx-* event bindings, by delegation: one listener per event type on the
- * widget's root, so elements that patches add or replace need no wiring.
+ * phx-* event bindings, by delegation: one listener per event type on the widget's root (and,
+ * for phx-window-*, on its window), so elements that patches add or replace need no wiring.
  *
  * Each binding becomes one event message (see EventMessage in constants.ts):
  *
@@ -8,9 +8,25 @@
  *   <form phx-change="validate">             form    "validate"  "q=ab&_target=q"
  *   <form phx-submit="save">                 form    "save"  "q=ab"
  *   phx-keydown="key" phx-key="Enter"        keydown "key"  {"key": "Enter", ...phx-value-*}
+ *   phx-keyup="key"                          keyup   "key"  {"key": "a", ...phx-value-*}
+ *   phx-window-keydown / phx-window-keyup    keydown / keyup, as above, for keys anywhere on the page
+ *   phx-blur="left" / phx-focus="entered"    blur / focus  {...phx-value-*, "value": el.value}
  *
  * and `phx-target="3"` on the bound element sends cid 3 (a component), else null.
- * Names and payload shapes are Phoenix LiveView's.
+ * Names and payload shapes are Phoenix LiveView's. Also, as in Phoenix:
+ *
+ * - A binding whose value starts with "[" is a list of JS commands (js_commands.ts); its
+ *   "push" commands send the binding's message with their event name, `value` merged into
+ *   the values (for forms: added as fields) and `target` as the cid.
+ * - phx-debounce / phx-throttle on the element rate-limit click, change and key bindings
+ *   (rate_limit.ts); phx-blur, phx-focus and phx-submit are never delayed.
+ * - While a message is in flight its source has phx-<type>-loading and phx-disable-with
+ *   applies (in_flight.ts); a form still in flight is not submitted again. (Phoenix also
+ *   ignores clicks on an element in flight; here an event is only answered by the next render,
+ *   so a handler that renders nothing would block its button for seconds: clicks go through.)
+ * - phx-click, phx-keydown and phx-keyup bind the closest element with the attribute (so a
+ *   click on a button's icon counts); phx-blur and phx-focus bind the focused element itself.
+ * - Window key bindings do not fire for a key event that an element key binding handled.
  */
 import {
   CID,
@@ -19,29 +35,97 @@ import {
   type EventMessage,
   FORM_TARGET,
   KIND,
+  KIND_BLUR,
   KIND_CLICK,
+  KIND_FOCUS,
   KIND_FORM,
   MSG_EVENT,
+  PHX_BLUR,
   PHX_CHANGE,
   PHX_CLICK,
+  PHX_DISABLE_WITH,
+  PHX_FOCUS,
   PHX_KEY,
   PHX_KEYDOWN,
   PHX_KEYUP,
   PHX_SUBMIT,
-  PHX_TARGET,
-  PHX_VALUE_PREFIX,
+  PHX_WINDOW_KEYDOWN,
+  PHX_WINDOW_KEYUP,
   TYPE,
   VALUE,
 } from "./constants";
+import type { InFlightSpec } from "./in_flight";
+import { exec, isEncodedJS, type PushArgs } from "./js_commands";
+import {
+  appendValues,
+  asCid,
+  cidOf,
+  controlParams,
+  formParams,
+  isFormControl,
+  valuesWithValue,
+} from "./payloads";
+import { RateLimiter } from "./rate_limit";
 
-export type PushEvent = (message: EventMessage) => void;
+/** Send one message; `inFlight` says what shows it in flight until the kernel answers. */
+export type PushEvent = (message: EventMessage, inFlight: InFlightSpec) => void;
 
-type FormControl = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+export interface BindOptions {
+  /** True while an event sent from `el` waits for its answer (a form in flight is not resubmitted). */
+  isPending?: (el: Element) => boolean;
+  /**
+   * Window events already handled, shared by the views of one model so that a key pressed
+   * once is sent once however many views of the widget are on the page.
+   */
+  windowEvents?: WeakSet<Event>;
+  /** A binding that cannot run (bad JS commands, a bad phx-debounce...). */
+  report?: (message: string) => void;
+}
 
-/** Listen on `root`; returns a function that removes every listener. */
-export function bindEvents(root: HTMLElement, pushEvent: PushEvent): () => void {
-  const push = (kind: EventKind, event: string, value: EventMessage[typeof VALUE], el: Element) =>
-    pushEvent({ [TYPE]: MSG_EVENT, [KIND]: kind, [EVENT]: event, [VALUE]: value, [CID]: cidOf(el) });
+/** Key events that an element binding handled, in any widget: window bindings skip them. */
+const handledByElement = new WeakSet<Event>();
+
+/** Listen on `root` (and its window); returns a function that removes every listener. */
+export function bindEvents(root: HTMLElement, pushEvent: PushEvent, options: BindOptions = {}): () => void {
+  const report = options.report ?? ((message: string) => console.error(message));
+  const isPending = options.isPending ?? (() => false);
+  const windowEvents = options.windowEvents ?? new WeakSet<Event>();
+  const limiter = new RateLimiter(report);
+
+  /** A binding's send: (event name, JS push args) -> one message. */
+  type Send = (event: string, args: PushArgs) => void;
+
+  /** Run a binding's value: an event name sends, JS commands run (their pushes send). */
+  const fire = (binding: string, source: Element, e: Event, send: Send) => {
+    if (!isEncodedJS(binding)) return send(binding, {});
+    exec(binding, {
+      root,
+      source,
+      event: e,
+      report,
+      push: (args) => {
+        if (!args.event) return report(`livewidget: a JS "push" command needs an "event" name, in ${binding}`);
+        send(args.event, args);
+      },
+    });
+  };
+
+  /** One message; the cid comes from a push's `target`, else from `cidEl`'s phx-target. */
+  const push = (
+    kind: EventKind,
+    type: string,
+    event: string,
+    value: EventMessage[typeof VALUE],
+    cidEl: Element,
+    args: PushArgs,
+    loading: (Element | null | undefined)[],
+    disable: Element[] = [],
+  ) => {
+    const cid = args.target !== undefined && args.target !== null ? asCid(args.target) : cidOf(cidEl);
+    const extra = args.loading ? Array.from(root.querySelectorAll(args.loading)) : [];
+    const message: EventMessage = { [TYPE]: MSG_EVENT, [KIND]: kind, [EVENT]: event, [VALUE]: value, [CID]: cid };
+    pushEvent(message, { type, loading: [...loading.filter((el) => el instanceof Element), ...extra], disable });
+  };
 
   /** The closest element from the event's target up to `root` that has `attr`. */
   const bound = (e: Event, attr: string): Element | null => {
@@ -55,7 +139,13 @@ export function bindEvents(root: HTMLElement, pushEvent: PushEvent): () => void 
     const el = bound(e, PHX_CLICK);
     if (!el) return;
     if (el.getAttribute("href") === "#") e.preventDefault();
-    push(KIND_CLICK, el.getAttribute(PHX_CLICK) ?? "", phxValues(el), el);
+    const binding = el.getAttribute(PHX_CLICK);
+    if (!binding) return;
+    limiter.run(el, e, () =>
+      fire(binding, el, e, (event, args) =>
+        push(KIND_CLICK, "click", event, { ...valuesWithValue(el), ...args.value }, el, args, [el], [el]),
+      ),
+    );
   };
 
   // Browsers fire "input" per keystroke and "change" when a text field loses
@@ -65,38 +155,90 @@ export function bindEvents(root: HTMLElement, pushEvent: PushEvent): () => void 
   const lastEvent = new WeakMap<Element, { at: number; type: string }>();
   const onChange = (e: Event) => {
     const control = e.target;
-    if (!isFormControl(control)) return;
-    const event = control.getAttribute(PHX_CHANGE) ?? control.form?.getAttribute(PHX_CHANGE);
-    if (!event) return;
+    if (!isFormControl(control) || !root.contains(control)) return;
+    const binding = control.getAttribute(PHX_CHANGE) ?? control.form?.getAttribute(PHX_CHANGE);
+    if (!binding) return;
     const at = iteration++;
     const previous = lastEvent.get(control);
     lastEvent.set(control, { at, type: e.type });
     if (e.type === "change" && previous?.type === "input" && previous.at === at - 1) return;
-    const data = control.form ? formParams(control.form) : controlParams(control);
-    if (control.name) data.append(FORM_TARGET, control.name);
     const dispatcher = control.hasAttribute(PHX_CHANGE) ? control : (control.form as HTMLFormElement);
-    push(KIND_FORM, event, data.toString(), dispatcher);
+    // Debounced, the form is read when the message goes: the latest state.
+    limiter.run(control, e, () =>
+      fire(binding, control, e, (event, args) => {
+        const data = control.form ? formParams(control.form) : controlParams(control);
+        if (args.value) appendValues(data, args.value);
+        if (control.name) data.append(FORM_TARGET, control.name);
+        push(KIND_FORM, "change", event, data.toString(), dispatcher, args, [control, control.form]);
+      }),
+    );
   };
 
   const onSubmit = (e: Event) => {
     const form = e.target;
     if (!(form instanceof HTMLFormElement) || !root.contains(form)) return;
-    const event = form.getAttribute(PHX_SUBMIT);
-    if (!event) return;
+    const binding = form.getAttribute(PHX_SUBMIT);
+    if (!binding) return;
     e.preventDefault();
-    const submitter = (e as SubmitEvent).submitter ?? null;
-    push(KIND_FORM, event, formParams(form, submitter).toString(), form);
+    limiter.submitted(form);
+    if (isPending(form)) return; // already submitted, not yet answered
+    const by = (e as SubmitEvent).submitter;
+    const submitter = by instanceof HTMLElement && by !== form ? by : null;
+    // As Phoenix: with a submitter, its phx-disable-with applies; else every control's does.
+    const disable = submitter
+      ? [submitter]
+      : Array.from(form.elements).filter((el) => el.hasAttribute(PHX_DISABLE_WITH));
+    fire(binding, form, e, (event, args) => {
+      const data = formParams(form, submitter);
+      if (args.value) appendValues(data, args.value);
+      push(KIND_FORM, "submit", event, data.toString(), form, args, [form, submitter], disable);
+    });
+  };
+
+  const keyMatches = (el: Element, e: KeyboardEvent) => {
+    const only = el.getAttribute(PHX_KEY);
+    return !only || only.toLowerCase() === e.key?.toLowerCase();
+  };
+
+  const sendKey = (el: Element, binding: string, e: KeyboardEvent) => {
+    const kind = e.type === "keydown" ? "keydown" : "keyup";
+    limiter.run(el, e, () =>
+      fire(binding, el, e, (event, args) =>
+        push(kind, kind, event, { key: e.key, ...valuesWithValue(el), ...args.value }, el, args, [el]),
+      ),
+    );
   };
 
   const onKey = (e: Event) => {
-    const kind = e.type === "keydown" ? "keydown" : "keyup";
-    const el = bound(e, kind === "keydown" ? PHX_KEYDOWN : PHX_KEYUP);
+    const el = bound(e, e.type === "keydown" ? PHX_KEYDOWN : PHX_KEYUP);
     if (!el) return;
-    const key = (e as KeyboardEvent).key;
-    const only = el.getAttribute(PHX_KEY);
-    if (only && only.toLowerCase() !== key?.toLowerCase()) return;
-    const event = el.getAttribute(kind === "keydown" ? PHX_KEYDOWN : PHX_KEYUP) ?? "";
-    push(kind, event, { key, ...phxValues(el) }, el);
+    handledByElement.add(e);
+    const binding = el.getAttribute(e.type === "keydown" ? PHX_KEYDOWN : PHX_KEYUP);
+    if (binding && keyMatches(el, e as KeyboardEvent)) sendKey(el, binding, e as KeyboardEvent);
+  };
+
+  const onWindowKey = (e: Event) => {
+    if (handledByElement.has(e) || windowEvents.has(e)) return;
+    windowEvents.add(e);
+    const attr = e.type === "keydown" ? PHX_WINDOW_KEYDOWN : PHX_WINDOW_KEYUP;
+    for (const el of Array.from(root.querySelectorAll(`[${attr}]`))) {
+      const binding = el.getAttribute(attr);
+      if (binding && keyMatches(el, e as KeyboardEvent)) sendKey(el, binding, e as KeyboardEvent);
+    }
+  };
+
+  /** focusin / focusout bubble (focus / blur do not); the focused element itself must be bound. */
+  const onFocusChange = (e: Event) => {
+    const el = e.target;
+    if (!(el instanceof Element) || !root.contains(el)) return;
+    const blur = e.type === "focusout";
+    if (blur) limiter.blurred(el); // a pending debounced event goes first
+    const binding = el.getAttribute(blur ? PHX_BLUR : PHX_FOCUS);
+    if (!binding) return;
+    const kind = blur ? KIND_BLUR : KIND_FOCUS;
+    fire(binding, el, e, (event, args) =>
+      push(kind, kind, event, { ...valuesWithValue(el), ...args.value }, el, args, [el]),
+    );
   };
 
   const listeners: [string, (e: Event) => void][] = [
@@ -106,50 +248,19 @@ export function bindEvents(root: HTMLElement, pushEvent: PushEvent): () => void 
     ["submit", onSubmit],
     ["keydown", onKey],
     ["keyup", onKey],
+    ["focusin", onFocusChange],
+    ["focusout", onFocusChange],
   ];
+  const windowListeners: [string, (e: Event) => void][] = [
+    ["keydown", onWindowKey],
+    ["keyup", onWindowKey],
+  ];
+  const win = root.ownerDocument.defaultView;
   for (const [type, fn] of listeners) root.addEventListener(type, fn);
+  for (const [type, fn] of windowListeners) win?.addEventListener(type, fn);
   return () => {
     for (const [type, fn] of listeners) root.removeEventListener(type, fn);
+    for (const [type, fn] of windowListeners) win?.removeEventListener(type, fn);
+    limiter.dispose();
   };
-}
-
-/** The phx-value-* attributes of `el`, prefix removed. */
-export function phxValues(el: Element): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const { name, value } of Array.from(el.attributes)) {
-    if (name.startsWith(PHX_VALUE_PREFIX)) values[name.slice(PHX_VALUE_PREFIX.length)] = value;
-  }
-  return values;
-}
-
-/** phx-target as a component id; a selector or nothing means the view itself (null). */
-function cidOf(el: Element): number | null {
-  const target = el.getAttribute(PHX_TARGET);
-  return target !== null && /^\d+$/.test(target.trim()) ? Number(target) : null;
-}
-
-function isFormControl(el: EventTarget | null): el is FormControl {
-  return (
-    el instanceof HTMLInputElement || el instanceof HTMLSelectElement || el instanceof HTMLTextAreaElement
-  );
-}
-
-/** The form as the browser would submit it; files are sent by name only. */
-function formParams(form: HTMLFormElement, submitter: HTMLElement | null = null): URLSearchParams {
-  let data: FormData;
-  try {
-    data = new FormData(form, submitter);
-  } catch {
-    data = new FormData(form); // the submitter is not a submit button of this form
-  }
-  const params = new URLSearchParams();
-  for (const [name, value] of data) params.append(name, typeof value === "string" ? value : value.name);
-  return params;
-}
-
-/** A control outside any form (with its own phx-change) sends just itself. */
-function controlParams(control: FormControl): URLSearchParams {
-  const params = new URLSearchParams();
-  if (control.name) params.append(control.name, control.value);
-  return params;
 }

@@ -58,14 +58,26 @@ export const KIND_CLICK = "click";
 export const KIND_FORM = "form";
 export const KIND_KEYDOWN = "keydown";
 export const KIND_KEYUP = "keyup";
+export const KIND_BLUR = "blur";
+export const KIND_FOCUS = "focus";
+/** `this.pushEvent(...)` in a phx-hook, or a JS "push" run by `this.js().exec(...)` there. */
+export const KIND_HOOK = "hook";
 export type EventKind =
   | typeof KIND_CLICK
   | typeof KIND_FORM
   | typeof KIND_KEYDOWN
-  | typeof KIND_KEYUP;
+  | typeof KIND_KEYUP
+  | typeof KIND_BLUR
+  | typeof KIND_FOCUS
+  | typeof KIND_HOOK;
 
 /** The synced trait holding the last HTML: shown before the first render, saved with the notebook. */
 export const HTML_TRAIT = "_html";
+/**
+ * The synced trait holding the phx-hook registry: the source of an ES module whose default
+ * export maps hook names to hook objects (see hooks.ts). "" means no hooks.
+ */
+export const HOOKS_TRAIT = "_hooks";
 
 /**
  * A front-end-only model attribute that lets render() find the state that
@@ -84,8 +96,11 @@ export interface EventMessage {
   [TYPE]: typeof MSG_EVENT;
   [KIND]: EventKind;
   [EVENT]: string;
-  /** phx-value-* object (click, keys) or an urlencoded form (form). */
-  [VALUE]: Record<string, string> | string;
+  /**
+   * An object for every kind but "form": phx-value-* (and more, see bindings.ts), or a hook's
+   * payload. For "form", the urlencoded form.
+   */
+  [VALUE]: Record<string, unknown> | string;
   /** The phx-target component id, or null for the view itself. */
   [CID]: number | null;
 }
@@ -103,5 +118,22 @@ export const PHX_KEY = "phx-key";
 export const PHX_TARGET = "phx-target";
 export const PHX_VALUE_PREFIX = "phx-value-";
 export const PHX_UPDATE = "phx-update";
+export const PHX_BLUR = "phx-blur";
+export const PHX_FOCUS = "phx-focus";
+export const PHX_WINDOW_KEYDOWN = "phx-window-keydown";
+export const PHX_WINDOW_KEYUP = "phx-window-keyup";
+/** Milliseconds, or "blur" (send when the element loses focus); "" means 300. */
+export const PHX_DEBOUNCE = "phx-debounce";
+/** Milliseconds; "" means 300. */
+export const PHX_THROTTLE = "phx-throttle";
+export const DEFAULT_RATE_MS = 300;
+/** Text a button shows, disabled, while its event is in flight. */
+export const PHX_DISABLE_WITH = "phx-disable-with";
+export const PHX_HOOK = "phx-hook";
+/**
+ * While an event is in flight its source element has the class `phx-<type>-loading`
+ * (type: click, change, submit, keydown, keyup, blur, focus, hook), as in Phoenix.
+ */
+export const loadingClass = (type: string): string => `phx-${type}-loading`;
 /** The "_target" form field naming the control that changed (as in Phoenix). */
 export const FORM_TARGET = "_target";

@@ -12,6 +12,11 @@
  *   focus and selection are restored if the move lost them.
  * - `phx-update="ignore"`: the element keeps its children and attributes; only
  *   its id and data-* attributes follow the server.
+ *
+ * `callbacks.beforeElUpdated(fromEl, toEl, ignored)` runs for every element that stays (not
+ * for the container, nor for added or removed ones) before anything of it changes; it may edit
+ * `toEl`, and whatever it sets there is what the element becomes. widget.ts uses it to
+ * re-apply the "sticky" effects of JS commands and to tell hooks what is about to change.
  */
 import morphdom from "morphdom";
 import { PHX_UPDATE } from "./constants";
@@ -45,7 +50,12 @@ function sameControl(a: Element, b: Element): boolean {
 
 const FOCUS_KEY = "\u0000lw-focused";
 
-export function patch(container: HTMLElement, html: string): void {
+export interface PatchCallbacks {
+  /** `ignored`: fromEl has phx-update="ignore" (only its id and data-* will follow toEl). */
+  beforeElUpdated?(fromEl: Element, toEl: Element, ignored: boolean): void;
+}
+
+export function patch(container: HTMLElement, html: string, callbacks: PatchCallbacks = {}): void {
   const focused = focusedIn(container);
   const selection =
     focused && "selectionStart" in focused && !(focused instanceof HTMLSelectElement)
@@ -72,7 +82,9 @@ export function patch(container: HTMLElement, html: string): void {
       return node instanceof Element ? node.id || undefined : undefined;
     },
     onBeforeElUpdated(fromEl, toEl) {
-      if (fromEl.getAttribute(PHX_UPDATE) === "ignore") {
+      const ignored = fromEl.getAttribute(PHX_UPDATE) === "ignore";
+      callbacks.beforeElUpdated?.(fromEl, toEl, ignored);
+      if (ignored) {
         mergeIgnored(fromEl, toEl);
         return false;
       }

@@ -15,9 +15,17 @@
  *   {"type": "diff", "seq": n, "rendered": {...}}    n == seq + 1: merge and patch; else a
  *                                                    gap: ask for a full render, once
  *   {"type": "error", "message": s, "traceback": s}  a banner in every view
- *   {"type": "push_event", "event": s, "payload": o} CustomEvent "phx:<event>" on each root
- * Front -> kernel: {"type": "join"} (no tree yet, or a gap) and the event
- * messages of bindings.ts.
+ *   {"type": "push_event", "event": s, "payload": o} CustomEvent "phx:<event>" on each root,
+ *                                                    and each hook's handleEvent(event) callbacks
+ * Front -> kernel: {"type": "join"} (a view attached, or a gap) and the event
+ * messages of bindings.ts and hooks.ts.
+ *
+ * A "full", "diff" or "error" message answers every event in flight (in_flight.ts): their
+ * loading classes and phx-disable-with go *before* the patch, so the render has the last word.
+ *
+ * Each patch re-applies what JS commands did to the elements it keeps (js_commands.ts:
+ * applySticky) and drives the phx-hook lifecycle (hooks.ts). The hook registry is the `_hooks`
+ * trait (ES module source), imported once per model and again when it changes.
  *
  * Until the first full render the views show the synced `_html` trait, so a
  * saved notebook shows the last state without a kernel; after every patch the
@@ -28,6 +36,8 @@ import type { AnyModel, AnyWidget, InitializeProps, RenderProps } from "@anywidg
 import { bindEvents } from "./bindings";
 import {
   EVENT,
+  type EventMessage,
+  HOOKS_TRAIT,
   HTML_TRAIT,
   KEY_ATTR,
   MESSAGE,
@@ -44,6 +54,9 @@ import {
   TYPE,
 } from "./constants";
 import { patch } from "./dom_patch";
+import { type HookRegistry, loadHooks, ViewHooks } from "./hooks";
+import { InFlight, type InFlightSpec } from "./in_flight";
+import { applySticky } from "./js_commands";
 import { RenderedTree } from "./rendered";
 
 /** At most this many error banners stay in a view; older ones go. */
@@ -52,6 +65,7 @@ const MAX_BANNERS = 5;
 interface View {
   root: HTMLElement;
   errors: HTMLElement;
+  hooks: ViewHooks;
 }
 
 type Content = { [key: string]: unknown };
@@ -63,28 +77,56 @@ class LiveModel {
   private joining = false;
   readonly views = new Set<View>();
   readonly key = `lw-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
+  private readonly inFlight = new InFlight();
+  /** Shared by this model's views: a window key event is sent once, not once per view. */
+  private readonly windowEvents = new WeakSet<Event>();
+  private hooks: HookRegistry | null = null;
+  private hooksSource: string | null = null;
+  private hooksLoads = 0;
+  private hooksError: string | null = null;
 
   constructor(private readonly model: AnyModel) {
     model.on("msg:custom", this.onMessage);
     model.on(`change:${HTML_TRAIT}`, this.onSavedHtml);
+    model.on(`change:${HOOKS_TRAIT}`, this.onHooksSource);
+    this.onHooksSource();
   }
 
   dispose(): void {
     this.model.off("msg:custom", this.onMessage);
     this.model.off(`change:${HTML_TRAIT}`, this.onSavedHtml);
+    this.model.off(`change:${HOOKS_TRAIT}`, this.onHooksSource);
+    this.inFlight.dispose();
   }
 
   mount(el: HTMLElement): () => void {
-    const view = createView(el);
-    const unbind = bindEvents(view.root, (message) => this.send(message));
+    const { root, errors } = createView(el);
+    const report = (message: string) => showBanner(errors, message, "");
+    const hooks = new ViewHooks(root, {
+      push: (message, spec) => this.push(message, spec),
+      onAnswer: (ref, fn) => this.inFlight.onAnswer(ref, fn),
+      report,
+    });
+    const view: View = { root, errors, hooks };
+    const unbind = bindEvents(root, (message, spec) => this.push(message, spec), {
+      isPending: (target) => this.inFlight.isPending(target),
+      windowEvents: this.windowEvents,
+      report,
+    });
     this.views.add(view);
+    if (this.hooksError) report(this.hooksError);
     const html = this.tree ? this.tree.toHTML() : this.savedHtml();
     this.tryPatch(view, html);
-    if (!this.tree) this.join();
+    if (this.hooks) hooks.setRegistry(this.hooks);
+    // Every new view announces itself, tree or not: the kernel learns that a page shows the
+    // widget (it then stops refreshing the output's HTML snapshot itself), and the view gets
+    // the current render even if the tree here is stale (a reload, messages lost meanwhile).
+    this.join();
     return () => {
       unbind();
+      hooks.destroyAll();
       this.views.delete(view);
-      view.root.parentElement?.remove();
+      root.parentElement?.remove();
     };
   }
 
@@ -92,7 +134,9 @@ class LiveModel {
     if (!isContent(content)) {
       return this.showError(`livewidget: expected a message object from the kernel, got ${repr(content)}`);
     }
-    switch (content[TYPE]) {
+    const type = content[TYPE];
+    if (type === MSG_FULL || type === MSG_DIFF || type === MSG_ERROR) this.inFlight.answerAll();
+    switch (type) {
       case MSG_FULL:
         return this.onRender(content, true);
       case MSG_DIFF:
@@ -142,10 +186,16 @@ class LiveModel {
 
   private tryPatch(view: View, html: string): void {
     try {
-      patch(view.root, html);
+      patch(view.root, html, {
+        beforeElUpdated(fromEl, toEl, ignored) {
+          applySticky(fromEl, toEl);
+          view.hooks.beforeElUpdated(fromEl, toEl, ignored);
+        },
+      });
     } catch (err) {
-      showBanner(view, `livewidget could not patch the page: ${errorText(err)}`, "");
+      showBanner(view.errors, `livewidget could not patch the page: ${errorText(err)}`, "");
     }
+    view.hooks.sync();
   }
 
   private onPushEvent(content: Content): void {
@@ -153,10 +203,33 @@ class LiveModel {
     if (typeof name !== "string") {
       return this.showError(`livewidget: push_event needs a string "${EVENT}", got ${repr(content)}`);
     }
+    const payload = content[PAYLOAD] ?? {};
     for (const view of this.views) {
-      view.root.dispatchEvent(new CustomEvent(`phx:${name}`, { detail: content[PAYLOAD] ?? {} }));
+      view.root.dispatchEvent(new CustomEvent(`phx:${name}`, { detail: payload }));
+      view.hooks.dispatch(name, payload);
     }
   }
+
+  /** The `_hooks` trait changed (or is read first): import the registry it holds. */
+  private readonly onHooksSource = (): void => {
+    const raw: unknown = this.model.get(HOOKS_TRAIT);
+    const source = typeof raw === "string" ? raw : "";
+    if (source === this.hooksSource) return;
+    this.hooksSource = source;
+    const load = ++this.hooksLoads;
+    const use = (registry: HookRegistry) => {
+      if (load !== this.hooksLoads) return; // a newer source is loading
+      this.hooks = registry;
+      this.hooksError = null;
+      for (const view of this.views) view.hooks.setRegistry(registry);
+    };
+    if (source.trim() === "") return use({}); // no import needed: at once
+    loadHooks(source).then(use, (err: unknown) => {
+      if (load !== this.hooksLoads) return;
+      this.hooksError = `livewidget could not load the ${HOOKS_TRAIT} module: ${errorText(err)}`;
+      this.showError(this.hooksError);
+    });
+  };
 
   /** Before the first full render, a change of _html from the kernel shows at once. */
   private readonly onSavedHtml = (): void => {
@@ -175,6 +248,13 @@ class LiveModel {
     this.send({ [TYPE]: MSG_JOIN });
   }
 
+  /** Send an event, in flight until answered; returns its ref. */
+  private push(message: EventMessage, spec: InFlightSpec): number {
+    const ref = this.inFlight.start(spec);
+    this.send(message);
+    return ref;
+  }
+
   private send(message: OutgoingMessage): void {
     try {
       this.model.send(message);
@@ -185,12 +265,12 @@ class LiveModel {
   }
 
   private showError(message: string, traceback = ""): void {
-    for (const view of this.views) showBanner(view, message, traceback);
+    for (const view of this.views) showBanner(view.errors, message, traceback);
     if (this.views.size === 0) console.error(message, traceback);
   }
 }
 
-function createView(el: HTMLElement): View {
+function createView(el: HTMLElement): Omit<View, "hooks"> {
   const doc = el.ownerDocument;
   const outer = doc.createElement("div");
   outer.className = "livewidget";
@@ -203,8 +283,8 @@ function createView(el: HTMLElement): View {
   return { root, errors };
 }
 
-function showBanner(view: View, message: string, traceback: string): void {
-  const doc = view.errors.ownerDocument;
+function showBanner(errors: HTMLElement, message: string, traceback: string): void {
+  const doc = errors.ownerDocument;
   const banner = doc.createElement("div");
   banner.className = "lw-error";
   banner.setAttribute("role", "alert");
@@ -228,8 +308,8 @@ function showBanner(view: View, message: string, traceback: string): void {
     details.append(summary, pre);
     banner.append(details);
   }
-  view.errors.append(banner);
-  while (view.errors.children.length > MAX_BANNERS) view.errors.firstElementChild?.remove();
+  errors.append(banner);
+  while (errors.children.length > MAX_BANNERS) errors.firstElementChild?.remove();
 }
 
 function isContent(v: unknown): v is Content {

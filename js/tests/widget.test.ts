@@ -1,61 +1,11 @@
-import type { AnyModel } from "@anywidget/types";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import widget from "../src/widget";
-
-type Handler = (...args: unknown[]) => void;
-
-/** Just enough of an anywidget model: traits, events, and a record of what was sent. */
-class FakeModel {
-  attrs: Record<string, unknown>;
-  sent: unknown[] = [];
-  saved = 0;
-  private handlers = new Map<string, Set<Handler>>();
-
-  constructor(attrs: Record<string, unknown> = {}) {
-    this.attrs = { _html: "", ...attrs };
-  }
-  get(key: string): unknown {
-    return this.attrs[key];
-  }
-  set(key: string, value: unknown): void {
-    this.attrs[key] = value;
-    this.emit(`change:${key}`);
-  }
-  on(name: string, fn: Handler): void {
-    if (!this.handlers.has(name)) this.handlers.set(name, new Set());
-    this.handlers.get(name)?.add(fn);
-  }
-  off(name?: string | null, fn?: Handler | null): void {
-    if (name && fn) this.handlers.get(name)?.delete(fn);
-  }
-  send(content: unknown): void {
-    this.sent.push(content);
-  }
-  save_changes(): void {
-    this.saved++;
-  }
-  emit(name: string, ...args: unknown[]): void {
-    for (const fn of this.handlers.get(name) ?? []) fn(...args);
-  }
-  /** A custom message from the kernel. */
-  receive(content: unknown): void {
-    this.emit("msg:custom", content, []);
-  }
-}
+import { cleanUp, FakeModel, mountWidget } from "./fake_model";
 
 let model: FakeModel;
 let el: HTMLElement;
 const cleanups: (() => unknown)[] = [];
 
-const asModel = (m: FakeModel) => m as unknown as AnyModel;
-
-function mount(m: FakeModel, initialize = true): HTMLElement {
-  if (initialize) cleanups.push(widget.initialize({ model: asModel(m) }));
-  const host = document.createElement("div");
-  document.body.append(host);
-  cleanups.push(widget.render({ model: asModel(m), el: host }), () => host.remove());
-  return host;
-}
+const mount = (m: FakeModel, initialize = true) => mountWidget(m, cleanups, initialize);
 
 const content = (host: HTMLElement) => host.querySelector(".lw-root")?.innerHTML;
 
@@ -64,9 +14,7 @@ beforeEach(() => {
   el = mount(model);
 });
 
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+afterEach(() => cleanUp(cleanups));
 
 describe("widget", () => {
   test("shows the saved _html and asks for a full render until one arrives", () => {
@@ -136,13 +84,16 @@ describe("widget", () => {
     model.receive({ type: "diff", seq: 1, rendered: { "0": "2" } });
     expect(content(el)).toBe("<b>2</b>");
     expect(content(second)).toBe("<b>2</b>");
-    expect(model.sent).toEqual([{ type: "join" }]); // the second view found a tree: no join
+    // every view announces itself, even one that found a tree: the kernel learns a page shows it
+    expect(model.sent).toEqual([{ type: "join" }, { type: "join" }]);
   });
 
   test("phx events go to the kernel", () => {
     model.receive({ type: "full", seq: 0, rendered: { s: ['<button phx-click="inc" phx-value-by="', '">+</button>'], "0": "2" } });
     (el.querySelector("button") as HTMLButtonElement).click();
-    expect(model.sent.at(-1)).toEqual({ type: "event", kind: "click", event: "inc", value: { by: "2" }, cid: null });
+    expect(model.sent.at(-1)).toEqual({
+      type: "event", kind: "click", event: "inc", value: { by: "2", value: "" }, cid: null,
+    });
   });
 
   test("push_event dispatches phx:<event> on the view root", () => {
@@ -159,7 +110,7 @@ describe("widget", () => {
   });
 
   test("cleanup removes the view and stops patching it", async () => {
-    for (const fn of cleanups.splice(0).reverse()) await fn();
+    await cleanUp(cleanups);
     expect(el.querySelector(".livewidget")).toBeNull();
     model.receive({ type: "full", seq: 0, rendered: { s: ["<b>", "</b>"], "0": "1" } });
     expect(model.attrs._html).toBe("<p>saved</p>"); // the model's listener is gone too
@@ -173,5 +124,61 @@ describe("a host that does not call initialize", () => {
     expect(bare.sent).toEqual([{ type: "join" }]);
     bare.receive({ type: "full", seq: 0, rendered: { s: ["<b>", "</b>"], "0": "alone" } });
     expect(content(host)).toBe("<b>alone</b>");
+  });
+});
+
+describe("bindings in the widget", () => {
+  const FORM =
+    '<form phx-submit="save"><input name="q" value="a">' +
+    '<button id="go" phx-disable-with="Saving..."><b>Save</b> it</button></form>';
+
+  test("phx-disable-with holds until the next render, which then has the last word", () => {
+    model.receive({ type: "full", seq: 0, rendered: { s: [FORM] } });
+    const button = el.querySelector("#go") as HTMLButtonElement;
+    button.click();
+    expect(model.sent.at(-1)).toEqual({ type: "event", kind: "form", event: "save", value: "q=a", cid: null });
+    expect(button.outerHTML).toBe('<button id="go" phx-disable-with="Saving..." class="phx-submit-loading" disabled="">Saving...</button>');
+    expect(el.querySelector("form")?.classList.contains("phx-submit-loading")).toBe(true);
+
+    model.receive({ type: "diff", seq: 1, rendered: { s: [FORM.replace("<b>Save</b> it", "<b>Save</b> again")] } });
+    expect(el.querySelector("#go")).toBe(button);
+    expect(button.outerHTML).toBe('<button id="go" phx-disable-with="Saving..."><b>Save</b> again</button>');
+    expect(el.querySelector("form")?.outerHTML.startsWith("<form phx-submit=\"save\">")).toBe(true);
+  });
+
+  test("an error message answers too; a second submit while in flight is not sent", () => {
+    model.receive({ type: "full", seq: 0, rendered: { s: [FORM] } });
+    const button = el.querySelector("#go") as HTMLButtonElement;
+    button.click();
+    (el.querySelector("form") as HTMLFormElement).requestSubmit(); // Enter in the field
+    expect(model.sent).toHaveLength(2); // the join and one submit
+    model.receive({ type: "error", message: "ValueError", traceback: "" });
+    expect(button.disabled).toBe(false);
+    expect(button.textContent).toBe("Save it");
+  });
+
+  test("what JS commands did survives the next diff", () => {
+    const page = (n: string) =>
+      `<button phx-click='[["toggle",{"to":"#menu"}],["add_class",{"to":"#menu","names":["open"]}]]'>menu</button>` +
+      `<ul id="menu" class="menu"><li>${n}</li></ul>`;
+    model.receive({ type: "full", seq: 0, rendered: { s: [page("1")] } });
+    (el.querySelector("button") as HTMLButtonElement).click();
+    model.receive({ type: "diff", seq: 1, rendered: { s: [page("2")] } });
+    expect(el.querySelector("#menu")?.outerHTML).toBe('<ul id="menu" class="menu open" style="display: none;"><li>2</li></ul>');
+    expect(model.sent).toEqual([{ type: "join" }]); // no push: nothing sent
+  });
+
+  test("a window key is sent once for all views of a widget, and not after they are gone", async () => {
+    model.receive({ type: "full", seq: 0, rendered: { s: ['<div phx-window-keydown="key" phx-key="ArrowUp"></div>'] } });
+    mount(model, false);
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowUp" }));
+    expect(model.sent).toEqual([
+      { type: "join" },
+      { type: "join" },
+      { type: "event", kind: "keydown", event: "key", value: { key: "ArrowUp" }, cid: null },
+    ]);
+    await cleanUp(cleanups);
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowUp" }));
+    expect(model.sent).toHaveLength(3);
   });
 });

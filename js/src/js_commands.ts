@@ -1,0 +1,321 @@
+/**
+ * Phoenix LiveView JS commands: a binding whose value starts with "[" is a JSON list of
+ * commands, as Phoenix.LiveView.JS encodes them, run in the browser:
+ *
+ *     phx-click='[["push",{"event":"inc","value":{"by":1}}],["toggle",{"to":"#menu"}]]'
+ *
+ * Supported, with Phoenix's argument names (phoenix_live_view js.js):
+ *
+ *     push          {event, value, target, loading}   send the binding's event (see ExecContext.push)
+ *     show / hide   {to, display}                     display: the value to show with ("block")
+ *     toggle        {to, display}
+ *     add_class / remove_class / toggle_class   {to, names}
+ *     set_attr {to, attr: [name, value]}   remove_attr {to, attr: name}
+ *     toggle_attr {to, attr: [name, v1]  or  [name, v1, v2]}
+ *     dispatch      {to, event, detail, bubbles}     detail.dispatcher is the source element
+ *     focus / focus_first {to}
+ *     exec          {attr, to}                       run the commands in attribute `attr` of `to`
+ *     transition    accepted and ignored
+ *
+ * Transitions (`transition`, `ins`/`outs`, `time`, `blocking`) are ignored: classes and
+ * visibility change at once. Commands run synchronously (Phoenix waits an animation frame).
+ *
+ * `to` is a selector (or `{"closest": sel}`, `{"inner": sel}`), resolved **within the widget's
+ * root**: Phoenix queries the whole document, but a notebook shows many widgets (and several
+ * views of one widget), and a document-wide `#menu` would reach into another widget.
+ * Without `to`, a command acts on the element whose binding ran.
+ *
+ * Changes made by commands are "sticky", as in Phoenix: each element remembers the last
+ * display, classes and attributes set on it, and dom_patch re-applies them to the incoming
+ * element (applySticky) so a later render of that element does not undo them.
+ */
+
+type Obj = Record<string, unknown>;
+
+/** A JS "push": the binding decides what it carries (a click's values, a form, a key...). */
+export interface PushArgs {
+  event?: string | undefined;
+  value?: Obj | undefined;
+  target?: unknown;
+  /** A selector: these elements show the in-flight state too (phx-<type>-loading). */
+  loading?: string | undefined;
+}
+
+export interface ExecContext {
+  /** The widget root: `to` selectors resolve inside it. */
+  root: Element;
+  /** The element whose binding (or hook) runs the commands. */
+  source: Element;
+  /** The event that ran the binding, if any. */
+  event?: Event | undefined;
+  /** Send the binding's event to the kernel with these arguments. */
+  push(args: PushArgs): void;
+  /** A command that cannot run: say why (the rest still run). */
+  report(message: string): void;
+}
+
+/** True if a binding's value is JS commands rather than an event name. */
+export function isEncodedJS(value: string | null): value is string {
+  return value !== null && value.trimStart().startsWith("[");
+}
+
+/** Run encoded commands (the JSON text of a binding, or its parsed list). */
+export function exec(encoded: string | unknown[], ctx: ExecContext): void {
+  let commands: unknown;
+  try {
+    commands = typeof encoded === "string" ? JSON.parse(encoded) : encoded;
+  } catch (err) {
+    return ctx.report(
+      `livewidget: a binding that starts with "[" must be a JSON list of JS commands, ` +
+        `got ${excerpt(String(encoded))} (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+  if (!Array.isArray(commands)) {
+    return ctx.report(`livewidget: expected a list of JS commands, got ${repr(commands)}`);
+  }
+  for (const command of commands) {
+    if (!Array.isArray(command) || typeof command[0] !== "string" || !isObj(command[1] ?? {})) {
+      ctx.report(`livewidget: expected a JS command ["name", {args}], got ${repr(command)}`);
+      continue;
+    }
+    const [kind, args = {}] = command as [string, Obj | undefined];
+    try {
+      run(kind, args, ctx);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      ctx.report(`livewidget: JS command ${repr(command)} failed: ${reason}`);
+    }
+  }
+}
+
+function run(kind: string, args: Obj, ctx: ExecContext): void {
+  if (kind === "push") {
+    return ctx.push({
+      event: str(args.event),
+      value: isObj(args.value) ? args.value : undefined,
+      target: args.target,
+      loading: str(args.loading),
+    });
+  }
+  const command = COMMANDS[kind];
+  if (!command) {
+    return ctx.report(
+      `livewidget: JS command "${kind}" is not supported; supported: push, ${Object.keys(COMMANDS).join(", ")}`,
+    );
+  }
+  for (const el of targets(args.to, ctx)) command(el, args, ctx);
+}
+
+type Command = (el: Element, args: Obj, ctx: ExecContext) => void;
+
+const COMMANDS: Record<string, Command> = {
+  show: (el, { display }) => show(el, str(display)),
+  hide: (el) => hide(el),
+  toggle: (el, { display }) => toggle(el, str(display)),
+  add_class: (el, { names }) => addClass(el, classNames(names)),
+  remove_class: (el, { names }) => removeClass(el, classNames(names)),
+  toggle_class: (el, { names }) => toggleClass(el, classNames(names)),
+  set_attr: (el, { attr }) => {
+    const [name, value] = attrArgs(attr, 2);
+    setAttribute(el, name, value ?? "");
+  },
+  remove_attr: (el, { attr }) => removeAttribute(el, typeof attr === "string" ? attr : attrArgs(attr, 1)[0]),
+  toggle_attr: (el, { attr }) => {
+    const [name, v1, v2] = attrArgs(attr, 2);
+    toggleAttribute(el, name, v1 ?? "", v2);
+  },
+  dispatch: (el, { event, detail, bubbles }, ctx) => {
+    if (typeof event !== "string" || !event) throw new TypeError(`dispatch needs an "event" name`);
+    const init = {
+      bubbles: bubbles === undefined ? true : Boolean(bubbles),
+      cancelable: true,
+      detail: { ...(isObj(detail) ? detail : {}), dispatcher: ctx.source },
+    };
+    const view = el.ownerDocument.defaultView;
+    const Custom = view?.CustomEvent ?? CustomEvent;
+    const Mouse = view?.MouseEvent ?? MouseEvent;
+    // A "click" is a real MouseEvent (so phx-click and native behaviour see it); it has no detail.
+    el.dispatchEvent(
+      event === "click" ? new Mouse("click", { bubbles: init.bubbles, cancelable: true }) : new Custom(event, init),
+    );
+  },
+  focus: (el) => (el as HTMLElement).focus?.(),
+  focus_first: (el) => {
+    const first = el.querySelector<HTMLElement>(FOCUSABLE);
+    first?.focus();
+  },
+  exec: (el, { attr }, ctx) => {
+    if (typeof attr !== "string") throw new TypeError(`exec needs an "attr" name`);
+    const encoded = el.getAttribute(attr);
+    if (!encoded) throw new Error(`expected ${attr} to hold JS commands on ${describe(el)}`);
+    exec(encoded, { ...ctx, source: el });
+  },
+  transition: () => {}, // transitions are not supported: nothing to do
+};
+
+const FOCUSABLE =
+  "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), " +
+  "textarea:not([disabled]), [tabindex]:not([tabindex='-1']), [contenteditable=true]";
+
+function targets(to: unknown, ctx: ExecContext): Element[] {
+  if (to === undefined || to === null) return [ctx.source];
+  if (typeof to === "string") return Array.from(ctx.root.querySelectorAll(to));
+  if (isObj(to) && typeof to.closest === "string") {
+    const el = ctx.source.closest(to.closest);
+    return el && ctx.root.contains(el) ? [el] : [];
+  }
+  if (isObj(to) && typeof to.inner === "string") return Array.from(ctx.source.querySelectorAll(to.inner));
+  throw new TypeError(`"to" must be a selector, {"closest": selector} or {"inner": selector}, got ${repr(to)}`);
+}
+
+// --- sticky operations ----------------------------------------------------------------
+
+type Op = (el: Element) => unknown;
+interface Sticky {
+  op: Op;
+  stash: unknown;
+}
+const stickies = new WeakMap<Element, Map<string, Sticky>>();
+
+function putSticky(el: Element, name: string, op: Op): void {
+  const stash = op(el);
+  let ops = stickies.get(el);
+  if (!ops) stickies.set(el, (ops = new Map()));
+  ops.set(name, { op, stash });
+}
+
+function getSticky<T>(el: Element, name: string, fallback: T): T {
+  const found = stickies.get(el)?.get(name);
+  return found ? (found.stash as T) : fallback;
+}
+
+/** Re-apply what JS commands did to `from` onto `to`, the element a patch turns it into. */
+export function applySticky(from: Element, to: Element): void {
+  const ops = stickies.get(from);
+  if (ops) for (const { op } of ops.values()) op(to);
+}
+
+// --- the operations (also hooks' `this.js()`) --------------------------------------------
+
+const style = (el: Element): CSSStyleDeclaration | undefined => (el as HTMLElement).style;
+
+/** Visible unless its own display is "none" (Phoenix measures layout; a hidden ancestor is not seen here). */
+export function isVisible(el: Element): boolean {
+  if (style(el)?.display === "none") return false;
+  const view = el.ownerDocument.defaultView;
+  return !view || view.getComputedStyle(el).display !== "none";
+}
+
+function defaultDisplay(el: Element): string {
+  return { TR: "table-row", TD: "table-cell" }[el.tagName] ?? "block";
+}
+
+function setDisplay(el: Element, display: string, phase: "show" | "hide"): void {
+  el.dispatchEvent(new Event(`phx:${phase}-start`));
+  putSticky(el, "toggle", (current) => {
+    const s = style(current);
+    if (s) s.display = display;
+  });
+  el.dispatchEvent(new Event(`phx:${phase}-end`));
+}
+
+export function show(el: Element, display?: string): void {
+  if (!isVisible(el)) setDisplay(el, display || defaultDisplay(el), "show");
+}
+
+export function hide(el: Element): void {
+  if (isVisible(el)) setDisplay(el, "none", "hide");
+}
+
+export function toggle(el: Element, display?: string): void {
+  if (isVisible(el)) hide(el);
+  else show(el, display);
+}
+
+export function addClass(el: Element, names: string[]): void {
+  addOrRemoveClasses(el, names, []);
+}
+
+export function removeClass(el: Element, names: string[]): void {
+  addOrRemoveClasses(el, [], names);
+}
+
+export function toggleClass(el: Element, names: string[]): void {
+  addOrRemoveClasses(
+    el,
+    names.filter((n) => !el.classList.contains(n)),
+    names.filter((n) => el.classList.contains(n)),
+  );
+}
+
+/** Phoenix's rule: a class the server already set is not made sticky by adding it again. */
+function addOrRemoveClasses(el: Element, adds: string[], removes: string[]): void {
+  const [prevAdds, prevRemoves] = getSticky<[string[], string[]]>(el, "classes", [[], []]);
+  const keepAdds = adds.filter((n) => !prevAdds.includes(n) && !el.classList.contains(n));
+  const keepRemoves = removes.filter((n) => !prevRemoves.includes(n) && el.classList.contains(n));
+  const newAdds = prevAdds.filter((n) => !removes.includes(n)).concat(keepAdds);
+  const newRemoves = prevRemoves.filter((n) => !adds.includes(n)).concat(keepRemoves);
+  putSticky(el, "classes", (current) => {
+    current.classList.remove(...newRemoves);
+    current.classList.add(...newAdds);
+    return [newAdds, newRemoves];
+  });
+}
+
+export function setAttribute(el: Element, name: string, value: string): void {
+  setOrRemoveAttrs(el, [[name, value]], []);
+}
+
+export function removeAttribute(el: Element, name: string): void {
+  setOrRemoveAttrs(el, [], [name]);
+}
+
+export function toggleAttribute(el: Element, name: string, v1: string, v2?: string): void {
+  if (!el.hasAttribute(name)) setAttribute(el, name, v1);
+  else if (v2 === undefined) removeAttribute(el, name);
+  else setAttribute(el, name, el.getAttribute(name) === v1 ? v2 : v1);
+}
+
+function setOrRemoveAttrs(el: Element, sets: [string, string][], removes: string[]): void {
+  const [prevSets, prevRemoves] = getSticky<[[string, string][], string[]]>(el, "attrs", [[], []]);
+  const altered = sets.map(([name]) => name).concat(removes);
+  const newSets = prevSets.filter(([name]) => !altered.includes(name)).concat(sets);
+  const newRemoves = prevRemoves.filter((name) => !altered.includes(name)).concat(removes);
+  putSticky(el, "attrs", (current) => {
+    for (const name of newRemoves) current.removeAttribute(name);
+    for (const [name, value] of newSets) current.setAttribute(name, value);
+    return [newSets, newRemoves];
+  });
+}
+
+// --- argument helpers -------------------------------------------------------------------
+
+function classNames(names: unknown): string[] {
+  if (typeof names === "string") return names.split(/\s+/).filter(Boolean);
+  if (Array.isArray(names) && names.every((n) => typeof n === "string")) return names.filter(Boolean);
+  throw new TypeError(`"names" must be a list of class names, got ${repr(names)}`);
+}
+
+function attrArgs(attr: unknown, min: number): [string, ...(string | undefined)[]] {
+  if (Array.isArray(attr) && attr.length >= min && attr.every((a) => typeof a === "string")) {
+    return attr as [string, ...string[]];
+  }
+  throw new TypeError(`"attr" must be a list of at least ${min} strings, got ${repr(attr)}`);
+}
+
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+function describe(el: Element): string {
+  const html = el.outerHTML;
+  const open = html.slice(0, html.indexOf(">") + 1);
+  return open.length > 120 ? `${open.slice(0, 117)}...` : open;
+}
+
+function excerpt(s: string): string {
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
+
+function repr(v: unknown): string {
+  return excerpt(JSON.stringify(v) ?? String(v));
+}
