@@ -194,6 +194,8 @@ class ViewRuntime:
         self._sent: Rendered | None = None  # what the front end holds
         self._needs_full = True
         self._render_pending = False
+        self._answer_pending = False  # a front-end event awaits its answer (even an empty diff)
+        self._pushes: list[dict[str, Any]] = []
         self.components = Components(self)
         self._sent_components: dict[int, Rendered] = {}
 
@@ -237,7 +239,14 @@ class ViewRuntime:
         self.bus.broadcast(topic, message)
 
     def push_event(self, name: str, payload: Mapping[str, Any]) -> None:
-        self._on_loop(self._transmit, {MSG_TYPE: MSG_PUSH_EVENT, "event": name, "payload": payload})
+        self._on_loop(
+            self._queue_push, {MSG_TYPE: MSG_PUSH_EVENT, "event": name, "payload": payload}
+        )
+
+    def _queue_push(self, message: dict[str, Any]) -> None:
+        """Pushed events go out with the next send, after the render of the same handler."""
+        self._pushes.append(message)
+        self._mark_dirty()
 
     def start_async(self, fn: Callable[[], Any], on_done: Callable[[Any, Any], Any]) -> None:
         """Run ``fn`` beside the mailbox; its outcome comes back through it as a message."""
@@ -361,6 +370,8 @@ class ViewRuntime:
             elif kind == "event":
                 _, event, params, cid = message
                 where = f"handle_event({event!r})"
+                self._answer_pending = True  # the page holds it "in flight" until answered
+                self._mark_dirty()
                 if cid is not None:
                     await self._component_event(cid, event, params)
                     return
@@ -473,9 +484,13 @@ class ViewRuntime:
             self._sent = rendered
             kind = MSG_DIFF
         protocol.with_components(payload, self._component_changes())
-        if payload or kind == MSG_FULL:
+        if payload or kind == MSG_FULL or self._answer_pending:
+            self._answer_pending = False
             self.seq += 1
             self._transmit({MSG_TYPE: kind, "seq": self.seq, "rendered": payload})
+        pushes, self._pushes = self._pushes, []
+        for push in pushes:
+            self._transmit(push)
 
     def _component_changes(self) -> dict[int, Payload]:
         sent, changes = self._sent_components, {}

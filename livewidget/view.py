@@ -33,6 +33,10 @@ class LiveView:
 
     params: dict[str, Any]
 
+    hooks: str = ""
+    """JavaScript hooks for ``phx-hook``: the source of an ES module whose default export maps
+    hook names to objects with ``mounted``, ``updated``, ``destroyed`` (see docs/bindings.md)."""
+
     def __init__(self, **params: Any) -> None:
         self.params = params
         self._widget: LiveWidget | None = None

@@ -104,6 +104,7 @@ class LiveWidget(anywidget.AnyWidget):
     _css = _STATIC / "widget.css"
 
     _html = traitlets.Unicode("").tag(sync=True)
+    _hooks = traitlets.Unicode("").tag(sync=True)  # the view's phx-hook module (JS source)
     _recording: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     context = traitlets.Dict(help="The view's context; not synced to the browser.")
 
@@ -113,7 +114,7 @@ class LiveWidget(anywidget.AnyWidget):
                 f"LiveWidget() takes a LiveView instance, got {view!r:.80}"
                 + (" (a class: call it first)" if isinstance(view, type) else "")
             )
-        super().__init__(**kwargs)
+        super().__init__(_hooks=view.hooks, **kwargs)
         self.view = view
         view._widget = self
         self._joined = False  # whether a front end has attached; until then the kernel snapshots

@@ -166,3 +166,29 @@ def lw_bus() -> Any:
     from livewidget.pubsub import Bus
 
     return Bus()
+
+
+def test_every_event_is_answered_even_when_nothing_changed():
+    class Idle(Recorder):
+        def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+            pass
+
+    lv = live(Idle)
+    before = len(lv.messages)
+    lv._runtime.post(("event", "noop", {}, None))
+    lv.advance(0)
+    answer = lv.messages[before:]
+    assert [(m["type"], m["rendered"]) for m in answer] == [("diff", {})]
+
+
+def test_a_pushed_event_follows_the_render_of_its_handler():
+    class Pusher(Recorder):
+        def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+            socket.push_event("highlight", {"id": 1})
+            socket.assign(log=("pushed",))
+
+    lv = live(Pusher)
+    lv._runtime.post(("event", "go", {}, None))
+    lv.advance(0)
+    assert [m["type"] for m in lv.messages[-2:]] == ["diff", "push_event"]
+    assert lv.messages[-1]["payload"] == {"id": 1}

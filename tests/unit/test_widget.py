@@ -157,3 +157,14 @@ def test_views_tick_on_their_own_thread_while_the_caller_blocks(sent: list[dict[
 def test_a_class_instead_of_an_instance_is_a_clear_error():
     with pytest.raises(TypeError, match="a class: call it first"):
         LiveWidget(Counter)  # type: ignore[arg-type]
+
+
+def test_a_views_hooks_reach_the_front_end_as_module_source():
+    class Hooked(Counter):
+        hooks = "export default { Chart: { mounted() { this.el.textContent = 'drawn'; } } };"
+
+    widget = LiveWidget(Hooked())
+    try:
+        assert widget.get_state()["_hooks"] == Hooked.hooks
+    finally:
+        widget.close()
