@@ -34,6 +34,7 @@ import math
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -45,7 +46,7 @@ from .socket import Cancellable, Context, Socket
 from .template import Rendered
 from .view import HandlerError, LiveView, check_handler_result, render_checked
 
-__all__ = ["Clock", "LoopClock", "Pacer", "ViewRuntime", "background_loop"]
+__all__ = ["Clock", "LoopClock", "Pacer", "ViewRuntime", "background_loop", "census"]
 
 log = logging.getLogger("livewidget")
 
@@ -300,6 +301,7 @@ class ViewRuntime:
 
     def start(self) -> None:
         """Mount the view (through the mailbox) and start handling messages."""
+        _live_runtimes.add(self)
         self._on_loop(self._start)
 
     def _start(self) -> None:
@@ -580,6 +582,35 @@ def call_soon_threadsafe(
     """
     with contextlib.suppress(RuntimeError):  # a closed loop: the view is gone
         loop.call_soon_threadsafe(fn, *args, context=contextvars.Context())
+
+
+_live_runtimes: weakref.WeakSet[ViewRuntime] = weakref.WeakSet()
+
+
+def census() -> dict[str, int]:
+    """What livewidget holds right now: to check that closed views leave nothing behind.
+
+    ``views`` open runtimes; ``timers`` their repeat and send_info timers; ``tasks`` asyncio tasks
+    on livewidget's loop (each open view has one, its mailbox worker); ``subscriptions`` pub/sub
+    pairs; ``threads`` threads in the process.
+    """
+    loop = _background[0] if _background is not None else None
+    tasks = 0
+    if loop is not None:
+        tasks = len(asyncio.run_coroutine_threadsafe(_count_tasks(), loop).result(timeout=5))
+    live = [runtime for runtime in list(_live_runtimes) if not runtime.closed]
+    return {
+        "views": len(live),
+        "timers": sum(len(runtime._timers) for runtime in live),
+        "tasks": tasks,
+        "subscriptions": default_bus.subscriptions(),
+        "threads": threading.active_count(),
+    }
+
+
+async def _count_tasks() -> set[asyncio.Task[Any]]:
+    current = asyncio.current_task()
+    return {task for task in asyncio.all_tasks() if task is not current}
 
 
 _background: tuple[asyncio.AbstractEventLoop, Pacer] | None = None

@@ -168,3 +168,25 @@ def test_a_views_hooks_reach_the_front_end_as_module_source():
         assert widget.get_state()["_hooks"] == Hooked.hooks
     finally:
         widget.close()
+
+
+def test_closing_brings_the_census_back_to_its_baseline():
+    from livewidget.runtime import census
+
+    class Busy(Ticker):
+        def mount(self, socket: lw.Socket) -> None:
+            super().mount(socket)
+            socket.subscribe("news")
+            socket.send_info("later", after_ms=60_000)
+
+    widget = LiveWidget(Counter())
+    assert widget.html
+    widget.close()
+    baseline = census()
+    widgets = [LiveWidget(Busy()) for _ in range(5)]
+    assert all(w.html for w in widgets)
+    busy = census()
+    assert (busy["views"], busy["timers"], busy["tasks"], busy["subscriptions"]) == (5, 10, 5, 5)
+    for w in widgets:
+        w.close()
+    wait_for(lambda: census() == baseline)
