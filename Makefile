@@ -17,7 +17,7 @@ demo: $(STAMPS)/install
 test: $(STAMPS)/install-test $(STAMPS)/chromium lint test-js
 	$(BIN)/python -m pytest tests
 
-bench: $(STAMPS)/install-test
+bench: $(STAMPS)/install-test $(STAMPS)/install-bench $(STAMPS)/chromium
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMPS)/install-test
@@ -45,6 +45,10 @@ $(STAMPS)/install: $(VENV)/bin/python pyproject.toml $(STAMPS)/node $(JS_SRC)
 
 $(STAMPS)/install-test: $(STAMPS)/install
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/install-bench: $(STAMPS)/install
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	@mkdir -p $(STAMPS) && touch $@
 
 # Debian's Chromium drives the browser tests (Playwright's own browser downloads
