@@ -233,7 +233,12 @@ def _diff_comprehension(a: Comprehension, b: Comprehension, encoder: _Encoder) -
 
 
 def merge(tree: Payload | None, payload: Payload) -> Payload:
-    """Merge ``payload`` into ``tree`` (a copy is changed and returned, as the client does)."""
+    """Merge ``payload`` into ``tree``, as the client does, and return the new tree.
+
+    Neither argument is changed: the new tree shares every subtree the payload leaves alone
+    with the old one, and copies only the path to what changed, so merging a one-cell diff into
+    a thousand-row table costs a few dicts, not a copy of the table.
+    """
     if not isinstance(payload, dict):
         raise ProtocolError(f"a payload is a JSON object, got {payload!r:.80}")
     payload = copy.deepcopy(payload)
@@ -243,14 +248,13 @@ def merge(tree: Payload | None, payload: Payload) -> Payload:
         if STATIC not in payload:
             raise ProtocolError("the first payload must be a full render (with 's')")
         old_components = tree.get(COMPONENTS, {}) if tree is not None else {}
-        tree = payload
+        new_tree = payload
     else:
-        tree = copy.deepcopy(tree)
-        old_components = tree.pop(COMPONENTS, {})
-        _merge_into(tree, payload)
+        old_components = tree.get(COMPONENTS, {})
+        new_tree = _merged({k: v for k, v in tree.items() if k != COMPONENTS}, payload)
     if components or old_components:
-        tree[COMPONENTS] = _merge_components(old_components, components or {})
-    return tree
+        new_tree[COMPONENTS] = _merge_components(old_components, components or {})
+    return new_tree
 
 
 def _resolve_templates(node: Any, templates: dict[str, list[str]] | None) -> None:
@@ -284,14 +288,12 @@ def _merge_components(old: Payload, new: Payload) -> Payload:
         shared = change.get(STATIC)
         if isinstance(shared, int) and not isinstance(shared, bool):
             source = resolve(str(shared)) if shared > 0 else old[str(-shared)]
-            result = copy.deepcopy(source)
-            _merge_into(result, {k: v for k, v in change.items() if k != STATIC})
+            result = _merged(source, {k: v for k, v in change.items() if k != STATIC})
             result[STATIC] = source[STATIC]
         elif STATIC in change or cid not in old:
             result = change
         else:
-            result = copy.deepcopy(old[cid])
-            _merge_into(result, change)
+            result = _merged(old[cid], change)
         merged[cid] = result
         return result
 
@@ -300,37 +302,40 @@ def _merge_components(old: Payload, new: Payload) -> Payload:
     return {**old, **merged}
 
 
-def _merge_into(target: Payload, source: Payload) -> None:
+def _merged(target: Payload, source: Payload) -> Payload:
+    """``target`` with ``source`` merged in, as a new dict; ``target`` is left as it was."""
     if KEYED in source:
-        _merge_keyed(target, source)
-        return
+        return _merged_keyed(target, source)
+    result = dict(target)
     for key, value in source.items():
         current = target.get(key)
         if isinstance(value, dict) and STATIC not in value and isinstance(current, dict):
-            _merge_into(current, value)
+            result[key] = _merged(current, value)
         else:
-            target[key] = value
+            result[key] = value
+    return result
 
 
-def _merge_keyed(target: Payload, source: Payload) -> None:
+def _merged_keyed(target: Payload, source: Payload) -> Payload:
     entries = source[KEYED]
-    old = copy.deepcopy(target[KEYED]) if entries.get(KEYED_MOVED) else target[KEYED]
-    into = target[KEYED]
+    old = target.get(KEYED, {KEYED_COUNT: 0})
+    into = dict(old)  # moves read from `old`, which no write below touches
     for index, entry in entries.items():
         if index in (KEYED_COUNT, KEYED_MOVED):
             continue
         if isinstance(entry, list):
             old_index, change = entry
-            into[index] = copy.deepcopy(old[str(old_index)])
-            _merge_into(into[index], change)
+            into[index] = _merged(old[str(old_index)], change)
         elif isinstance(entry, int):
-            into[index] = copy.deepcopy(old[str(entry)])
+            into[index] = old[str(entry)]
         else:
-            _merge_into(into.setdefault(index, {}), entry)
+            into[index] = _merged(old.get(index, {}), entry)
     count = entries[KEYED_COUNT]
-    for stale in range(count, into.get(KEYED_COUNT, 0)):
+    for stale in range(count, old.get(KEYED_COUNT, 0)):
         into.pop(str(stale), None)
     into[KEYED_COUNT] = count
+    result = {k: v for k, v in source.items() if k != KEYED}
+    return {**target, **result, KEYED: into}
 
 
 def to_html(tree: Payload) -> str:

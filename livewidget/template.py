@@ -25,6 +25,7 @@ Values are escaped for HTML text and double- or single-quoted attributes (markup
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ class Template:
     statics: tuple[str, ...]
     fields: tuple[_Field, ...]
     fingerprint: int
+    names: tuple[str, ...] | None  # when every field is a bare {name}: the fast path of html()
 
 
 _formatter = string.Formatter()
@@ -96,7 +98,9 @@ def parse(source: str) -> Template:
         fields.append(_Field(field, first, rest, conversion, spec or ""))
     statics.append(literal)
     statics_tuple = tuple(statics)
-    return Template(statics_tuple, tuple(fields), hash(statics_tuple))
+    plain = all(not f.rest and f.conversion is None and not f.spec for f in fields)
+    names = tuple(f.first for f in fields) if plain else None
+    return Template(statics_tuple, tuple(fields), hash(statics_tuple), names)
 
 
 def _split_field(field: str) -> tuple[str, tuple[tuple[bool, Any], ...]]:
@@ -289,6 +293,11 @@ def html(source: str, /, **values: Any) -> Rendered:
             f"{source!r:.80}"
         )
     template = parse(source)
+    if template.names is not None:  # bare {name} fields only: look up and convert, no more
+        try:
+            return Rendered(template, tuple([to_dynamic(values[name]) for name in template.names]))
+        except KeyError:
+            pass  # the general path below names the missing value
     return Rendered(template, tuple(_evaluate(field, values) for field in template.fields))
 
 
@@ -345,8 +354,20 @@ def _is_sequence(value: Any) -> bool:
     )
 
 
+_NEEDS_ESCAPE = re.compile(r"[&<>\"']")
+
+
 def to_dynamic(value: Any) -> Dynamic:
     """Turn one value into a dynamic: escaped text, a nested render or a comprehension."""
+    kind = type(value)  # the common kinds first, by exact type: this runs for every field
+    if kind is str:
+        text: str = value
+        return str(escape(text)) if _NEEDS_ESCAPE.search(text) else text
+    if kind is int or kind is float:
+        return str(value)
+    if kind is Rendered:
+        nested: Rendered = value
+        return nested
     if isinstance(value, str):
         if hasattr(value, "__html__"):
             return str(value.__html__())

@@ -108,3 +108,16 @@ def test_merging_diffs_into_a_full_render_renders_the_last(a, b, c):
 @given(renders())
 def test_a_render_diffed_against_itself_is_empty(a):
     assert diff(a, a) == {}
+
+
+def test_merge_leaves_its_arguments_alone_and_shares_what_did_not_change():
+    a = table([(1, "a"), (2, "b"), (3, "c")])
+    b = table([(1, "a"), (2, "B"), (3, "c")])
+    tree = merge(None, full(a))
+    before = json.dumps(tree, sort_keys=True)
+    payload = diff(a, b)
+    merged = merge(tree, payload)
+    assert json.dumps(tree, sort_keys=True) == before
+    assert payload == diff(a, b)
+    assert merged["0"]["k"]["0"] is tree["0"]["k"]["0"]
+    assert to_html(merged) == b.to_html()

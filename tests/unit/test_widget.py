@@ -1,5 +1,6 @@
 """The widget door, outside a kernel: context trait, front-end messages, lifecycle."""
 
+import gc
 import threading
 import time
 from typing import Any
@@ -182,11 +183,15 @@ def test_closing_brings_the_census_back_to_its_baseline():
     widget = LiveWidget(Counter())
     assert widget.html
     widget.close()
+    gc.collect()  # test clients other tests left open are closed when collected
     baseline = census()
     widgets = [LiveWidget(Busy()) for _ in range(5)]
     assert all(w.html for w in widgets)
     busy = census()
-    assert (busy["views"], busy["timers"], busy["tasks"], busy["subscriptions"]) == (5, 10, 5, 5)
+    added = {
+        key: busy[key] - baseline[key] for key in ("views", "timers", "tasks", "subscriptions")
+    }
+    assert added == {"views": 5, "timers": 10, "tasks": 5, "subscriptions": 5}
     for w in widgets:
         w.close()
     wait_for(lambda: census() == baseline)
