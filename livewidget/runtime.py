@@ -184,6 +184,7 @@ class ViewRuntime:
         self._error_interval = error_interval
         self._last_error_at = -math.inf
         self._suppressed_errors = 0
+        self._held_error: tuple[BaseException, str] | None = None
         self._mailbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
         self._timers: set[Cancellable] = set()
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -521,18 +522,30 @@ class ViewRuntime:
             log.warning("livewidget could not send to the front end: %s", error)
 
     def _report(self, error: BaseException, where: str) -> None:
+        """Show an error in the widget and the log: at once, or, within ``error_interval`` of
+        the last one shown, as the latest of a batch shown when the interval ends."""
         if self._on_error is not None:
             self._on_error(error, where)
-        now = time.monotonic()
-        if now - self._last_error_at < self._error_interval:
+        wait = self._last_error_at + self._error_interval - time.monotonic()
+        if wait > 0:
             self._suppressed_errors += 1
+            if self._held_error is None:
+                self.clock.call_later(wait, self._report_held)
+            self._held_error = (error, where)
             return
+        self._show_error(error, where, 0)
+
+    def _report_held(self) -> None:
+        held, self._held_error = self._held_error, None
         suppressed, self._suppressed_errors = self._suppressed_errors, 0
-        self._last_error_at = now
-        name = type(self.view).__name__
-        message = f"{name}: {type(error).__name__} in {where}: {error}"
-        if suppressed:
-            message += f" ({suppressed} more errors in the last second not shown)"
+        if held is not None and not self.closed:
+            self._show_error(*held, suppressed - 1)
+
+    def _show_error(self, error: BaseException, where: str, more: int) -> None:
+        self._last_error_at = time.monotonic()
+        message = f"{type(self.view).__name__}: {type(error).__name__} in {where}: {error}"
+        if more > 0:
+            message += f" (and {more} more errors like it, not shown)"
         trace = "".join(traceback.format_exception(error))
         log.error("%s\n%s", message, trace)
         self._transmit({MSG_TYPE: MSG_ERROR, "message": message, "traceback": trace})

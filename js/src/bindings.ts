@@ -82,6 +82,15 @@ export interface BindOptions {
   report?: (message: string) => void;
 }
 
+const ROOT_CLASS = "lw-root";
+
+/** Text fields and editors: where typing is typing, not a command to the page. */
+function isEditable(el: Element): boolean {
+  if (el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement) return true;
+  if (el instanceof HTMLInputElement) return !["button", "checkbox", "radio", "submit", "reset"].includes(el.type);
+  return el instanceof HTMLElement && el.isContentEditable;
+}
+
 /** Key events that an element binding handled, in any widget: window bindings skip them. */
 const handledByElement = new WeakSet<Event>();
 
@@ -217,8 +226,17 @@ export function bindEvents(root: HTMLElement, pushEvent: PushEvent, options: Bin
     if (binding && keyMatches(el, e as KeyboardEvent)) sendKey(el, binding, e as KeyboardEvent);
   };
 
+  // Window keys listen in the capture phase: JupyterLab stops keydown from bubbling past its
+  // document, so a bubbling window listener would never hear a key. Capturing runs before any
+  // element listener, so what an element binding will handle is recognised here by the target:
+  // a key inside an element with its own key binding, in any widget, is that binding's. Keys
+  // typed into an editor outside the widgets (a notebook cell) are not the page's keys.
   const onWindowKey = (e: Event) => {
     if (handledByElement.has(e) || windowEvents.has(e)) return;
+    const target = e.target instanceof Element ? e.target : null;
+    const elementAttr = e.type === "keydown" ? PHX_KEYDOWN : PHX_KEYUP;
+    if (target?.closest(`[${elementAttr}]`)?.closest(`.${ROOT_CLASS}`)) return;
+    if (target && isEditable(target) && !target.closest(`.${ROOT_CLASS}`)) return;
     windowEvents.add(e);
     const attr = e.type === "keydown" ? PHX_WINDOW_KEYDOWN : PHX_WINDOW_KEYUP;
     for (const el of Array.from(root.querySelectorAll(`[${attr}]`))) {
@@ -257,10 +275,10 @@ export function bindEvents(root: HTMLElement, pushEvent: PushEvent, options: Bin
   ];
   const win = root.ownerDocument.defaultView;
   for (const [type, fn] of listeners) root.addEventListener(type, fn);
-  for (const [type, fn] of windowListeners) win?.addEventListener(type, fn);
+  for (const [type, fn] of windowListeners) win?.addEventListener(type, fn, true);
   return () => {
     for (const [type, fn] of listeners) root.removeEventListener(type, fn);
-    for (const [type, fn] of windowListeners) win?.removeEventListener(type, fn);
+    for (const [type, fn] of windowListeners) win?.removeEventListener(type, fn, true);
     limiter.dispose();
   };
 }

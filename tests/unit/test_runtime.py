@@ -192,3 +192,22 @@ def test_a_pushed_event_follows_the_render_of_its_handler():
     lv.advance(0)
     assert [m["type"] for m in lv.messages[-2:]] == ["diff", "push_event"]
     assert lv.messages[-1]["payload"] == {"id": 1}
+
+
+def test_errors_in_quick_succession_are_batched_and_the_latest_is_shown_later():
+    class Failing(Recorder):
+        def handle_info(self, info: Any, socket: lw.Socket) -> None:
+            raise ValueError(f"failure {info}")
+
+    view = Failing()
+    lv = live(view, raise_errors=False)
+    lv._runtime._error_interval = 1.0  # the widget's setting, on the virtual clock's timers
+    for i in range(5):
+        lv.send_info(i)
+    shown = [m["message"] for m in lv.messages if m["type"] == "error"]
+    assert len(lv.errors) == 5
+    assert len(shown) == 1
+    assert shown[0].endswith("failure 0")
+    lv.advance(1000)
+    shown = [m["message"] for m in lv.messages if m["type"] == "error"]
+    assert shown[-1].endswith("failure 4 (and 3 more errors like it, not shown)")
