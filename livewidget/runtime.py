@@ -189,7 +189,6 @@ class ViewRuntime:
         self._timers: set[Cancellable] = set()
         self._tasks: set[asyncio.Future[Any]] = set()
         self._worker: asyncio.Task[None] | None = None
-        self._loop_thread: int | None = None
         self._rendered: Rendered | None = None  # the last good render
         self._good_context = self.socket.context  # the context of that render
         self._notified = self.socket.context  # the context on_context last saw
@@ -306,7 +305,6 @@ class ViewRuntime:
         self._on_loop(self._start)
 
     def _start(self) -> None:
-        self._loop_thread = threading.get_ident()
         self._worker = self.loop.create_task(self._work())
         self._mailbox.put_nowait(("mount",))
 
@@ -317,7 +315,7 @@ class ViewRuntime:
         self._on_loop(self._mailbox.put_nowait, message)
 
     def _on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
-        if threading.get_ident() == self._loop_thread:
+        if self.on_loop_thread():
             fn(*args)
         else:
             call_soon_threadsafe(self.loop, fn, *args)
@@ -332,7 +330,11 @@ class ViewRuntime:
         return [task for task in self._tasks if not task.done()]
 
     def on_loop_thread(self) -> bool:
-        return threading.get_ident() == self._loop_thread
+        """Whether the caller runs inside the view's loop (whichever thread runs it now)."""
+        try:
+            return asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            return False
 
     async def _work(self) -> None:
         while True:

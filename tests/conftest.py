@@ -1,0 +1,14 @@
+"""Test-suite wide: the browser tests run last.
+
+They are the slowest, so the fast tests report first. And Playwright's sync API keeps an event
+loop running in the main thread while its session-scoped browser lives: tests that run a loop
+of their own (the runtime's) must not share the process with it at the same time.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: "e2e" in item.keywords)
