@@ -25,6 +25,7 @@ blocks the kernel's own loop.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import contextvars
 import inspect
@@ -651,4 +652,13 @@ def background_loop() -> tuple[asyncio.AbstractEventLoop, Pacer]:
             threading.Thread(target=run, name="livewidget-loop", daemon=True).start()
             ready.wait()
             _background = (loop, Pacer(LoopClock(loop)))
+            # Registered after IPython's own exit handler, so it runs first (exit handlers run
+            # last-registered-first): views stop before the user namespace they render from is
+            # cleared, instead of filling the kernel's stderr with NameErrors on shutdown.
+            atexit.register(_close_every_view)
         return _background
+
+
+def _close_every_view() -> None:
+    for runtime in list(_live_runtimes):
+        runtime.close()

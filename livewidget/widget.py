@@ -121,6 +121,7 @@ class LiveWidget(anywidget.AnyWidget):
         self._snapshot_scheduled = False
         self._displays: list[Any] = []
         self._frames: list[dict[str, Any]] | None = None
+        self._recorded = threading.Event()
         self._recording_started = 0.0
         self._recording_bytes = 0
         loop, pacer = background_loop()
@@ -226,15 +227,20 @@ class LiveWidget(anywidget.AnyWidget):
 
     # -- recording ----------------------------------------------------------------------------
 
-    def record(self, seconds: float = 10.0) -> None:
+    def record(self, seconds: float = 10.0, *, wait: bool = False) -> None:
         """Record what the view sends for ``seconds``, for an exported page to replay.
 
         The recording (a full render, then each diff with its time) is kept in the notebook's
         widget state when the notebook is saved; ``livewidget export`` plays it back in a loop.
+        With ``wait=True`` this returns when the recording is done (headless execution keeps
+        only what happens while a cell runs, so the recording cell should wait).
         """
         if not isinstance(seconds, (int, float)) or not 0 < seconds <= 600:
             raise ValueError(f"record() takes 0 < seconds <= 600, got {seconds!r}")
+        self._recorded.clear()
         call_soon_threadsafe(self._loop, self._start_recording, float(seconds))
+        if wait and not self._runtime.on_loop_thread():
+            self._recorded.wait(seconds + _WAIT_SECONDS)
 
     def _start_recording(self, seconds: float) -> None:
         self._frames = []
@@ -261,6 +267,7 @@ class LiveWidget(anywidget.AnyWidget):
         if self._frames is not None:
             self._recording = self._frames
             self._frames = None
+        self._recorded.set()
 
     # -- display ------------------------------------------------------------------------------
 

@@ -1,0 +1,131 @@
+"""The ``livewidget`` command (``python -m livewidget`` does the same).
+
+    livewidget export NOTEBOOK.ipynb [-o OUT.html] [--execute [--timeout S] [--kernel NAME]
+                                                              [--cwd DIR]]
+
+Exit status: 0 when the page is written, 1 when the notebook cannot be read, run or exported
+(the message says why), 2 for a wrong command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2  # argparse's own
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="livewidget", description="Tools for livewidget notebooks."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    export = commands.add_parser(
+        "export",
+        help="write a notebook as one HTML file that shows its views without a kernel",
+        description=(
+            "Write NOTEBOOK as one self-contained HTML file: every live view shows its last "
+            "saved state (and replays its recording, if it has one), with no kernel and no "
+            "network. The notebook needs its widget state: save it from JupyterLab with "
+            "widget state saving on, or use --execute."
+        ),
+    )
+    export.add_argument("notebook", type=Path, metavar="NOTEBOOK", help="the .ipynb file")
+    export.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="OUT",
+        help="the HTML file to write (default: NOTEBOOK with .html, beside it)",
+    )
+    export.add_argument(
+        "--execute",
+        action="store_true",
+        help="run the notebook in a fresh kernel first (the file itself is not changed)",
+    )
+    export.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="with --execute: the most seconds one cell may run (default: 600)",
+    )
+    export.add_argument(
+        "--kernel", metavar="NAME", help="with --execute: the kernel (default: the notebook's)"
+    )
+    export.add_argument(
+        "--cwd",
+        type=Path,
+        metavar="DIR",
+        help="with --execute: the kernel's working folder (default: an empty temporary one)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "export":
+        return _export(args)
+    return EXIT_USAGE  # pragma: no cover - argparse accepts no other command
+
+
+def _export(args: argparse.Namespace) -> int:
+    try:
+        from .export import ExportError, export_file
+    except ImportError as error:
+        print(
+            f"livewidget export: needs nbconvert and nbclient ({error}); "
+            "install them with: pip install nbconvert nbclient",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    output: Path = args.output or args.notebook.with_suffix(".html")
+    if output.resolve() == args.notebook.resolve():
+        print(f"livewidget export: {output} would overwrite the notebook", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.execute and (args.cwd is not None or args.kernel is not None):
+        print("livewidget export: --cwd and --kernel go with --execute", file=sys.stderr)
+        return EXIT_USAGE
+    if args.cwd is not None and not args.cwd.is_dir():
+        print(f"livewidget export: --cwd {args.cwd}: no such folder", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        page = export_file(
+            args.notebook,
+            output,
+            execute=args.execute,
+            cwd=args.cwd,
+            timeout=args.timeout,
+            kernel_name=args.kernel,
+        )
+    except ExportError as error:
+        print(f"livewidget export: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("livewidget export: interrupted", file=sys.stderr)
+        return 130
+    for warning in page.warnings:
+        print(f"livewidget export: warning: {warning}", file=sys.stderr)
+    for reference in page.blocked:
+        print(
+            f"livewidget export: warning: neutralised a fetch from another host: {reference}",
+            file=sys.stderr,
+        )
+    size = len(page.html.encode("utf-8"))
+    summary = f"{page.views} live view{'s' if page.views != 1 else ''}"
+    if page.replays:
+        summary += (
+            f" ({page.replays} replaying {'its' if page.replays == 1 else 'their'} recording)"
+        )
+    if page.other_widgets:
+        summary += f", {page.other_widgets} other widget(s) shown as text"
+    print(f"livewidget export: wrote {output} ({size / 1000:.0f} kB): {summary}", file=sys.stderr)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

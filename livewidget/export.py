@@ -1,0 +1,548 @@
+"""``livewidget export``: a notebook as one HTML file that shows its views without a kernel.
+
+A notebook saved with its widget state (JupyterLab with widget state saving on, or
+``nbconvert --execute`` / ``livewidget export --execute``) holds, for every live view, the
+``_html`` trait: the view's last HTML. The front end keeps it current; headless, the kernel
+does. ``record(seconds)`` adds ``_recording``: a full render, then each diff with its time::
+
+    metadata.widgets["application/vnd.jupyter.widget-state+json"].state[model_id].state
+        == {"_html": '<b id="n">15</b>',
+            "_recording": [{"t": 0, "type": "full", "rendered": {"s": ["<b id=\\"n\\">", "</b>"],
+                                                               "0": "0"}},
+                           {"t": 100, "type": "diff", "rendered": {"0": "1"}}, ...],
+            ...}
+
+nbconvert's own HTML shows widgets only by loading require.js, the widget manager and anywidget
+from CDNs, so offline a view shows nothing. The export instead:
+
+* replaces each output of a livewidget view (``application/vnd.jupyter.widget-view+json``
+  whose saved model has an ``_html`` trait) by that HTML inside the same frame the widget
+  draws, ``<div class="livewidget" data-livewidget-model="ID"><div class="lw-root">``, falling
+  back to the output's ``text/html`` (the kernel's snapshot) when ``_html`` is empty. Widgets
+  of other libraries keep the rest of their bundle (usually ``text/plain``);
+* renders the rest as nbconvert's "lab" template does, minus everything it would fetch
+  (require.js, the widget manager, MathJax, Mermaid), with livewidget's CSS inlined;
+* inlines the recordings and ``static/replay.js`` (js/src/replay.ts) when some view has a
+  recording, so the page replays it in a loop; the last state is in the page either way;
+* finally neutralises whatever in the page would still load something from another host (an
+  ``<img src="https://...">`` in a markdown cell, a ``<script src>`` in an output): the
+  attribute is renamed ``data-livewidget-blocked-*`` and reported. Links (``<a href>``) stay:
+  they load nothing until followed.
+
+The page needs no network and no server: open the file.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jinja2 import DictLoader
+from nbconvert.exporters import HTMLExporter
+from nbconvert.preprocessors import Preprocessor
+
+__all__ = [
+    "Export",
+    "ExportError",
+    "LiveWidgetPreprocessor",
+    "execute_notebook",
+    "export_file",
+    "export_notebook",
+    "external_references",
+    "read_notebook",
+]
+
+VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+STATE_MIME = "application/vnd.jupyter.widget-state+json"
+HTML_TRAIT = "_html"
+RECORDING_TRAIT = "_recording"
+#: The attribute naming the model of an exported view (js/src/replay.ts: MODEL_ATTR).
+MODEL_ATTR = "data-livewidget-model"
+#: The id of the JSON script holding the recordings (js/src/replay.ts: RECORDINGS_ID).
+RECORDINGS_ID = "livewidget-recordings"
+#: The global that static/replay.js defines (package.json: --global-name).
+REPLAY_GLOBAL = "livewidgetReplay"
+BLOCKED_PREFIX = "data-livewidget-blocked-"
+
+_STATIC = Path(__file__).parent / "static"
+_TEMPLATE_NAME = "livewidget_export.html.j2"
+# nbconvert's "lab" page without what it loads from the network: require.js, the widget
+# manager, MathJax and Mermaid. Math stays as its TeX source, Mermaid diagrams as code.
+_TEMPLATE = """\
+{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}
+<meta name="generator" content="livewidget export">
+{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_css -%}
+<style type="text/css">
+{{ resources.livewidget.css }}
+</style>
+{%- endblock html_head_css -%}
+{%- block body_footer -%}
+</main>
+{{ resources.livewidget.scripts }}
+</body>
+{%- endblock body_footer -%}
+"""
+
+
+class ExportError(Exception):
+    """The notebook cannot be read, executed or written; the message says why and what to do."""
+
+
+@dataclass
+class Export:
+    """An exported page and what went into it."""
+
+    html: str
+    views: int = 0  # outputs of livewidget views, shown with their last state
+    replays: int = 0  # of those, views that replay a recording
+    other_widgets: int = 0  # widgets of other libraries, shown as their text (or HTML) bundle
+    blocked: list[str] = field(default_factory=list)  # references to other hosts, neutralised
+    warnings: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and executing
+# --------------------------------------------------------------------------------------------
+
+
+def read_notebook(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
+    """Read a notebook file (nbformat 4), or raise ExportError saying what is wrong with it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ExportError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ExportError(f"{path}: is a directory, not a notebook file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ExportError(f"{path}: cannot read it: {error}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ExportError(
+            f"{path}: not a notebook: not JSON ({error.msg} at line {error.lineno}, "
+            f"column {error.colno})"
+        ) from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        got = f"a JSON {type(raw).__name__}" if not isinstance(raw, dict) else "no cells list"
+        raise ExportError(f'{path}: not a notebook: expected a JSON object with "cells", got {got}')
+    if not isinstance(raw.get("nbformat"), int) or raw["nbformat"] < 4:
+        raise ExportError(
+            f"{path}: expected nbformat 4, got {raw.get('nbformat')!r}; "
+            "upgrade it with `jupyter nbconvert --to notebook`"
+        )
+    try:
+        notebook: nbformat.NotebookNode = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]  # nbformat's reads is unannotated
+    except Exception as error:  # nbformat raises a variety of errors for a malformed notebook
+        raise ExportError(f"{path}: not a valid notebook: {error}") from None
+    return notebook
+
+
+def execute_notebook(
+    notebook: nbformat.NotebookNode,
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = 600,
+    kernel_name: str | None = None,
+    name: str = "the notebook",
+) -> None:
+    """Run every cell in a fresh kernel (nbclient), saving each view's last state.
+
+    By default the kernel starts in an empty temporary folder: a folder that holds a
+    ``livewidget`` directory (a checkout of this project) would shadow the installed package.
+    """
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    options: dict[str, Any] = {"timeout": timeout, "store_widget_state": True}
+    if kernel_name:
+        options["kernel_name"] = kernel_name
+    with tempfile.TemporaryDirectory(prefix="livewidget-export-") as tmp:
+        folder = str(cwd) if cwd is not None else tmp
+        client = NotebookClient(notebook, resources={"metadata": {"path": folder}}, **options)
+        try:
+            client.execute()
+        except CellExecutionError as error:
+            where = _failed_cell(notebook)
+            raise ExportError(
+                f"executing {name} failed{where}: {error.ename}: {error.evalue}"
+            ) from None
+        except CellTimeoutError:
+            raise ExportError(
+                f"executing {name}: a cell ran longer than {timeout:g} s (--timeout)"
+            ) from None
+        except DeadKernelError as error:
+            raise ExportError(f"executing {name}: the kernel died: {error}") from None
+        except NoSuchKernel as error:
+            raise ExportError(
+                f"executing {name}: no kernel named {error.name!r} is installed (--kernel)"
+            ) from None
+
+
+def _failed_cell(notebook: nbformat.NotebookNode) -> str:
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return f" in cell {index}"
+    return ""
+
+
+# --------------------------------------------------------------------------------------------
+# The preprocessor: widget outputs -> their last state
+# --------------------------------------------------------------------------------------------
+
+
+def _saved_models(notebook: nbformat.NotebookNode) -> dict[str, dict[str, Any]]:
+    widgets = notebook.metadata.get("widgets")
+    saved = widgets.get(STATE_MIME) if isinstance(widgets, dict) else None
+    models = saved.get("state") if isinstance(saved, dict) else None
+    return {k: v for k, v in models.items() if isinstance(v, dict)} if models else {}
+
+
+def _is_livewidget(model: dict[str, Any] | None) -> bool:
+    state = model.get("state") if model else None
+    return isinstance(state, dict) and isinstance(state.get(HTML_TRAIT), str)
+
+
+def _recording_problem(frames: Any) -> str | None:
+    """Why a saved ``_recording`` cannot be replayed, or None."""
+    if not isinstance(frames, list):
+        return f"expected a list of frames, got {type(frames).__name__}"
+    for i, frame in enumerate(frames):
+        if not (
+            isinstance(frame, dict)
+            and isinstance(frame.get("t"), (int, float))
+            and frame.get("type") in ("full", "diff")
+            and isinstance(frame.get("rendered"), dict)
+        ):
+            return f'frame {i} is not {{"t": ms, "type": "full" | "diff", "rendered": {{...}}}}'
+    if frames[0]["type"] != "full":
+        return 'the first frame is not "full"'
+    return None
+
+
+def _view_html(model_id: str, html: str) -> str:
+    """An exported view: the frame the widget draws (widget.ts), around its last HTML."""
+    return (
+        f'<div class="livewidget" {MODEL_ATTR}="{html_lib.escape(model_id)}">'
+        f'<div class="lw-root">{html}</div></div>'
+    )
+
+
+class LiveWidgetPreprocessor(Preprocessor):
+    """Replace widget outputs by what they last showed; collect the views' recordings.
+
+    Leaves ``resources["livewidget"]`` with ``recordings`` (model id -> frames), ``views``,
+    ``replays``, ``other_widgets``, ``warnings``, and what the export template puts in the
+    page: ``css`` and ``scripts`` (the recordings and the replay script, if any). Drops the
+    widget state from the notebook's metadata: nothing in the page loads it.
+    """
+
+    def preprocess(
+        self, nb: nbformat.NotebookNode, resources: dict[str, Any]
+    ) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
+        models = _saved_models(nb)
+        info: dict[str, Any] = {
+            "recordings": {},
+            "views": 0,
+            "replays": 0,
+            "other_widgets": 0,
+            "warnings": [],
+        }
+        for index, output in _widget_outputs(nb):
+            self._replace(index, output, models, info)
+        nb.metadata.pop("widgets", None)
+        info["css"], info["scripts"] = _page_assets(info["recordings"], info["warnings"])
+        resources["livewidget"] = info
+        return nb, resources
+
+    def _replace(
+        self,
+        index: int,
+        output: nbformat.NotebookNode,
+        models: dict[str, dict[str, Any]],
+        info: dict[str, Any],
+    ) -> None:
+        data = output["data"]
+        view = data.pop(VIEW_MIME)
+        model_id = str(view.get("model_id", "")) if isinstance(view, dict) else ""
+        model = models.get(model_id)
+        if not _is_livewidget(model):
+            info["other_widgets"] += 1
+            if not data:
+                data["text/plain"] = "(a widget; its state was not saved with the notebook)"
+            return
+        assert model is not None
+        state = model["state"]
+        html = state[HTML_TRAIT] or _text(data.get("text/html"))
+        if not html:
+            info["warnings"].append(
+                f"cell {index}: the view {model_id} has no saved HTML; "
+                "run it and save the notebook (or export with --execute)"
+            )
+            return
+        data.clear()
+        data["text/html"] = _view_html(model_id, html)
+        info["views"] += 1
+        frames = state.get(RECORDING_TRAIT)
+        if not frames:
+            return
+        problem = _recording_problem(frames)
+        if problem:
+            info["warnings"].append(
+                f"cell {index}: the recording of view {model_id} cannot be replayed: {problem}"
+            )
+            return
+        info["recordings"][model_id] = frames
+        info["replays"] += 1
+
+
+def _widget_outputs(nb: nbformat.NotebookNode) -> Iterator[tuple[int, nbformat.NotebookNode]]:
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if VIEW_MIME in (output.get("data") or {}):
+                yield index, output
+
+
+def _text(value: Any) -> str:
+    """A mime bundle value as a string (nbformat may keep multi-line text as a list)."""
+    if isinstance(value, list):
+        return "".join(str(v) for v in value)
+    return value if isinstance(value, str) else ""
+
+
+# --------------------------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------------------------
+
+
+def export_notebook(
+    notebook: nbformat.NotebookNode,
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+    title: str | None = None,
+) -> Export:
+    """The self-contained HTML page of ``notebook`` (which is left as it was).
+
+    ``base_dir`` is where relative image paths in markdown cells are looked up (to embed them).
+    """
+    # nbconvert's constructors and register_preprocessor are unannotated
+    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
+        template_name="lab",
+        template_file=_TEMPLATE_NAME,
+        extra_loaders=[DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
+        embed_images=True,
+    )
+    preprocessor = LiveWidgetPreprocessor()  # type: ignore[no-untyped-call]
+    exporter.register_preprocessor(preprocessor, enabled=True)  # type: ignore[no-untyped-call]
+    resources: dict[str, Any] = {
+        "metadata": {"path": str(base_dir or "."), "name": title or "Notebook"}
+    }
+    body, resources = exporter.from_notebook_node(notebook, resources=resources)
+    info = resources["livewidget"]
+    html, blocked, scripts = block_external(body)
+    return Export(
+        html=html,
+        views=info["views"],
+        replays=info["replays"],
+        other_widgets=info["other_widgets"],
+        blocked=blocked,
+        warnings=list(info["warnings"])
+        + [f"a script in the page loads {url}: offline it fails" for url in scripts],
+    )
+
+
+def _page_assets(recordings: dict[str, Any], warnings: list[str]) -> tuple[str, str]:
+    """The page's livewidget CSS, and its scripts: the recordings and the replay, if any."""
+    css = _static_text("widget.css")
+    if not recordings:
+        return css, ""
+    try:
+        replay = _static_text("replay.js")
+        css += "\n" + _static_text("replay.css")
+    except ExportError as error:
+        warnings.append(f"the recordings are not replayed: {error}")
+        return css, ""
+    if "</script" in replay.lower():
+        raise ExportError("static/replay.js contains '</script' and cannot be inlined")
+    scripts = (
+        _recordings_script(recordings)
+        + f"\n<script>{replay}</script>"
+        + f"\n<script>{REPLAY_GLOBAL}.startReplays(document);</script>"
+    )
+    return css, scripts
+
+
+def _static_text(name: str) -> str:
+    path = _STATIC / name
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ExportError(
+            f"{path} is missing: build the front end first (`npm run build` in the source tree, "
+            "or reinstall livewidget)"
+        ) from None
+
+
+def _recordings_script(recordings: dict[str, Any]) -> str:
+    """The recordings as a JSON script element that no content can close early."""
+    text = json.dumps(recordings, separators=(",", ":"), ensure_ascii=False)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escape)
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return f'<script type="application/json" id="{RECORDINGS_ID}">{text}</script>'
+
+
+# --------------------------------------------------------------------------------------------
+# Nothing from the network
+# --------------------------------------------------------------------------------------------
+
+# Attributes that make the browser fetch what they name (a link's href waits for a click).
+_FETCHING_ATTRS = frozenset(
+    {"src", "srcset", "poster", "background", "href", "xlink:href", "data", "manifest"}
+)
+_NAVIGATION = frozenset({("a", "href"), ("area", "href")})
+_EXTERNAL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+_CSS_EXTERNAL = re.compile(
+    r"""@import\s+(?:url\(\s*)?['"]?\s*(?:[a-z][a-z0-9+.-]*:)?//[^;]*;?"""
+    r"""|url\(\s*['"]?\s*(?:[a-z][a-z0-9+.-]*:)?//[^)]*\)""",
+    re.IGNORECASE,
+)
+_SCRIPT_EXTERNAL = re.compile(
+    r"""(?:\bimport\s*\(\s*|\bfrom\s*|\bimportScripts\s*\(\s*|\bimport\s+)"""
+    r"""['"`]((?:https?:)?//[^'"`]+)""",
+    re.IGNORECASE,
+)
+
+
+def _fetches_external(tag: str, name: str, value: str) -> bool:
+    if name == "style":
+        return bool(_CSS_EXTERNAL.search(value))
+    if name not in _FETCHING_ATTRS or (tag, name) in _NAVIGATION:
+        return False
+    if name == "data" and tag != "object":
+        return False
+    if name == "srcset":
+        return any(_EXTERNAL.match(part) for part in value.split(","))
+    return bool(_EXTERNAL.match(value))
+
+
+class _ExternalFinder(HTMLParser):
+    """Finds what in a page would fetch from another host: (start, end, replacement, what)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.edits: list[tuple[int, int, str]] = []
+        self.blocked: list[str] = []  # neutralised by the edits
+        self.scripts: list[str] = []  # URLs that scripts load; a script cannot be edited safely
+        self._lines = [0]
+        self._lines += [m.end() for m in re.finditer("\n", text)]
+        self._tag = ""
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self._lines[line - 1] + column
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag = tag
+        bad = [(n, v) for n, v in attrs if v is not None and _fetches_external(tag, n, v)]
+        if not bad:
+            return
+        raw = self.get_starttag_text() or ""
+        start = self._offset()
+        parts = [f"<{tag}"]
+        for n, v in attrs:
+            name = f"{BLOCKED_PREFIX}{n.replace(':', '-')}" if (n, v) in bad else n
+            parts.append(name if v is None else f'{name}="{html_lib.escape(v, quote=True)}"')
+        closing = "/>" if raw.rstrip().endswith("/>") else ">"
+        self.edits.append((start, start + len(raw), " ".join(parts) + closing))
+        self.blocked += [f"<{tag} {n}={(v or '')[:120]!r}>" for n, v in bad]
+
+    handle_startendtag = handle_starttag
+
+    def handle_data(self, data: str) -> None:
+        if self._tag == "style" and _CSS_EXTERNAL.search(data):
+            start = self._offset()
+            cleaned = _CSS_EXTERNAL.sub("/* livewidget: blocked */", data)
+            self.edits.append((start, start + len(data), cleaned))
+            self.blocked += [f"<style> {m.group(0)[:120]}" for m in _CSS_EXTERNAL.finditer(data)]
+        elif self._tag == "script":
+            self.scripts += [m.group(1)[:120] for m in _SCRIPT_EXTERNAL.finditer(data)]
+
+    def handle_endtag(self, tag: str) -> None:
+        self._tag = ""
+
+
+def _find_external(page: str) -> _ExternalFinder:
+    finder = _ExternalFinder(page)
+    finder.feed(page)
+    finder.close()
+    return finder
+
+
+def external_references(page: str) -> list[str]:
+    """What in ``page`` would fetch something from another host (none in an export)."""
+    finder = _find_external(page)
+    return finder.blocked + [f"<script> loads {url}" for url in finder.scripts]
+
+
+def block_external(page: str) -> tuple[str, list[str], list[str]]:
+    """``page`` with every attribute or style that fetches from another host neutralised.
+
+    Returns the page, a note on each thing neutralised, and the URLs that scripts in the
+    page load (left as they are: a script cannot be edited safely; offline, they fail).
+    """
+    finder = _find_external(page)
+    out, last = [], 0
+    for start, end, replacement in sorted(finder.edits):
+        out += [page[last:start], replacement]
+        last = end
+    out.append(page[last:])
+    return "".join(out), finder.blocked, finder.scripts
+
+
+# --------------------------------------------------------------------------------------------
+# From file to file
+# --------------------------------------------------------------------------------------------
+
+
+def export_file(
+    notebook_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    *,
+    execute: bool = False,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = 600,
+    kernel_name: str | None = None,
+) -> Export:
+    """Read a notebook (and run it if ``execute``), write its page to ``output_path``."""
+    source = Path(notebook_path)
+    target = Path(output_path)
+    if not target.parent.is_dir():
+        raise ExportError(f"{target}: the folder {target.parent} does not exist")
+    notebook = read_notebook(source)
+    if execute:
+        execute_notebook(
+            notebook, cwd=cwd, timeout=timeout, kernel_name=kernel_name, name=str(source)
+        )
+    page = export_notebook(notebook, base_dir=source.parent, title=source.stem)
+    try:
+        target.write_text(page.html, encoding="utf-8")
+    except OSError as error:
+        raise ExportError(f"{target}: cannot write it: {error}") from None
+    return page

@@ -1,0 +1,390 @@
+"""``livewidget export``: a notebook with saved widget state as one offline HTML page."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+import livewidget as lw
+from livewidget import protocol
+from livewidget.__main__ import main
+from livewidget.export import (
+    MODEL_ATTR,
+    RECORDINGS_ID,
+    ExportError,
+    export_file,
+    export_notebook,
+    external_references,
+    read_notebook,
+)
+
+VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+STATE_MIME = "application/vnd.jupyter.widget-state+json"
+VIEW_ID = "0123456789abcdef0123456789abcdef"
+SLIDER_ID = "fedcba9876543210fedcba9876543210"
+
+# The view's last HTML, as its render escaped it: text with <, &, quotes and a would-be tag.
+LAST_HTML = str(lw.html('<p id="v">{text}</p>', text='a < b & "c" </div><script>x()</script>'))
+SHOWN_TEXT = 'a < b & "c" </div><script>x()</script>'
+
+
+def _recording(values: list[int], step_ms: int = 100) -> list[dict[str, Any]]:
+    """Frames as widget.record() keeps them: a full render, then diffs."""
+    renders = [lw.html('<b id="n">{n}</b>', n=v) for v in values]
+    frames = [{"t": 0, "type": "full", "rendered": protocol.full(renders[0])}]
+    for i in range(1, len(renders)):
+        diff = protocol.diff(renders[i - 1], renders[i])
+        frames.append({"t": i * step_ms, "type": "diff", "rendered": diff})
+    return frames
+
+
+def _widget_output(model_id: str, text_plain: str, text_html: str | None = None) -> Any:
+    data: dict[str, Any] = {
+        VIEW_MIME: {"model_id": model_id, "version_major": 2, "version_minor": 1},
+        "text/plain": text_plain,
+    }
+    if text_html is not None:
+        data["text/html"] = text_html
+    return nbformat.v4.new_output("display_data", data=data)
+
+
+def _livewidget_model(html: str, recording: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "model_name": "AnyModel",
+        "model_module": "anywidget",
+        "model_module_version": "~0.11.*",
+        "state": {
+            "_anywidget_id": "livewidget.widget.LiveWidget",
+            "_esm": "export default {}",
+            "_html": html,
+            "_recording": recording or [],
+        },
+    }
+
+
+def make_notebook(
+    html: str = LAST_HTML,
+    text_html: str = "<p>the kernel's older snapshot</p>",
+    recording: list[dict[str, Any]] | None = None,
+) -> nbformat.NotebookNode:
+    """A notebook as JupyterLab saves it: one live view, one ipywidgets slider, text, markdown."""
+    nb = nbformat.v4.new_notebook()
+    view = nbformat.v4.new_code_cell("Ticks()")
+    view.outputs = [_widget_output(VIEW_ID, "<LiveWidget of Ticks(), live>", text_html)]
+    slider = nbformat.v4.new_code_cell("ipywidgets.IntSlider(3)")
+    slider.outputs = [_widget_output(SLIDER_ID, "IntSlider(value=3)")]
+    printed = nbformat.v4.new_code_cell("print('hello')")
+    printed.outputs = [nbformat.v4.new_output("stream", name="stdout", text="hello\n")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A demo\n\nSee [the docs](https://example.com/docs)."),
+        view,
+        slider,
+        printed,
+    ]
+    nb.metadata["widgets"] = {
+        STATE_MIME: {
+            "version_major": 2,
+            "version_minor": 0,
+            "state": {
+                VIEW_ID: _livewidget_model(html, recording),
+                SLIDER_ID: {
+                    "model_name": "IntSliderModel",
+                    "model_module": "@jupyter-widgets/controls",
+                    "model_module_version": "2.0.0",
+                    "state": {"value": 3},
+                },
+            },
+        }
+    }
+    return nb
+
+
+def _view_root(page: str, model_id: str = VIEW_ID) -> Any:
+    soup = BeautifulSoup(page, "html.parser")
+    view = soup.select_one(f'.livewidget[{MODEL_ATTR}="{model_id}"]')
+    assert view is not None, "the view's frame is in the page"
+    root = view.select_one(":scope > .lw-root")
+    assert root is not None
+    return root
+
+
+# -- the last state -------------------------------------------------------------------------
+
+
+def test_a_view_shows_its_last_saved_html_escaped_as_its_render_escaped_it():
+    page = export_notebook(make_notebook())
+    root = _view_root(page.html)
+    assert root.get_text() == SHOWN_TEXT
+    assert root.select("script") == [], "escaped text stays text"
+    assert "&lt;script&gt;x()&lt;/script&gt;" in page.html
+    assert "&amp;lt;" not in page.html, "nothing is escaped twice"
+    assert "older snapshot" not in page.html
+    assert (page.views, page.replays, page.other_widgets) == (1, 0, 1)
+
+
+def test_the_outputs_text_html_stands_in_when_no_html_was_saved():
+    page = export_notebook(make_notebook(html="", text_html='<i id="snap">7</i>'))
+    assert _view_root(page.html).decode_contents() == '<i id="snap">7</i>'
+
+
+def test_a_widget_of_another_library_shows_its_text():
+    soup = BeautifulSoup(export_notebook(make_notebook()).html, "html.parser")
+    texts = [pre.get_text() for pre in soup.select(".jp-OutputArea-output pre")]
+    assert "IntSlider(value=3)" in texts
+    assert "hello\n" in texts
+
+
+def test_markdown_and_code_render_as_in_nbconvert():
+    soup = BeautifulSoup(export_notebook(make_notebook()).html, "html.parser")
+    assert soup.select_one("h1").get_text().startswith("A demo")
+    assert "ipywidgets.IntSlider(3)" in soup.select(".jp-InputArea")[2].get_text()
+    assert soup.select_one("title").get_text() == "Notebook"
+
+
+def test_the_page_loads_nothing_from_the_network():
+    page = export_notebook(make_notebook(recording=_recording([0, 1, 2])))
+    assert external_references(page.html) == []
+    assert page.blocked == []
+    soup = BeautifulSoup(page.html, "html.parser")
+    for tag in soup.find_all(True):
+        for name in ("src", "href", "srcset", "data", "poster"):
+            value = str(tag.get(name) or "")
+            if re.match(r"\s*([a-z]+:)?//", value, re.I):
+                assert (tag.name, name) == ("a", "href"), f"<{tag.name} {name}={value!r}>"
+    assert soup.select("link, script[src], iframe") == []
+    for fetched in ("require", "mathjax", "unpkg", "jsdelivr", "cdnjs", "//cdn", "fonts.google"):
+        assert fetched not in page.html.lower(), fetched
+    links = [a["href"] for a in soup.select("a[href^=http]")]
+    assert links == ["https://example.com/docs"], "links stay: they load nothing until clicked"
+
+
+def test_livewidget_css_is_inlined():
+    css = (Path(lw.__file__).parent / "static" / "widget.css").read_text()
+    assert css.strip() in export_notebook(make_notebook()).html
+
+
+def test_an_image_from_another_host_is_neutralised_and_reported():
+    nb = make_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("![logo](https://example.com/logo.png)"))
+    html = nbformat.v4.new_output(
+        "display_data",
+        data={"text/html": '<style>@import url("https://fonts.example/x.css");</style>'},
+    )
+    nb.cells[3].outputs.append(html)
+    page = export_notebook(nb)
+    assert external_references(page.html) == []
+    assert len(page.blocked) == 2, page.blocked
+    assert 'data-livewidget-blocked-src="https://example.com/logo.png"' in page.html
+
+
+def test_the_notebook_is_left_as_it_was():
+    nb = make_notebook(recording=_recording([0, 1]))
+    before = json.dumps(nb, sort_keys=True)
+    export_notebook(nb)
+    assert json.dumps(nb, sort_keys=True) == before
+
+
+def test_a_notebook_without_widget_state_still_shows_the_outputs_html():
+    nb = make_notebook(text_html='<i id="snap">7</i>')
+    del nb.metadata["widgets"]
+    page = export_notebook(nb)
+    assert '<i id="snap">7</i>' in page.html
+    assert page.other_widgets == 2
+
+
+# -- recordings ---------------------------------------------------------------------------
+
+
+def _recordings(page: str) -> Any:
+    soup = BeautifulSoup(page, "html.parser")
+    script = soup.select_one(f"script#{RECORDINGS_ID}")
+    assert script is not None
+    assert script["type"] == "application/json"
+    return json.loads(script.string)
+
+
+def test_a_recording_goes_into_the_page_with_the_replay_script():
+    frames = _recording([0, 1, 2, 3])
+    page = export_notebook(make_notebook(recording=frames))
+    assert page.replays == 1
+    assert _recordings(page.html) == {VIEW_ID: frames}
+    assert "livewidgetReplay.startReplays(document)" in page.html
+    assert ".lw-replay-badge" in page.html, "the replay's CSS is inlined"
+
+
+def test_a_recording_cannot_close_its_script_early():
+    frames = _recording([0, 1])
+    frames[0]["rendered"]["s"][0] = "</script><script>alert(1)</script><!--"
+    page = export_notebook(make_notebook(recording=frames))
+    assert _recordings(page.html) == {VIEW_ID: frames}
+    soup = BeautifulSoup(page.html, "html.parser")
+    assert not any("alert(1)" in (s.string or "") for s in soup.select("script:not([type])"))
+
+
+def test_without_recordings_the_page_has_no_script_at_all():
+    page = export_notebook(make_notebook())
+    assert BeautifulSoup(page.html, "html.parser").select("script") == []
+
+
+@pytest.mark.parametrize(
+    ("frames", "problem"),
+    [
+        ("not a list", "expected a list of frames"),
+        ([{"t": 0, "type": "diff", "rendered": {"0": "1"}}], 'the first frame is not "full"'),
+        ([{"t": 0, "type": "full"}], "frame 0 is not"),
+    ],
+)
+def test_a_recording_that_cannot_be_replayed_is_reported_and_the_last_state_shown(
+    frames: Any, problem: str
+):
+    nb = make_notebook()
+    nb.metadata["widgets"][STATE_MIME]["state"][VIEW_ID]["state"]["_recording"] = frames
+    page = export_notebook(nb)
+    assert page.replays == 0
+    assert any(problem in w for w in page.warnings), page.warnings
+    assert _view_root(page.html).get_text() == SHOWN_TEXT
+
+
+# -- files and the command line -----------------------------------------------------------
+
+
+def test_the_command_writes_one_self_contained_file(tmp_path: Path, capsys: Any):
+    nbformat.write(make_notebook(recording=_recording([0, 1])), tmp_path / "demo.ipynb")
+    assert main(["export", str(tmp_path / "demo.ipynb"), "-o", str(tmp_path / "out.html")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.ipynb", "out.html"]
+    html = (tmp_path / "out.html").read_text()
+    assert _view_root(html).get_text() == SHOWN_TEXT
+    assert "<title>demo</title>" in html
+    err = capsys.readouterr().err
+    assert "wrote" in err
+    assert "1 live view (1 replaying its recording), 1 other widget(s) shown as text" in err
+
+
+def test_the_output_defaults_to_the_notebook_name_with_html(tmp_path: Path):
+    nbformat.write(make_notebook(), tmp_path / "demo.ipynb")
+    assert main(["export", str(tmp_path / "demo.ipynb")]) == 0
+    assert (tmp_path / "demo.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        ("{not json", "not a notebook: not JSON"),
+        ("[1, 2]", 'expected a JSON object with "cells", got a JSON list'),
+        ('{"cells": [], "nbformat": 3}', "expected nbformat 4, got 3"),
+    ],
+)
+def test_a_file_that_is_not_a_notebook_fails_with_a_message(
+    tmp_path: Path, capsys: Any, content: str | None, message: str
+):
+    path = tmp_path / "x.ipynb"
+    if content is not None:
+        path.write_text(content)
+    assert main(["export", str(path), "-o", str(tmp_path / "x.html")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"livewidget export: {path}: "), err
+    assert message in err, err
+    assert not (tmp_path / "x.html").exists()
+    with pytest.raises(ExportError, match=re.escape(message)):
+        read_notebook(path)
+
+
+def test_a_missing_output_folder_fails_before_anything_runs(tmp_path: Path, capsys: Any):
+    nbformat.write(make_notebook(), tmp_path / "demo.ipynb")
+    out = tmp_path / "nowhere" / "out.html"
+    assert main(["export", str(tmp_path / "demo.ipynb"), "-o", str(out), "--execute"]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["export"],
+        ["export", "demo.ipynb", "--cwd", "."],
+        ["export", "demo.ipynb", "-o", "demo.ipynb"],
+        ["export", "demo.ipynb", "--timeout", "soon"],
+    ],
+)
+def test_a_wrong_command_line_exits_with_2(tmp_path: Path, monkeypatch: Any, args: list[str]):
+    monkeypatch.chdir(tmp_path)
+    nbformat.write(make_notebook(), tmp_path / "demo.ipynb")
+    try:
+        code = main(args)
+    except SystemExit as exit:  # argparse's own errors
+        code = exit.code
+    assert code == 2
+
+
+def test_export_file_writes_through_the_api(tmp_path: Path):
+    nbformat.write(make_notebook(), tmp_path / "demo.ipynb")
+    page = export_file(tmp_path / "demo.ipynb", tmp_path / "demo.html")
+    assert (tmp_path / "demo.html").read_text(encoding="utf-8") == page.html
+
+
+# -- headless: --execute --------------------------------------------------------------------
+
+TICKING = """\
+import time
+import livewidget as lw
+
+class Ticks(lw.LiveView):
+    def mount(self, socket):
+        if socket.connected:
+            socket.repeat(lambda: socket.send_info("tick"), 100)
+        socket.assign(n=0)
+
+    def handle_info(self, info, socket):
+        socket.assign(n=socket.context.n + 1)
+
+    def render(self, ctx):
+        return lw.html('<b id="n">{n}</b>', **ctx)
+
+Ticks()
+"""
+
+
+def test_execute_runs_a_notebook_without_saved_state_and_exports_its_last_state(tmp_path: Path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(TICKING), nbformat.v4.new_code_cell("time.sleep(1.5)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, tmp_path / "ticks.ipynb")
+    before = (tmp_path / "ticks.ipynb").read_bytes()
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "livewidget", "export", "ticks.ipynb", "--execute"),
+            *("-o", "ticks.html", "--timeout", "60"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "ticks.ipynb").read_bytes() == before, "the notebook file is not changed"
+    html = (tmp_path / "ticks.html").read_text()
+    shown = BeautifulSoup(html, "html.parser").select_one(".livewidget .lw-root #n")
+    assert shown is not None, html[-2000:]
+    assert int(shown.get_text()) > 0
+    assert external_references(html) == []
+
+
+def test_execute_reports_the_cell_that_failed(tmp_path: Path, capsys: Any):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("1 / 0")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, tmp_path / "bad.ipynb")
+    args = ["export", str(tmp_path / "bad.ipynb"), "--execute", "--timeout", "60"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "failed in cell 1: ZeroDivisionError: division by zero" in err, err
+    assert not (tmp_path / "bad.html").exists()
