@@ -115,19 +115,13 @@ def _formatter_field_name_split(field: str) -> tuple[Any, Iterator[tuple[bool, A
     return _string.formatter_field_name_split(field)  # type: ignore[no-any-return]
 
 
-class Rendered:
-    """One render of a template: its statics and the dynamics this render filled in.
+class _Filled:
+    """What a template filled in makes: its statics, fingerprint and HTML."""
 
-    ``str(rendered)`` and ``rendered.to_html()`` give the HTML; ``__html__`` lets it nest into
-    markupsafe-aware code too. Two renders are equal when they would produce the same HTML from
-    the same template.
-    """
+    __slots__ = ("template",)
 
-    __slots__ = ("dynamics", "template")
-
-    def __init__(self, template: Template, dynamics: tuple[Dynamic, ...]) -> None:
+    def __init__(self, template: Template) -> None:
         self.template = template
-        self.dynamics = dynamics
 
     @property
     def statics(self) -> tuple[str, ...]:
@@ -139,10 +133,26 @@ class Rendered:
 
     def to_html(self) -> str:
         parts: list[str] = []
-        _write(self, parts)
+        _write(self, parts)  # type: ignore[arg-type]  # only its two subclasses are made
         return "".join(parts)
 
-    __str__ = to_html
+
+class Rendered(_Filled):
+    """One render of a template: its statics and the dynamics this render filled in.
+
+    ``str(rendered)`` and ``rendered.to_html()`` give the HTML; ``__html__`` lets it nest into
+    markupsafe-aware code too. Two renders are equal when they would produce the same HTML from
+    the same template.
+    """
+
+    __slots__ = ("dynamics",)
+
+    def __init__(self, template: Template, dynamics: tuple[Dynamic, ...]) -> None:
+        self.template = template
+        self.dynamics = dynamics
+
+    def __str__(self) -> str:
+        return self.to_html()
 
     def __html__(self) -> str:
         return self.to_html()
@@ -166,14 +176,14 @@ class Rendered:
         return f"<Rendered {html[:60]!r}{'…' if len(html) > 60 else ''}>"
 
 
-class Comprehension:
+class Comprehension(_Filled):
     """A list of entries rendered from one set of statics (a ``for`` loop in the template).
 
     ``keys`` is ``None`` for a plain list (entries are matched by position) or one hashable key
     per entry for ``each(..., key=...)`` (entries are matched by key, so a reorder is a move).
     """
 
-    __slots__ = ("entries", "keys", "template")
+    __slots__ = ("entries", "keys")
 
     def __init__(
         self,
@@ -184,19 +194,6 @@ class Comprehension:
         self.template = template
         self.entries = entries
         self.keys = keys
-
-    @property
-    def statics(self) -> tuple[str, ...]:
-        return self.template.statics
-
-    @property
-    def fingerprint(self) -> int:
-        return self.template.fingerprint
-
-    def to_html(self) -> str:
-        parts: list[str] = []
-        _write(self, parts)
-        return "".join(parts)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Comprehension):
