@@ -58,7 +58,7 @@ def decode_message(content: Any) -> tuple[Any, ...]:
             f"expected an event name (a str of 1 to {MAX_EVENT_NAME} characters), got {event!r:.60}"
         )
     binding = content.get("kind")
-    if binding not in EVENT_KINDS:
+    if not isinstance(binding, str) or binding not in EVENT_KINDS:
         raise FrontendMessageError(
             f"expected an event kind, one of {sorted(EVENT_KINDS)}, got {binding!r:.60}"
         )

@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 from bs4 import BeautifulSoup, Tag
 
 from . import protocol
-from .events import decode_message
+from .events import FrontendMessageError, decode_message
 from .protocol import Payload
 from .runtime import ViewRuntime
 from .socket import Cancellable, Context
@@ -272,6 +272,17 @@ class LiveViewTest:
 
     def keyup(self, selector: str, key: str) -> str:
         return self._key(selector, key, "keyup")
+
+    def send_raw(self, content: Any) -> str:
+        """Deliver a message exactly as a front end would send it, checked as the widget checks
+        it; a malformed one is reported like any error (raised, or kept in ``errors``)."""
+        try:
+            message = decode_message(content)
+        except FrontendMessageError as error:
+            self._runtime.post(("report", error, "a message from the front end"))
+        else:
+            self._runtime.post(message)
+        return self._settle()
 
     def send_info(self, info: Any) -> str:
         """Deliver ``info`` to ``handle_info``, then settle."""

@@ -60,3 +60,9 @@ def test_a_huge_message_is_refused_before_it_is_decoded():
 def test_malformed_messages_say_what_was_expected(message: object, expected: str):
     with pytest.raises(FrontendMessageError, match=expected):
         decode_message(message)
+
+
+def test_an_unhashable_kind_is_refused_cleanly():
+    # Found by the random-message property test: a list as "kind" raised TypeError.
+    with pytest.raises(FrontendMessageError, match="an event kind"):
+        decode_message({"type": "event", "kind": [], "event": "x"})
