@@ -256,16 +256,17 @@ class LiveViewTest:
     def change(self, selector: str, data: Mapping[str, Any] | None = None) -> str:
         """Change a ``phx-change`` form: its current fields, updated with ``data``."""
         form = self._form(selector, "phx-change")
-        fields = {**_form_fields(form), **_flatten(data or {})}
-        target = next(iter(_flatten(data or {})), None)
-        encoded = urlencode([*fields.items(), *([("_target", target)] if target else [])])
+        changes = _flatten(data or {})
+        target = next(iter(changes), None)
+        fields = _with_changes(_form_fields(form), changes)
+        encoded = urlencode([*fields, *([("_target", target)] if target else [])])
         return self._push(form, "phx-change", "form", encoded)
 
     def submit(self, selector: str, data: Mapping[str, Any] | None = None) -> str:
         """Submit a ``phx-submit`` form: its current fields, updated with ``data``."""
         form = self._form(selector, "phx-submit")
-        fields = {**_form_fields(form), **_flatten(data or {})}
-        return self._push(form, "phx-submit", "form", urlencode(list(fields.items())))
+        fields = _with_changes(_form_fields(form), _flatten(data or {}))
+        return self._push(form, "phx-submit", "form", urlencode(fields))
 
     def keydown(self, selector: str, key: str) -> str:
         return self._key(selector, key, "keydown")
@@ -440,24 +441,31 @@ def _values(el: Tag) -> dict[str, Any]:
     return values
 
 
-def _form_fields(form: Tag) -> dict[str, str]:
-    fields: dict[str, str] = {}
+def _form_fields(form: Tag) -> list[tuple[str, str]]:
+    """The form's fields as the browser would submit them, in order (names may repeat)."""
+    fields: list[tuple[str, str]] = []
     for el in form.find_all(["input", "select", "textarea"]):
         name = el.get("name")
         if not isinstance(name, str) or el.has_attr("disabled"):
             continue
         if el.name == "textarea":
-            fields[name] = el.get_text()
+            fields.append((name, el.get_text()))
         elif el.name == "select":
             chosen = el.find("option", selected=True) or el.find("option")
             if chosen is not None:
-                fields[name] = str(chosen.get("value", chosen.get_text()))
+                fields.append((name, str(chosen.get("value", chosen.get_text()))))
         elif el.get("type") in ("checkbox", "radio"):
             if el.has_attr("checked"):
-                fields[name] = str(el.get("value", "on"))
+                fields.append((name, str(el.get("value", "on"))))
         elif el.get("type") not in ("submit", "button", "reset", "file"):
-            fields[name] = str(el.get("value", ""))
+            fields.append((name, str(el.get("value", ""))))
     return fields
+
+
+def _with_changes(fields: list[tuple[str, str]], changes: dict[str, str]) -> list[tuple[str, str]]:
+    """The fields with each changed name's value replaced (or added, if the form lacks it)."""
+    kept = [(name, value) for name, value in fields if name not in changes]
+    return kept + list(changes.items())
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
