@@ -504,20 +504,20 @@ def voila() -> Iterator[str]:
     env = JupyterServer("voila", tmp, root, port, token, tmp / "voila.log").env()
     for folder in ("config", "runtime", "data", "ipython"):
         (tmp / folder).mkdir()
-    log = open(tmp / "voila.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            str(VENV_BIN / "voila"),
-            *("dashboard.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"),
-            f"--token={token}",
-        ],
-        cwd=root,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with open(tmp / "voila.log", "wb") as log:  # the child keeps its own copy of the fd
+        proc = subprocess.Popen(
+            [
+                str(VENV_BIN / "voila"),
+                *("dashboard.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"),
+                f"--token={token}",
+            ],
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}/?token={token}"
     try:
         deadline = time.monotonic() + 60
@@ -537,7 +537,6 @@ def voila() -> Iterator[str]:
         yield url
     finally:
         stray = _stop(proc, tmp)
-        log.close()
         shutil.rmtree(tmp, ignore_errors=True)
     assert not stray, f"processes left behind by voila (killed now): {stray}"
 
