@@ -11,12 +11,14 @@ JS_SRC := $(wildcard js/src/*.ts js/src/*.css) package.json
 
 .PHONY: demo test bench lint test-py test-js test-e2e clean
 
-# As root (a container, CI) JupyterLab wants --allow-root; the venv's bin goes first on PATH
-# so that the kernel runs the venv's python.
+# JupyterLab serves notebooks/ and opens the dashboard (also at http://localhost:8888/ when no
+# browser opens by itself). As root (a container, CI) it wants --allow-root; the venv's bin
+# goes first on PATH so that the kernel runs the venv's python.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 demo: $(STAMPS)/install
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/dashboard.ipynb
+	cd notebooks && PATH="$(CURDIR)/$(BIN):$$PATH" jupyter lab $(ALLOW_ROOT) \
+		--ServerApp.default_url=/lab/tree/dashboard.ipynb dashboard.ipynb
 
 test: $(STAMPS)/install-test $(STAMPS)/chromium lint test-js
 	$(BIN)/python -m pytest tests
