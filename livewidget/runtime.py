@@ -349,6 +349,9 @@ class ViewRuntime:
                 self._report(error, "the runtime")
             finally:
                 self._mailbox.task_done()
+            # Give the loop a turn after every message: a full mailbox (a handler that sends
+            # itself infos, a flood of events) must not starve the pacer, timers or other views.
+            await asyncio.sleep(0)
 
     async def _handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]

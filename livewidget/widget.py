@@ -13,10 +13,10 @@ What travels where:
   its render.
 * ``_html`` (synced) is the last HTML, kept current by the front end itself with ``model.set``
   but no ``save_changes``: it costs no message, and a saved notebook shows it without a kernel.
-  Until a front end has joined (headless execution by nbclient / ``nbconvert --execute``, or a
-  page that is not open), the kernel keeps it current instead, at most twice a second, and
-  updates the displayed output's ``text/html`` too, so an executed notebook records each view's
-  last state for renderers with and without widgets.
+  A view made by a cell that runs headless (no cell id: nbclient, ``nbconvert --execute``,
+  Voila) has the kernel keep it current instead until a front end joins, at most twice a second,
+  together with the displayed output's ``text/html``, so an executed notebook records each
+  view's last state for renderers with and without widgets.
 * ``record(seconds)`` keeps the payloads sent for a while in ``_recording`` (synced, saved with
   the notebook's widget state), so an exported page can replay the view's updates.
 
@@ -48,31 +48,59 @@ from .view import LiveView
 __all__ = ["LiveWidget"]
 
 _STATIC = Path(__file__).parent / "static"
+
+
+def _static(name: str) -> str:
+    # The bundle as text, not a Path: for a Path anywidget connects every widget to a file
+    # watcher's signal and never disconnects it, so no closed widget would ever be freed
+    # (manzt/anywidget#929). The cost is anywidget's hot reload, which the built bundle lacks.
+    return (_STATIC / name).read_text(encoding="utf-8")
+
+
 _WAIT_SECONDS = 10.0
 _SNAPSHOT_SECONDS = 0.5  # how often, at most, the kernel refreshes the HTML snapshot itself
 _RECORDING_MAX_BYTES = 5_000_000
 
 
+def _running_cell() -> tuple[bool, str | None]:
+    """Whether a cell is executing now, and its id if the front end sent one.
+
+    JupyterLab, Notebook 7 and VS Code send each cell's id with its execution request; nbclient
+    (``nbconvert --execute``) and Voila send none: a cell without an id runs headless.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False, None
+    shell = get_ipython()
+    kernel = getattr(shell, "kernel", None)
+    if kernel is None:
+        return False, None
+    parent = kernel.get_parent()
+    if parent.get("header", {}).get("msg_type") != "execute_request":
+        return False, None
+    cell_id = parent.get("metadata", {}).get("cellId")
+    return True, cell_id if isinstance(cell_id, str) and cell_id else None
+
+
 class _CellViews:
     """Closes the views a cell made when that cell runs again, so nothing of them lingers.
 
-    JupyterLab and Notebook 7 send each cell's id with its execution; IPython hands it to
-    ``pre_run_cell``. Where no id comes (nbclient, a plain console), views live until closed.
+    Where no cell id comes (nbclient, a plain console), views live until closed.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._current: str | None = None
         self._by_cell: dict[str, list[weakref.ref[LiveWidget]]] = {}
         self._registered = False
 
-    def register(self, widget: LiveWidget) -> None:
+    def register(self, widget: LiveWidget, cell_id: str | None) -> None:
         with self._lock:
             if not self._registered:
                 self._registered = True
                 self._hook()
-            if self._current is not None:
-                self._by_cell.setdefault(self._current, []).append(weakref.ref(widget))
+            if cell_id is not None:
+                self._by_cell.setdefault(cell_id, []).append(weakref.ref(widget))
 
     def _hook(self) -> None:
         try:
@@ -86,7 +114,6 @@ class _CellViews:
     def _pre_run_cell(self, info: Any) -> None:
         cell_id = getattr(info, "cell_id", None)
         with self._lock:
-            self._current = cell_id
             stale = self._by_cell.pop(cell_id, []) if cell_id else []
         for ref in stale:
             widget = ref()
@@ -100,8 +127,8 @@ _cell_views = _CellViews()
 class LiveWidget(anywidget.AnyWidget):
     """A live view as a widget: ``LiveWidget(Dashboard())``, or just display the view."""
 
-    _esm = _STATIC / "widget.js"
-    _css = _STATIC / "widget.css"
+    _esm = _static("widget.js")
+    _css = _static("widget.css")
 
     _html = traitlets.Unicode("").tag(sync=True)
     _hooks = traitlets.Unicode("").tag(sync=True)  # the view's phx-hook module (JS source)
@@ -131,8 +158,13 @@ class LiveWidget(anywidget.AnyWidget):
         )
         self.on_msg(self._on_front_message)
         self.observe(self._context_assigned, names="context")
+        in_cell, cell_id = _running_cell()
+        # Made by a cell that runs headless (no cell id): until a page joins, the kernel keeps
+        # the output's HTML current itself. Under a live front end it never touches the output,
+        # which would make the page rebuild the view (the join can wait while the cell runs).
+        self._headless = in_cell and cell_id is None
         self._runtime.start()
-        _cell_views.register(self)
+        _cell_views.register(self, cell_id)
 
     # -- from notebook code -------------------------------------------------------------------
 
@@ -201,7 +233,7 @@ class LiveWidget(anywidget.AnyWidget):
         if message.get("type") in ("full", "diff"):
             if self._frames is not None:
                 self._record(message)
-            if not self._joined and not self._snapshot_scheduled:
+            if self._headless and not self._joined and not self._snapshot_scheduled:
                 self._snapshot_scheduled = True
                 self._loop.call_later(_SNAPSHOT_SECONDS, self._snapshot)
 
