@@ -191,8 +191,8 @@ def main() -> None:
     print(
         "  (last change: when the DOM last changed, from the end of the push; rate limit: how\n"
         "  often the server said 'IOPub message rate exceeded'. A handler that re-sends itself\n"
-        "  never lets livewidget's loop run anything else, so nothing is sent until it stops:\n"
-        "  a bug, reported with issue 4.)"
+        "  shares livewidget's loop with the pacer and every other view: the mailbox worker\n"
+        "  yields after each message, so sends go on during the flood, fewer than 60 a second.)"
     )
 
 
