@@ -8,6 +8,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.sources import TICKS
+
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 
 
@@ -38,25 +40,7 @@ def test_the_notebook_runs_without_errors(path: Path, tmp_path: Path):
         assert output["data"]["text/html"].strip(), "each view also carries its HTML"
 
 
-TICKING = """
-import time
-import livewidget as lw
-
-class Ticks(lw.LiveView):
-    def mount(self, socket):
-        if socket.connected:
-            socket.repeat(lambda: socket.send_info("tick"), 100)
-        socket.assign(n=0)
-
-    def handle_info(self, info, socket):
-        socket.assign(n=socket.context.n + 1)
-
-    def render(self, ctx):
-        return lw.html('<b id="n">{n}</b>', **ctx)
-
-ticks = Ticks()
-ticks
-"""
+TICKING = TICKS + "\nticks = Ticks()\nticks\n"
 
 
 def _widget_state(notebook: nbformat.NotebookNode) -> dict[str, dict[str, object]]:

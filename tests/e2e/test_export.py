@@ -44,6 +44,7 @@ from jupyter_e2e import (
 from playwright.sync_api import expect
 
 from livewidget.export import execute_notebook, export_file
+from tests.sources import TICKS
 
 pytestmark = pytest.mark.e2e
 
@@ -52,24 +53,7 @@ RECORD_SECONDS = 1.0
 
 DEMO = [
     "# An exported demo\n\nThe views below ran in a kernel that is gone.",
-    """\
-import time
-import livewidget as lw
-
-class Ticks(lw.LiveView):
-    def mount(self, socket):
-        if socket.connected:
-            socket.repeat(lambda: socket.send_info("tick"), 100)
-        socket.assign(n=0)
-
-    def handle_info(self, info, socket):
-        socket.assign(n=socket.context.n + 1)
-
-    def render(self, ctx):
-        return lw.html('<b id="n">{n}</b>', **ctx)
-
-ticks = Ticks()
-ticks""",
+    TICKS + "\nticks = Ticks()\nticks",
     """\
 class Note(lw.LiveView):
     def mount(self, socket):

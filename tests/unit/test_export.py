@@ -25,6 +25,7 @@ from livewidget.export import (
     external_references,
     read_notebook,
 )
+from tests.sources import TICKS
 
 VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
@@ -333,24 +334,7 @@ def test_export_file_writes_through_the_api(tmp_path: Path):
 
 # -- headless: --execute --------------------------------------------------------------------
 
-TICKING = """\
-import time
-import livewidget as lw
-
-class Ticks(lw.LiveView):
-    def mount(self, socket):
-        if socket.connected:
-            socket.repeat(lambda: socket.send_info("tick"), 100)
-        socket.assign(n=0)
-
-    def handle_info(self, info, socket):
-        socket.assign(n=socket.context.n + 1)
-
-    def render(self, ctx):
-        return lw.html('<b id="n">{n}</b>', **ctx)
-
-Ticks()
-"""
+TICKING = TICKS + "\nTicks()\n"
 
 
 def test_execute_runs_a_notebook_without_saved_state_and_exports_its_last_state(tmp_path: Path):
