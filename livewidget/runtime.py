@@ -16,6 +16,14 @@ A handler that raises is reported (log and front end) and its changes are rolled
 that fails is reported and the context goes back to the last one that rendered. Either way the
 view keeps its last good state and goes on with the next message.
 
+Jupyter's IOPub channel may drop messages under load (the server's rate limit, ZeroMQ's
+high-water marks). The front end finds a lost diff as a gap in the sequence numbers at the next
+payload, and joins again. A view's last payload before a quiet spell has no next one, so once a
+view has sent nothing for ``SETTLE_WAITS[0]`` seconds it says which payload was its last
+(``{"type": "settled", "seq": n}``), and says it again after each further wait in case that
+message is lost too. A view that keeps changing sends none; a quiet one sends five in its first
+minute of quiet, then nothing.
+
 The loop, the clock, the transport (``send``) and the pacer are passed in, so the test client
 runs the same code on a virtual clock with a list as its transport. Widgets use
 ``background_loop()``: a daemon thread with its own loop, so views keep ticking while a cell
@@ -57,6 +65,10 @@ MSG_FULL = "full"
 MSG_DIFF = "diff"
 MSG_ERROR = "error"
 MSG_PUSH_EVENT = "push_event"
+MSG_SETTLED = "settled"
+
+# Seconds of quiet before each "settled" message of a quiet spell: at 2, 6, 14, 30 and 62 s.
+SETTLE_WAITS = (2.0, 4.0, 8.0, 16.0, 32.0)
 
 Send = Callable[[dict[str, Any]], None]
 
@@ -198,6 +210,10 @@ class ViewRuntime:
         self._render_pending = False
         self._answer_pending = False  # a front-end event awaits its answer (even an empty diff)
         self._pushes: list[dict[str, Any]] = []
+        self._last_sent_at = -math.inf  # when the last full or diff went out
+        self._settles_sent = 0  # "settled" messages sent since then
+        self._settle_timer: Cancellable | None = None
+        self._settle_due = math.inf
         self.components = Components(self)
         self._sent_components: dict[int, Rendered] = {}
 
@@ -497,9 +513,39 @@ class ViewRuntime:
             self._answer_pending = False
             self.seq += 1
             self._transmit({MSG_TYPE: kind, "seq": self.seq, "rendered": payload})
+            self._settle_later()
         pushes, self._pushes = self._pushes, []
         for push in pushes:
             self._transmit(push)
+
+    def _settle_later(self) -> None:
+        """A full or diff just went out: a "settled" is due ``SETTLE_WAITS[0]`` s from now."""
+        now = self.clock.now()
+        self._last_sent_at = now
+        self._settles_sent = 0
+        due = now + SETTLE_WAITS[0]
+        if self._settle_timer is not None and self._settle_due <= due:
+            return  # it fires first, and finds the view was not quiet long enough
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
+        self._arm_settle(due)
+
+    def _arm_settle(self, due: float) -> None:
+        self._settle_due = due
+        self._settle_timer = self.clock.call_later(due - self.clock.now(), self._settle)
+
+    def _settle(self) -> None:
+        self._settle_timer = None
+        if self.closed:
+            return
+        due = self._last_sent_at + sum(SETTLE_WAITS[: self._settles_sent + 1])
+        if self.clock.now() < due:  # something went out meanwhile
+            self._arm_settle(due)
+            return
+        self._transmit({MSG_TYPE: MSG_SETTLED, "seq": self.seq})
+        self._settles_sent += 1
+        if self._settles_sent < len(SETTLE_WAITS):
+            self._arm_settle(self._last_sent_at + sum(SETTLE_WAITS[: self._settles_sent + 1]))
 
     def _component_changes(self) -> dict[int, Payload]:
         sent, changes = self._sent_components, {}
@@ -578,6 +624,9 @@ class ViewRuntime:
             task.cancel()
         if self._worker is not None:
             self._worker.cancel()
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
+            self._settle_timer = None
         self.pacer.discard(self)
 
 

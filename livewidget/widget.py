@@ -4,7 +4,9 @@ What travels where:
 
 * Renders go to the front end as custom messages: a full render when a view attaches (it sends
   ``{"type": "join"}``), then numbered diffs. A front end that sees a gap in the numbers joins
-  again. Nothing of a render is a synced trait, so a tick costs its diff and no more.
+  again; so does one that hears ``{"type": "settled", "seq": n}`` (a view gone quiet names its
+  last payload) and holds another, since IOPub may drop messages under load. Nothing of a
+  render is a synced trait, so a tick costs its diff and no more.
 * ``context`` is a traitlets trait that lives in the kernel only (it is not synced to the
   browser). It is updated after every message that changes the context, so ``observe`` sees
   every change; assigning it (or linking it) from notebook code assigns each of its keys, as

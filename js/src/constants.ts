@@ -46,6 +46,9 @@ export const MSG_FULL = "full";
 export const MSG_DIFF = "diff";
 /** Kernel -> front: a handler failed; the view lives on. */
 export const MSG_ERROR = "error";
+/** Kernel -> front: the view went quiet and its last full or diff was `seq`; a front end
+ * that holds another one lost a message and joins. */
+export const MSG_SETTLED = "settled";
 /** Kernel -> front: `socket.push_event(name, payload)`. */
 export const MSG_PUSH_EVENT = "push_event";
 /** Front -> kernel: please send a full render. */

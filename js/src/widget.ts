@@ -14,11 +14,19 @@
  *   {"type": "full", "seq": n, "rendered": {...}}    replace the tree, patch every view
  *   {"type": "diff", "seq": n, "rendered": {...}}    n == seq + 1: merge and patch; else a
  *                                                    gap: ask for a full render, once
+ *   {"type": "settled", "seq": n}                    the view went quiet after payload n; if
+ *                                                    this page holds another: join
  *   {"type": "error", "message": s, "traceback": s}  a banner in every view
  *   {"type": "push_event", "event": s, "payload": o} CustomEvent "phx:<event>" on each root,
  *                                                    and each hook's handleEvent(event) callbacks
  * Front -> kernel: {"type": "join"} (a view attached, or a gap) and the event
  * messages of bindings.ts and hooks.ts.
+ *
+ * Jupyter's IOPub channel can drop messages under load (the server's rate limit, ZeroMQ's
+ * high-water marks), so nothing here trusts a message to arrive. A lost diff shows as a gap at
+ * the next payload, and a lost last diff as a "settled" with another seq; both join. A join
+ * whose full render does not come (the join or the render was lost) is sent again after 1 s,
+ * then 2, 4, ... up to 30 s apart, until one does.
  *
  * A "full", "diff" or "error" message answers every event in flight (in_flight.ts): their
  * loading classes and phx-disable-with go *before* the patch, so the render has the last word.
@@ -46,6 +54,7 @@ import {
   MSG_FULL,
   MSG_JOIN,
   MSG_PUSH_EVENT,
+  MSG_SETTLED,
   type OutgoingMessage,
   PAYLOAD,
   RENDERED,
@@ -58,6 +67,11 @@ import { type HookRegistry, loadHooks, ViewHooks } from "./hooks";
 import { InFlight, type InFlightSpec } from "./in_flight";
 import { applySticky } from "./js_commands";
 import { RenderedTree } from "./rendered";
+
+/** A join not answered by a full render within this many ms is sent again... */
+const REJOIN_FIRST_MS = 1_000;
+/** ...and again, each wait twice the one before, up to this. */
+const REJOIN_MAX_MS = 30_000;
 
 /** At most this many error banners stay in a view; older ones go. */
 const MAX_BANNERS = 5;
@@ -75,6 +89,8 @@ class LiveModel {
   private seq = -1;
   /** True from sending a join until the next full render arrives. */
   private joining = false;
+  /** The timer that sends the join again if no full render answers it. */
+  private rejoinTimer: ReturnType<typeof setTimeout> | undefined;
   readonly views = new Set<View>();
   readonly key = `lw-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
   private readonly inFlight = new InFlight();
@@ -97,6 +113,7 @@ class LiveModel {
     this.model.off(`change:${HTML_TRAIT}`, this.onSavedHtml);
     this.model.off(`change:${HOOKS_TRAIT}`, this.onHooksSource);
     this.inFlight.dispose();
+    clearTimeout(this.rejoinTimer);
   }
 
   mount(el: HTMLElement): () => void {
@@ -143,6 +160,8 @@ class LiveModel {
         return this.onRender(content, false);
       case MSG_ERROR:
         return this.showError(String(content[MESSAGE] ?? ""), String(content[TRACEBACK] ?? ""));
+      case MSG_SETTLED:
+        return this.onSettled(content);
       case MSG_PUSH_EVENT:
         return this.onPushEvent(content);
       default:
@@ -175,8 +194,19 @@ class LiveModel {
     }
     this.tree = tree;
     this.seq = seq;
-    if (full) this.joining = false;
+    if (full) {
+      this.joining = false;
+      clearTimeout(this.rejoinTimer);
+    }
     this.render(html);
+  }
+
+  private onSettled(content: Content): void {
+    const seq = content[SEQ];
+    if (typeof seq !== "number") {
+      return this.showError(`livewidget: expected {"${TYPE}": "${MSG_SETTLED}", "${SEQ}": <number>}, got ${repr(content)}`);
+    }
+    if (seq !== this.seq) this.join(); // the last payload (or more) was lost
   }
 
   private render(html: string): void {
@@ -245,7 +275,15 @@ class LiveModel {
   private join(): void {
     if (this.joining) return;
     this.joining = true;
-    this.send({ [TYPE]: MSG_JOIN });
+    this.sendJoin(REJOIN_FIRST_MS);
+  }
+
+  private sendJoin(wait: number): void {
+    clearTimeout(this.rejoinTimer);
+    if (!this.send({ [TYPE]: MSG_JOIN })) return; // no kernel: nobody to ask again
+    this.rejoinTimer = setTimeout(() => {
+      if (this.joining) this.sendJoin(Math.min(wait * 2, REJOIN_MAX_MS));
+    }, wait);
   }
 
   /** Send an event, in flight until answered; returns its ref. */
@@ -255,12 +293,14 @@ class LiveModel {
     return ref;
   }
 
-  private send(message: OutgoingMessage): void {
+  /** Send to the kernel; false if there is none (a static export: the content stays). */
+  private send(message: OutgoingMessage): boolean {
     try {
       this.model.send(message);
+      return true;
     } catch (err) {
-      // No kernel (a static export): the content stays as it is.
       console.warn("livewidget: could not reach the kernel", err);
+      return false;
     }
   }
 

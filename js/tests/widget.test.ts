@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { cleanUp, FakeModel, mountWidget } from "./fake_model";
 
 let model: FakeModel;
@@ -48,6 +48,69 @@ describe("widget", () => {
     expect(content(el)).toBe("<b>on</b>");
     model.receive({ type: "diff", seq: 10, rendered: { "0": "gap" } });
     expect(model.sent).toEqual([{ type: "join" }, { type: "join" }]);
+  });
+
+  test("a join that no full render answers is sent again, 1 s, 2 s, 4 s ... up to 30 s apart", () => {
+    vi.useFakeTimers();
+    try {
+      const m = new FakeModel();
+      mount(m); // its join is lost, or the full render answering it is
+      const joinsAfter = (ms: number) => {
+        vi.advanceTimersByTime(ms);
+        return m.sent.length;
+      };
+      expect(m.sent).toEqual([{ type: "join" }]);
+      expect(joinsAfter(999)).toBe(1);
+      expect(joinsAfter(1)).toBe(2);
+      expect(joinsAfter(2_000)).toBe(3);
+      expect(joinsAfter(4_000)).toBe(4);
+      expect(joinsAfter(8_000 + 16_000 + 30_000 + 30_000)).toBe(8);
+      expect(m.sent.every((msg) => JSON.stringify(msg) === '{"type":"join"}')).toBe(true);
+
+      m.receive({ type: "full", seq: 3, rendered: { s: ["<b>", "</b>"], "0": "here" } });
+      expect(joinsAfter(120_000)).toBe(8); // answered: no more joins
+      m.receive({ type: "diff", seq: 5, rendered: { "0": "gap" } });
+      expect(m.sent.length).toBe(9); // a new gap joins at once, and the waits start again at 1 s
+      expect(joinsAfter(1_000)).toBe(10);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test("a settled seq other than the last applied one means a lost payload: join", () => {
+    model.receive({ type: "full", seq: 4, rendered: { s: ["<b>", "</b>"], "0": "a" } });
+    model.sent = [];
+    model.receive({ type: "settled", seq: 4 });
+    expect(model.sent).toEqual([]);
+    model.receive({ type: "settled", seq: 5 }); // diff 5 never came
+    expect(model.sent).toEqual([{ type: "join" }]);
+    expect(content(el)).toBe("<b>a</b>");
+    model.receive({ type: "full", seq: 6, rendered: { s: ["<b>", "</b>"], "0": "b" } });
+    expect(content(el)).toBe("<b>b</b>");
+  });
+
+  test("a settled message without a numeric seq says what was expected", () => {
+    model.receive({ type: "settled", seq: "4" });
+    expect(el.querySelector(".lw-error")?.textContent).toMatch(/expected \{"type": "settled", "seq": <number>\}/);
+  });
+
+  test("with no kernel to reach, a join is not sent again", () => {
+    vi.useFakeTimers();
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const m = new FakeModel();
+      let tries = 0;
+      m.send = () => {
+        tries++;
+        throw new Error("no kernel");
+      };
+      mount(m);
+      vi.advanceTimersByTime(60_000);
+      expect(tries).toBe(1);
+    } finally {
+      warn.mockRestore();
+      vi.useRealTimers();
+    }
   });
 
   test("an error shows a dismissable banner with its traceback and keeps the content", () => {

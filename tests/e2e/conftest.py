@@ -39,7 +39,7 @@ from jupyter_e2e import (
 )
 
 
-def _server_fixture(kind: str) -> Iterator[JupyterServer]:
+def _server_fixture(kind: str, *extra_args: str) -> Iterator[JupyterServer]:
     tmp = Path(tempfile.mkdtemp(prefix=f"lw-e2e-{kind}-"))
     root = tmp / "root"  # no `livewidget` directory here: it would shadow the package
     root.mkdir()
@@ -52,6 +52,7 @@ def _server_fixture(kind: str) -> Iterator[JupyterServer]:
         port=free_port(),
         token=secrets.token_hex(16),
         log_path=tmp / "server.log",
+        extra_args=extra_args,
     )
     LIVE_SERVERS.append(server)
     try:
@@ -76,6 +77,19 @@ def _server_fixture(kind: str) -> Iterator[JupyterServer]:
 def lab() -> Iterator[JupyterServer]:
     """A JupyterLab server for this module (notebooks/*.ipynb copied into its root)."""
     yield from _server_fixture("lab")
+
+
+# Well under livewidget's own cap of 400 IOPub messages a second, so that a storm of updates
+# makes the server drop messages, as a loaded server may drop them on its own.
+LOSSY_IOPUB_MSG_RATE = 100
+
+
+@pytest.fixture(scope="module")
+def lossy_lab() -> Iterator[JupyterServer]:
+    """A JupyterLab server that drops IOPub messages beyond LOSSY_IOPUB_MSG_RATE a second."""
+    yield from _server_fixture(
+        "lab", f"--ZMQChannelsWebsocketConnection.iopub_msg_rate_limit={LOSSY_IOPUB_MSG_RATE}"
+    )
 
 
 @pytest.fixture(scope="module")

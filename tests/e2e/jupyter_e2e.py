@@ -120,6 +120,7 @@ class JupyterServer:
     port: int
     token: str
     log_path: Path
+    extra_args: tuple[str, ...] = ()  # more command-line options for the server
     proc: subprocess.Popen[bytes] | None = None
     _log_file: Any = None
     stray: list[tuple[int, str]] = field(default_factory=list)
@@ -217,6 +218,7 @@ class JupyterServer:
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}",
             app_flag,
+            *self.extra_args,
         ]
         self._log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(

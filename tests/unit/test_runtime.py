@@ -211,3 +211,43 @@ def test_errors_in_quick_succession_are_batched_and_the_latest_is_shown_later():
     lv.advance(1000)
     shown = [m["message"] for m in lv.messages if m["type"] == "error"]
     assert shown[-1].endswith("failure 4 (and 3 more errors like it, not shown)")
+
+
+def test_a_quiet_view_says_which_payload_was_its_last_at_2_6_14_30_and_62_s():
+    class Quiet(Recorder):
+        def mount(self, socket: lw.Socket) -> None:
+            super().mount(socket)
+            socket.send_info("late", after_ms=20_000)
+
+    lv = live(Quiet)
+    settled_at: list[tuple[float, int]] = []
+    while lv.clock.now() < 120:
+        before = len(lv.messages)
+        lv.advance(500)
+        settled_at += [
+            (lv.clock.now(), m["seq"]) for m in lv.messages[before:] if m["type"] == "settled"
+        ]
+    renders = [m for m in lv.messages if m["type"] in ("full", "diff")]
+    assert [m["seq"] for m in renders] == [1, 2]  # the first render, and "late" at 20 s
+    # quiet after the first render (at 0 s): 2, 6 and 14 s; after "late" at 20 s the series
+    # starts again, though the next settle was due at 30 s: 22, 26, 34, 50 and 82 s
+    assert settled_at == [
+        (2.0, 1),
+        (6.0, 1),
+        (14.0, 1),
+        (22.0, 2),
+        (26.0, 2),
+        (34.0, 2),
+        (50.0, 2),
+        (82.0, 2),
+    ]
+
+
+def test_a_view_that_keeps_changing_sends_no_settled_message():
+    lv = live(Recorder)
+    for k in range(40):  # a change every 1.5 s for a minute
+        lv.send_info(k)
+        lv.advance(1500)
+    assert [m for m in lv.messages if m["type"] == "settled"] == []
+    lv.advance(2000)
+    assert lv.messages[-1] == {"type": "settled", "seq": lv.messages[-2]["seq"]}
