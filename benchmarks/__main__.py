@@ -12,7 +12,7 @@ import os
 import sys
 from importlib.metadata import version
 
-from . import dashboard, kernel_cpu, latency, table, throughput
+from . import dashboard, kernel_cpu, latency, neighbour, table, throughput
 from .common import ROUNDS, machine
 
 BENCHMARKS = {
@@ -21,6 +21,7 @@ BENCHMARKS = {
     # in a real JupyterLab and headless Chromium, each started for the benchmark (browser.py)
     "latency": latency.main,
     "throughput": throughput.main,
+    "neighbour": neighbour.main,
     "kernel_cpu": kernel_cpu.main,
 }
 

@@ -55,7 +55,7 @@ from .socket import Cancellable, Context, Socket
 from .template import Rendered
 from .view import HandlerError, LiveView, check_handler_result, render_checked
 
-__all__ = ["Clock", "LoopClock", "Pacer", "ViewRuntime", "background_loop", "census"]
+__all__ = ["Clock", "Gate", "LoopClock", "Pacer", "ViewRuntime", "background_loop", "census"]
 
 log = logging.getLogger("livewidget")
 
@@ -94,11 +94,37 @@ class LoopClock:
         return self._loop.call_later(max(delay, 0.0), callback)
 
 
+class Gate(Protocol):
+    """The transport's back-pressure: whether it has sent what it was handed."""
+
+    def ready(self) -> bool:
+        """True once everything sent before the last ``mark`` has left."""
+        ...
+
+    def mark(self) -> None:
+        """Called after each pump that sent something."""
+        ...
+
+
 class Pacer:
-    """Sends dirty views' diffs: once a frame per view, ``max_per_second`` in all, fairly."""
+    """Sends dirty views' diffs: once a frame per view, ``max_per_second`` in all, fairly.
+
+    With a ``gate``, a pump waits (a frame at a time, up to ``gate_patience`` seconds) until the
+    transport has sent the previous pump's messages. In a kernel the transport is ipykernel's
+    IOPub thread, which needs the GIL for every message: a view that keeps the loop thread busy
+    can slow it below one message a frame, and without the gate its diffs would queue there,
+    seconds deep, in front of every other view's. With it they wait as dirty views instead,
+    where later changes coalesce into the same diff, and what reaches the page stays current.
+    """
 
     def __init__(
-        self, clock: Clock, *, frame: float = 1 / 60, max_per_second: float = 400.0
+        self,
+        clock: Clock,
+        *,
+        frame: float = 1 / 60,
+        max_per_second: float = 400.0,
+        gate: Gate | None = None,
+        gate_patience: float = 5.0,
     ) -> None:
         self._clock = clock
         self._frame = frame
@@ -106,6 +132,9 @@ class Pacer:
         self._dirty: dict[ViewRuntime, None] = {}
         self._scheduled: Cancellable | None = None
         self._last_pump = -math.inf
+        self.gate = gate
+        self._gate_patience = gate_patience
+        self._marked_at = -math.inf
 
     def request(self, runtime: ViewRuntime) -> None:
         self._dirty[runtime] = None
@@ -118,11 +147,19 @@ class Pacer:
 
     def _pump(self) -> None:
         self._scheduled = None
-        self._last_pump = self._clock.now()
+        now = self._clock.now()
+        gate = self.gate
+        if gate is not None and not gate.ready() and now - self._marked_at < self._gate_patience:
+            self._scheduled = self._clock.call_later(self._frame, self._pump)
+            return
+        self._last_pump = now
         batch = list(itertools.islice(self._dirty, self._per_pump))
         for runtime in batch:
             del self._dirty[runtime]
             runtime.flush()
+        if gate is not None and batch:
+            self._marked_at = now
+            gate.mark()
         if self._dirty:
             self._scheduled = self._clock.call_later(self._frame, self._pump)
 
@@ -367,6 +404,7 @@ class ViewRuntime:
                 self._mailbox.task_done()
             # Give the loop a turn after every message: a full mailbox (a handler that sends
             # itself infos, a flood of events) must not starve the pacer, timers or other views.
+            _streak.breathe()
             await asyncio.sleep(0)
 
     async def _handle(self, message: tuple[Any, ...]) -> None:
@@ -628,6 +666,39 @@ class ViewRuntime:
             self._settle_timer.cancel()
             self._settle_timer = None
         self.pacer.discard(self)
+
+
+class _Streak(threading.local):
+    """Lets other threads of the process run while a loop thread handles a flood of messages.
+
+    A thread that runs Python without a pause hands the GIL to a waiting thread only once per
+    switch interval (5 ms), and a thread that needs it often waits that long each time.
+    ipykernel's IOPub thread needs it several times for every message it sends, the user's cell
+    runs on the main thread: under a flood both crawl, and every view's updates reach the page
+    late. So after ``BUSY`` seconds of messages handled back to back (less than ``GAP`` apart),
+    the loop thread sleeps ``REST`` seconds, which hands the GIL over at once: at most 5% of a
+    flood's time, and nothing when messages come with pauses between them.
+    """
+
+    BUSY = 0.010
+    GAP = 0.001
+    REST = 0.0005
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.since = self.last = -math.inf
+        self._sleep = sleep
+
+    def breathe(self) -> None:
+        now = time.perf_counter()
+        if now - self.last > self.GAP:
+            self.since = now  # a pause since the last message: a new streak
+        elif now - self.since > self.BUSY:
+            self._sleep(self.REST)
+            now = self.since = time.perf_counter()
+        self.last = now
+
+
+_streak = _Streak()
 
 
 async def _call(fn: Callable[..., Any], *args: Any) -> Any:

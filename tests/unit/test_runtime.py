@@ -1,6 +1,7 @@
 """The runtime: mailbox order, timers without drift, pacing, rollback, lifecycle."""
 
 import asyncio
+import time
 from typing import Any
 
 import livewidget as lw
@@ -251,3 +252,82 @@ def test_a_view_that_keeps_changing_sends_no_settled_message():
     assert [m for m in lv.messages if m["type"] == "settled"] == []
     lv.advance(2000)
     assert lv.messages[-1] == {"type": "settled", "seq": lv.messages[-2]["seq"]}
+
+
+def test_a_flood_rests_the_loop_thread_after_each_10_ms_streak_and_a_trickle_never():
+    from livewidget.runtime import _Streak
+
+    rests: list[float] = []
+    flood = _Streak(sleep=lambda s: (rests.append(s), time.sleep(s)))
+    end = time.perf_counter() + 0.1
+    while time.perf_counter() < end:  # messages back to back for 100 ms
+        flood.breathe()
+    assert 7 <= len(rests) <= 10, rests  # one rest per 10 ms of work (plus the rests)
+    assert set(rests) == {_Streak.REST}
+
+    rests.clear()
+    trickle = _Streak(sleep=lambda s: (rests.append(s), time.sleep(s)))
+    for _ in range(30):  # a message every 2 ms: the loop idles between them
+        trickle.breathe()
+        time.sleep(0.002)
+    assert rests == []
+
+
+class _Gate:
+    """A transport that has sent everything only when told so."""
+
+    def __init__(self) -> None:
+        self.drained = True
+        self.marks = 0
+
+    def ready(self) -> bool:
+        return self.drained
+
+    def mark(self) -> None:
+        self.marks += 1
+        self.drained = False
+
+
+def test_the_pacer_waits_for_the_gate_and_coalesces_meanwhile():
+    clock = VirtualClock()
+    gate = _Gate()
+    pacer = Pacer(clock, gate=gate, gate_patience=5.0)
+    sent: list[dict[str, Any]] = []
+    loop = asyncio.new_event_loop()
+    lv = ViewRuntime(Recorder(), send=sent.append, loop=loop, clock=clock, pacer=pacer)
+    lv.start()
+    loop.run_until_complete(lv.idle())
+
+    def run_frames(n: int) -> None:
+        for _ in range(n):
+            until = clock.now() + 1 / 60
+            while (timer := clock.pop_due(until)) is not None:
+                timer.callback()
+            clock.move_to(until)
+
+    run_frames(1)
+    assert [m["type"] for m in sent] == ["full"]
+    assert gate.marks == 1
+    for k in range(5):  # five changes while the transport still holds the full render
+        lv.post(("info", k))
+        loop.run_until_complete(lv.idle())
+        run_frames(1)
+    assert [m["type"] for m in sent] == ["full"]
+    gate.drained = True
+    run_frames(1)
+    assert [m["type"] for m in sent] == ["full", "diff"]  # one diff for the five changes
+    assert sent[-1]["rendered"] == {"0": "5"}
+    assert gate.marks == 2
+
+    lv.post(("info", "late"))  # a transport that never drains holds sends for 5 s at most
+    loop.run_until_complete(lv.idle())
+    run_frames(60 * 4)
+    renders = [m for m in sent if m["type"] in ("full", "diff")]
+    assert len(renders) == 2
+    run_frames(60 * 2)
+    renders = [m for m in sent if m["type"] in ("full", "diff")]
+    assert len(renders) == 3
+    assert renders[-1]["rendered"] == {"0": "6"}
+    lv.close()
+    loop.run_until_complete(asyncio.sleep(0))
+    loop.close()
