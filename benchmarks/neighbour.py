@@ -3,10 +3,9 @@
 A view that ``send_info``s itself its next step keeps livewidget's loop thread running Python
 without a pause. Every other view's updates then wait for ipykernel's IOPub thread, which needs
 the GIL for each message it sends. The runtime rests the loop thread 0.5 ms after every 10 ms
-of such a streak (``runtime._Streak``), and the pacer waits for the IOPub thread to have sent
-the previous frame's messages (``runtime.Pacer``'s gate) rather than queueing more behind them.
+of such a streak (``runtime._Streak``), which hands the GIL over at once.
 
-The baseline is the same kernel with both turned off (what livewidget did before them), in
+The baseline is the same kernel with the rests turned off (what livewidget did before them), in
 alternating rounds. In each round a ``Probe`` view ticks every ``INTERVAL_MS`` ms, each update
 stamped with the kernel's ``time.time()``; a ``MutationObserver`` notes ``Date.now()`` when the
 page first shows each stamp (as in ``latency.py``). Meanwhile a ``Flood`` view works flat out,
@@ -67,16 +66,8 @@ class Flood(lw.LiveView):
         return lw.html(FLOODING, **ctx)
 
 
-PACER = lw_runtime.background_loop()[1]
-GATE = None
-
-
 def set_mode(mode):
-    global GATE
-    GATE = GATE or PACER.gate
-    rests = mode != "off"
-    lw_runtime._Streak.BUSY = 0.010 if rests else math.inf
-    PACER.gate = GATE if rests else None
+    lw_runtime._Streak.BUSY = math.inf if mode == "off" else 0.010
 
 
 def run_round(mode, seconds, interval_ms):
@@ -113,8 +104,8 @@ TAKE = "() => window.__lwNeighbour.splice(0)"
 
 MODES = {
     "none": "no flood (the floor)",
-    "on": "flood; rests + IOPub gate (livewidget)",
-    "off": "flood; neither (baseline: before them)",
+    "on": "flood; the loop thread rests (livewidget)",
+    "off": "flood; no rests (baseline: before them)",
 }
 
 

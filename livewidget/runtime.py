@@ -55,7 +55,7 @@ from .socket import Cancellable, Context, Socket
 from .template import Rendered
 from .view import HandlerError, LiveView, check_handler_result, render_checked
 
-__all__ = ["Clock", "Gate", "LoopClock", "Pacer", "ViewRuntime", "background_loop", "census"]
+__all__ = ["Clock", "LoopClock", "Pacer", "ViewRuntime", "background_loop", "census"]
 
 log = logging.getLogger("livewidget")
 
@@ -94,37 +94,11 @@ class LoopClock:
         return self._loop.call_later(max(delay, 0.0), callback)
 
 
-class Gate(Protocol):
-    """The transport's back-pressure: whether it has sent what it was handed."""
-
-    def ready(self) -> bool:
-        """True once everything sent before the last ``mark`` has left."""
-        ...
-
-    def mark(self) -> None:
-        """Called after each pump that sent something."""
-        ...
-
-
 class Pacer:
-    """Sends dirty views' diffs: once a frame per view, ``max_per_second`` in all, fairly.
-
-    With a ``gate``, a pump waits (a frame at a time, up to ``gate_patience`` seconds) until the
-    transport has sent the previous pump's messages. In a kernel the transport is ipykernel's
-    IOPub thread, which needs the GIL for every message: a view that keeps the loop thread busy
-    can slow it below one message a frame, and without the gate its diffs would queue there,
-    seconds deep, in front of every other view's. With it they wait as dirty views instead,
-    where later changes coalesce into the same diff, and what reaches the page stays current.
-    """
+    """Sends dirty views' diffs: once a frame per view, ``max_per_second`` in all, fairly."""
 
     def __init__(
-        self,
-        clock: Clock,
-        *,
-        frame: float = 1 / 60,
-        max_per_second: float = 400.0,
-        gate: Gate | None = None,
-        gate_patience: float = 5.0,
+        self, clock: Clock, *, frame: float = 1 / 60, max_per_second: float = 400.0
     ) -> None:
         self._clock = clock
         self._frame = frame
@@ -132,9 +106,6 @@ class Pacer:
         self._dirty: dict[ViewRuntime, None] = {}
         self._scheduled: Cancellable | None = None
         self._last_pump = -math.inf
-        self.gate = gate
-        self._gate_patience = gate_patience
-        self._marked_at = -math.inf
 
     def request(self, runtime: ViewRuntime) -> None:
         self._dirty[runtime] = None
@@ -147,19 +118,11 @@ class Pacer:
 
     def _pump(self) -> None:
         self._scheduled = None
-        now = self._clock.now()
-        gate = self.gate
-        if gate is not None and not gate.ready() and now - self._marked_at < self._gate_patience:
-            self._scheduled = self._clock.call_later(self._frame, self._pump)
-            return
-        self._last_pump = now
+        self._last_pump = self._clock.now()
         batch = list(itertools.islice(self._dirty, self._per_pump))
         for runtime in batch:
             del self._dirty[runtime]
             runtime.flush()
-        if gate is not None and batch:
-            self._marked_at = now
-            gate.mark()
         if self._dirty:
             self._scheduled = self._clock.call_later(self._frame, self._pump)
 

@@ -43,7 +43,7 @@ import anywidget
 import traitlets
 
 from .events import FrontendMessageError, decode_message
-from .runtime import Gate, ViewRuntime, background_loop, call_soon_threadsafe
+from .runtime import ViewRuntime, background_loop, call_soon_threadsafe
 from .socket import Context
 from .view import LiveView
 
@@ -154,8 +154,6 @@ class LiveWidget(anywidget.AnyWidget):
         self._recording_started = 0.0
         self._recording_bytes = 0
         loop, pacer = background_loop()
-        if pacer.gate is None:
-            pacer.gate = _iopub_gate()
         self._loop = loop
         self._runtime = ViewRuntime(
             view, send=self._send_to_front, loop=loop, pacer=pacer, on_context=self._on_view_context
@@ -320,40 +318,3 @@ class LiveWidget(anywidget.AnyWidget):
         handle = display(self._bundle(), raw=True, display_id=True)  # type: ignore[no-untyped-call]  # IPython ships untyped
         if handle is not None:
             self._displays.append(handle)
-
-
-class _IOPubGate:
-    """Back-pressure from ipykernel's IOPub thread, for the pacer (see ``runtime.Pacer``).
-
-    That thread runs what it is handed in order, so a marker handed to it after a pump's
-    messages runs once they have all gone out to the Jupyter server.
-    """
-
-    def __init__(self, schedule: Any) -> None:
-        self._schedule = schedule
-        self._marks = 0
-        self._drained = 0  # the last marker that ran (an int store is atomic under the GIL)
-
-    def ready(self) -> bool:
-        return self._drained == self._marks
-
-    def mark(self) -> None:
-        self._marks += 1
-        mark = self._marks
-
-        def drained() -> None:
-            self._drained = mark
-
-        self._schedule(drained)
-
-
-def _iopub_gate() -> Gate | None:
-    """The IOPub gate of the kernel this runs in, or None outside a kernel."""
-    try:
-        from ipykernel.kernelbase import Kernel
-    except ImportError:
-        return None
-    if not Kernel.initialized():
-        return None
-    schedule = getattr(getattr(Kernel.instance(), "iopub_thread", None), "schedule", None)
-    return _IOPubGate(schedule) if callable(schedule) else None
