@@ -71,8 +71,11 @@ import { RateLimiter } from "./rate_limit";
 export type PushEvent = (message: EventMessage, inFlight: InFlightSpec) => void;
 
 export interface BindOptions {
-  /** True while an event sent from `el` waits for its answer (a form in flight is not resubmitted). */
-  isPending?: (el: Element) => boolean;
+  /**
+   * True while an event of `type` sent from `el` waits for its answer: a form whose submit is
+   * in flight is not submitted again (a change in flight does not hold a submit back).
+   */
+  isPending?: (el: Element, type: string) => boolean;
   /**
    * Window events already handled, shared by the views of one model so that a key pressed
    * once is sent once however many views of the widget are on the page.
@@ -190,7 +193,7 @@ export function bindEvents(root: HTMLElement, pushEvent: PushEvent, options: Bin
     if (!binding) return;
     e.preventDefault();
     limiter.submitted(form);
-    if (isPending(form)) return; // already submitted, not yet answered
+    if (isPending(form, "submit")) return; // already submitted, not yet answered
     const by = (e as SubmitEvent).submitter;
     const submitter = by instanceof HTMLElement && by !== form ? by : null;
     // As Phoenix: with a submitter, its phx-disable-with applies; else every control's does.

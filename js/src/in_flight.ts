@@ -76,10 +76,11 @@ export class InFlight {
     else fn();
   }
 
-  /** True while an event sent from `el` waits for its answer. */
-  isPending(el: Element): boolean {
+  /** True while an event of `type` sent from `el` waits for its answer. */
+  isPending(el: Element, type: string): boolean {
+    const name = loadingClass(type);
     for (const { classes } of this.entries.values()) {
-      if (classes.some(([e]) => e === el)) return true;
+      if (classes.some(([e, c]) => e === el && c === name)) return true;
     }
     return false;
   }

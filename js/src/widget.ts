@@ -126,7 +126,7 @@ class LiveModel {
     });
     const view: View = { root, errors, hooks };
     const unbind = bindEvents(root, (message, spec) => this.push(message, spec), {
-      isPending: (target) => this.inFlight.isPending(target),
+      isPending: (target, type) => this.inFlight.isPending(target, type),
       windowEvents: this.windowEvents,
       report,
     });

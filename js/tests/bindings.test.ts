@@ -328,7 +328,7 @@ describe("in-flight state", () => {
 
   test("a form in flight is not submitted again; clicks on an element in flight go through", () => {
     let pending: Element[] = [];
-    bind({ isPending: (el) => pending.includes(el) });
+    bind({ isPending: (el, type) => type === "submit" && pending.includes(el) });
     root.innerHTML = '<button phx-click="a">a</button><form phx-submit="s"><input name="q"></form>';
     pending = [$("button"), $("form")];
     $<HTMLElement>("button").click();

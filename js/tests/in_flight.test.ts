@@ -27,12 +27,13 @@ describe("in-flight events", () => {
     expect(button.outerHTML).toBe(
       '<button phx-disable-with="Saving..." class="phx-click-loading" disabled="">Saving...</button>',
     );
-    expect(inFlight.isPending(button)).toBe(true);
+    expect(inFlight.isPending(button, "click")).toBe(true);
+    expect(inFlight.isPending(button, "submit")).toBe(false);
 
     inFlight.answerAll();
     expect(button.outerHTML).toBe('<button phx-disable-with="Saving..."><svg></svg> Save</button>');
     expect(button.firstChild).toBe(icon);
-    expect(inFlight.isPending(button)).toBe(false);
+    expect(inFlight.isPending(button, "click")).toBe(false);
   });
 
   test('an empty phx-disable-with disables and keeps the content; a disabled element stays disabled', () => {

@@ -159,6 +159,23 @@ describe("widget", () => {
     });
   });
 
+  test("a submit while a change of the same form is in flight is sent; a second submit is not", () => {
+    model.receive({
+      type: "full", seq: 0,
+      rendered: { s: ['<form phx-change="validate" phx-submit="save"><input name="age" value="', '"></form>'], "0": "" },
+    });
+    const form = el.querySelector("form") as HTMLFormElement;
+    const input = form.querySelector("input") as HTMLInputElement;
+    input.value = "36";
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    expect(form.classList.contains("phx-change-loading")).toBe(true); // not answered yet
+    const submit = () => form.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
+    submit();
+    submit();
+    const events = model.sent.filter((m) => (m as { type: string }).type === "event");
+    expect(events.map((m) => (m as { event: string }).event)).toEqual(["validate", "save"]);
+  });
+
   test("push_event dispatches phx:<event> on the view root", () => {
     const root = el.querySelector(".lw-root") as HTMLElement;
     const seen: unknown[] = [];
