@@ -649,8 +649,13 @@ def test_closing_or_rerunning_a_view_leaves_the_census_at_its_baseline(
         # a cell that made a view, run again: the old view goes, the new one alone remains
         nb.run_cell(3)
         _cell_view_ticks(nb, 3)
-        one_view = _poll_kernel(nb, CENSUS, f"value['threads'] == {baseline['threads']}")
+        # Once the nap's thread has ended and its task has taken the result, a Busy view holds
+        # two tasks: its mailbox worker and the "forever" job. (The thread ends a moment before
+        # the loop finishes the task that waited on it, so threads alone do not say it is over.)
+        nap_over = f"value['threads'] == {baseline['threads']} and value['tasks'] == 2"
+        one_view = _poll_kernel(nb, CENSUS, nap_over)
         assert one_view["views"] == baseline["views"] + 1, (baseline, one_view)
+        assert one_view["tasks"] == baseline["tasks"] + 2, (baseline, one_view)
         nb.run_cell(3)
         _cell_view_ticks(nb, 3)
         again = _poll_kernel(nb, CENSUS, f"value == {one_view!r}")
