@@ -101,8 +101,11 @@ def notebook7() -> Iterator[JupyterServer]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Debian Chromium for the session (Playwright gives it a fresh profile)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() keeps a 5 s default of its own; many of its checks wait on a round trip through
+    # the kernel (or on widgets restored after a reload), so give it the pages' 30 s.
+    expect.set_options(timeout=30_000)
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium (never playwright install)")
     pw = sync_playwright().start()

@@ -63,7 +63,7 @@ class Note(lw.LiveView):
         return lw.html('<p id="note">{text}</p>', **ctx)
 
 Note(text='a < b & "c" <script>alert(1)</script>')""",
-    f"ticks.widget.record({RECORD_SECONDS})\ntime.sleep({RECORD_SECONDS + 0.6})",
+    f"ticks.widget.record({RECORD_SECONDS}, wait=True)",
     "import ipywidgets\nipywidgets.IntSlider(7)",
 ]
 NOTE_TEXT = 'a < b & "c" <script>alert(1)</script>'
@@ -235,8 +235,11 @@ def test_the_export_replays_the_recording_in_a_loop(
     view.page.goto(url)
     expect(view.page.locator(".lw-replay-badge")).to_have_text("replay")
     duration = demo.frames[-1]["t"]
-    seen = sample_texts(view.page, [f"{ROOT} #n"], duration_ms=duration, interval_ms=10)
-    assert len(seen) - 1 >= 2, f"{len(seen) - 1} changes in {duration} ms: {seen}"
+    # Playback began before goto returned, at some point of its loop: sample one whole loop (the
+    # frames, then js/src/replay.ts's HOLD_MS of 2 s on the last one) so all the frames show.
+    loop_ms = duration + 2000
+    seen = sample_texts(view.page, [f"{ROOT} #n"], duration_ms=loop_ms + 300, interval_ms=10)
+    assert len(seen) - 1 >= 2, f"{len(seen) - 1} changes in one {loop_ms} ms loop: {seen}"
     recorded = {f["rendered"].get("0") for f in demo.frames}
     assert {s[0] for s in seen} <= recorded, "the numbers shown are the recorded ones"
     # ... and it starts again after the hold

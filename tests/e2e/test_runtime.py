@@ -37,6 +37,12 @@ RATE_EXCEEDED = "IOPub message rate exceeded"
 # and is still half of the dashboard's 1 s tick, so a stale value cannot pass for a current one.
 CURRENT_LAG = 0.5
 
+# While another view floods the loop, each dashboard value must show within NEIGHBOUR_LAG
+# seconds, before the next tick. With the loop thread's rests values showed in 30-80 ms here
+# (4 runs; benchmarks/neighbour.py agrees); without them, values showed up to 2.9 s late or not
+# at all, and this test failed 4 of 4 runs. One second leaves a loaded machine room to pause.
+NEIGHBOUR_LAG = 1.0
+
 
 # --------------------------------------------------------------------------------------------
 # Helpers
@@ -289,7 +295,7 @@ import livewidget as lw
 
 
 class Steps(lw.LiveView):
-    \"\"\"Works for 4 s once told to, a step a message (it send_infos itself the next step).\"\"\"
+    \"\"\"Works for 6 s once told to, a step a message (it send_infos itself the next step).\"\"\"
 
     def mount(self, socket):
         self.until = 0.0
@@ -297,7 +303,7 @@ class Steps(lw.LiveView):
 
     def handle_info(self, info, socket):
         if info == "go":
-            self.until = time.monotonic() + 4
+            self.until = time.monotonic() + 6
         socket.assign(step=socket.context.step + 1)
         if time.monotonic() < self.until:
             socket.send_info("step")
@@ -326,9 +332,9 @@ dashboard.widget.observe(watch_orders, "context")"""
         dashboard.run_cell(index)
         dashboard.page.locator(f"{ROOT} #step").wait_for()
         _start_cell(dashboard, dashboard.add_cell("steps.widget.send_info('go')"))
-        seen = _timed_samples(dashboard.page, [f"{ROOT} #step", NEW_ORDERS], duration_ms=3500)
+        seen = _timed_samples(dashboard.page, [f"{ROOT} #step", NEW_ORDERS], duration_ms=5500)
         dashboard.wait_idle()
-        dashboard.page.wait_for_timeout(1000)  # the 4 s of work are over
+        dashboard.page.wait_for_timeout(1000)  # the 6 s of work are over
         history = _kernel_json(
             dashboard,
             "dashboard.widget.unobserve(watch_orders, 'context'); steps.widget.close()\n"
@@ -338,14 +344,14 @@ dashboard.widget.observe(watch_orders, "context")"""
     finally:
         _delete_cells_from(dashboard, index)  # a closed widget's output would not reload
     steps = len({s[1] for s in seen}) - 1
-    assert steps >= 3, f"in 3.5 s of work the working view changed {steps} times: {seen}"
-    start, end = seen[0][0], seen[0][0] + 3.5
-    ticks = [(t, v) for t, v in history if start <= t <= end - CURRENT_LAG]
-    assert len(ticks) >= 2, f"the dashboard ticked {len(ticks)} times in 3.5 s: {history}"
-    late = [(t, v) for t, v in ticks if not _shown_within(seen, 2, t, v, CURRENT_LAG)]
+    assert steps >= 3, f"in 5.5 s of work the working view changed {steps} times: {seen}"
+    start, end = seen[0][0], seen[0][0] + 5.5
+    ticks = [(t, v) for t, v in history if start <= t <= end - NEIGHBOUR_LAG]
+    assert len(ticks) >= 3, f"the dashboard ticked {len(ticks)} times in 4.5 s: {history}"
+    late = [(t, v) for t, v in ticks if not _shown_within(seen, 2, t, v, NEIGHBOUR_LAG)]
     assert not late, (
         f"while the other view worked, these dashboard values (kernel time, value) did not "
-        f"show within {CURRENT_LAG} s: {late}; page {seen}"
+        f"show within {NEIGHBOUR_LAG} s: {late}; page {seen}"
     )
 
 
@@ -383,7 +389,8 @@ dashboard.widget.observe(lambda ch: history.append([time.time(), *shown(ch["new"
     reload_started = time.time()
     dashboard.reload()
     ready = time.time()
-    seen = _timed_samples(dashboard.page, [NEW_ORDERS, SALES], duration_ms=5000)
+    # 8 s: up to 3 s for the kernel's values to show, then time for at least two more ticks
+    seen = _timed_samples(dashboard.page, [NEW_ORDERS, SALES], duration_ms=8000)
     history = _kernel_json(dashboard, "import json; print(json.dumps(history))")
 
     current = [s for s in seen if tuple(s[1:]) in _current_at(history, s[0])]
@@ -397,7 +404,7 @@ dashboard.widget.observe(lambda ch: history.append([time.time(), *shown(ch["new"
     assert after == current[current.index(first) :], (
         f"after showing the kernel's values the page showed others: page {seen}, kernel {history}"
     )
-    assert len(after) >= 3, f"{len(after) - 1} updates in the 5 s after the reload: {seen}"
+    assert len(after) >= 3, f"{len(after) - 1} updates in the 8 s after the reload: {seen}"
     assert dashboard.widget_errors() == []
     print(
         f"reload: current values {first[0] - ready:.2f} s after ready "
