@@ -647,17 +647,22 @@ class _Streak(threading.local):
     GAP = 0.001
     REST = 0.0005
 
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self.since = self.last = -math.inf
         self._sleep = sleep
+        self._clock = clock
 
     def breathe(self) -> None:
-        now = time.perf_counter()
+        now = self._clock()
         if now - self.last > self.GAP:
             self.since = now  # a pause since the last message: a new streak
         elif now - self.since > self.BUSY:
             self._sleep(self.REST)
-            now = self.since = time.perf_counter()
+            now = self.since = self._clock()
         self.last = now
 
 

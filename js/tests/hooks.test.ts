@@ -54,8 +54,11 @@ const full = (html: string) => model.receive({ type: "full", seq: (seq = 0), ren
 /** Replace the whole HTML with a diff, as a template change would. */
 const diff = (html: string) => model.receive({ type: "diff", seq: ++seq, rendered: { s: [html] } });
 
+/** vi.waitFor with room for a loaded machine: the hooks load by a real dynamic import(). */
+const waitFor = <T>(check: () => T) => vi.waitFor(check, { timeout: 10_000 });
+
 const banners = () => Array.from(el.querySelectorAll(".lw-error-message"), (b) => b.textContent);
-const loaded = () => vi.waitFor(() => expect(model.attrs._hooks === "" || globalThis.hookLog.length > 0 || banners().length > 0).toBe(true));
+const loaded = () => waitFor(() => expect(model.attrs._hooks === "" || globalThis.hookLog.length > 0 || banners().length > 0).toBe(true));
 
 beforeEach(() => {
   globalThis.hookLog = [];
@@ -87,9 +90,9 @@ describe("hook lifecycle", () => {
 
   test("hooks added by a patch mount after it; the view's teardown destroys the rest", async () => {
     full("<p>x</p>");
-    await vi.waitFor(() => expect(model.sent).toHaveLength(1)); // the join; registry loads meanwhile
+    await waitFor(() => expect(model.sent).toHaveLength(1)); // the join; registry loads meanwhile
     diff('<p>x</p><ul><li id="b" phx-hook="Counter">b</li><li id="c" phx-hook="Other"></li></ul>');
-    await vi.waitFor(() => expect(hookLog).toHaveLength(2));
+    await waitFor(() => expect(hookLog).toHaveLength(2));
     expect(hookLog).toEqual([
       ["mounted", "b", "b"],
       ["mounted Other", "c"],
@@ -128,7 +131,7 @@ describe("hook lifecycle", () => {
 describe("hook events", () => {
   test("pushEvent sends kind hook with the payload and phx-target's cid; onReply follows the next render", async () => {
     full('<div id="h" phx-hook="Handle" phx-target="7">h</div>');
-    await vi.waitFor(() => expect(globalThis.hooks.h).toBeDefined());
+    await waitFor(() => expect(globalThis.hooks.h).toBeDefined());
     const hook = globalThis.hooks.h as HookThis;
     const replies: unknown[] = [];
     hook.pushEvent("moved", { x: 1, y: [2, 3] }, (reply, ref) => replies.push([reply, ref]));
@@ -143,7 +146,7 @@ describe("hook events", () => {
 
   test("without onReply, pushEvent returns a promise of the (empty) reply; pushEventTo takes a cid", async () => {
     full('<div id="h" phx-hook="Handle">h</div>');
-    await vi.waitFor(() => expect(globalThis.hooks.h).toBeDefined());
+    await waitFor(() => expect(globalThis.hooks.h).toBeDefined());
     const hook = globalThis.hooks.h as HookThis;
     const reply = hook.pushEvent("ping");
     const settled = hook.pushEventTo(4, "to-component", { n: 1 });
@@ -158,7 +161,7 @@ describe("hook events", () => {
 
   test("a bad payload, event name or pushEventTo target throws a TypeError that says what was expected", async () => {
     full('<div id="h" phx-hook="Handle">h</div>');
-    await vi.waitFor(() => expect(globalThis.hooks.h).toBeDefined());
+    await waitFor(() => expect(globalThis.hooks.h).toBeDefined());
     const hook = globalThis.hooks.h as HookThis;
     expect(() => hook.pushEvent("e", 42)).toThrow(/payload must be a JSON object, got 42/);
     expect(() => hook.pushEvent("")).toThrow(/needs an event name/);
@@ -168,7 +171,7 @@ describe("hook events", () => {
 
   test("handleEvent receives push_event payloads until removeHandleEvent", async () => {
     full('<div id="a" phx-hook="Counter">1</div><div id="b" phx-hook="Counter">2</div>');
-    await vi.waitFor(() => expect(hookLog).toHaveLength(2));
+    await waitFor(() => expect(hookLog).toHaveLength(2));
     model.receive({ type: "push_event", event: "ping", payload: { n: 1 } });
     model.receive({ type: "push_event", event: "other", payload: {} });
     expect(hookLog.slice(2)).toEqual([
@@ -184,7 +187,7 @@ describe("hook events", () => {
 
   test("this.js().exec runs JS commands from the hook; a push sends kind hook", async () => {
     full('<div id="h" phx-hook="Handle" phx-value-id="9">h</div><p id="p"></p>');
-    await vi.waitFor(() => expect(globalThis.hooks.h).toBeDefined());
+    await waitFor(() => expect(globalThis.hooks.h).toBeDefined());
     (globalThis.hooks.h as HookThis).js().exec('[["push",{"event":"js","value":{"n":1}}],["add_class",{"to":"#p","names":["on"]}]]');
     expect(model.sent.at(-1)).toEqual({ type: "event", kind: "hook", event: "js", value: { id: "9", n: 1 }, cid: null });
     expect(el.querySelector("#p")?.className).toBe("on");
@@ -194,7 +197,7 @@ describe("hook events", () => {
 describe("hook errors", () => {
   test("a hook without an id, an unknown hook and a throwing callback show banners; the view lives on", async () => {
     full('<div phx-hook="Counter">no id</div><div id="u" phx-hook="Nope"></div><div id="x" phx-hook="Broken"></div>');
-    await vi.waitFor(() => expect(banners()).toHaveLength(3));
+    await waitFor(() => expect(banners()).toHaveLength(3));
     expect(banners()).toEqual([
       'livewidget: phx-hook="Counter" needs a unique id on its element (hooks follow their element by id across patches), got <div phx-hook="Counter">',
       'livewidget: unknown hook "Nope" on <div id="u" phx-hook="Nope">; the _hooks module defines "Counter", "Other", "Handle", "Broken"',
@@ -217,13 +220,13 @@ describe("hook errors", () => {
     const bad = new FakeModel({ _hooks: "export default 42;" });
     const host = mountWidget(bad, cleanups);
     bad.receive({ type: "full", seq: 0, rendered: { s: ['<div id="a" phx-hook="Counter">1</div>'] } });
-    await vi.waitFor(() => expect(host.querySelector(".lw-error-message")).not.toBeNull());
+    await waitFor(() => expect(host.querySelector(".lw-error-message")).not.toBeNull());
     expect(host.querySelector(".lw-error-message")?.textContent).toBe(
       "livewidget could not load the _hooks module: the _hooks module must `export default` an object " +
         "mapping hook names to hook objects, got a default export of 42",
     );
     bad.set("_hooks", HOOKS);
-    await vi.waitFor(() => expect(hookLog).toEqual([["mounted", "a", "1"]]));
+    await waitFor(() => expect(hookLog).toEqual([["mounted", "a", "1"]]));
   });
 });
 

@@ -105,6 +105,7 @@ def test_merging_diffs_into_a_full_render_renders_the_last(a, b, c):
     assert to_html(tree) == c.to_html()
 
 
+@settings(deadline=None)  # a GC pause must not count as a slow example
 @given(renders())
 def test_a_render_diffed_against_itself_is_empty(a):
     assert diff(a, a) == {}

@@ -1,7 +1,6 @@
 """The runtime: mailbox order, timers without drift, pacing, rollback, lifecycle."""
 
 import asyncio
-import time
 from typing import Any
 
 import livewidget as lw
@@ -257,17 +256,23 @@ def test_a_view_that_keeps_changing_sends_no_settled_message():
 def test_a_flood_rests_the_loop_thread_after_each_10_ms_streak_and_a_trickle_never():
     from livewidget.runtime import _Streak
 
+    clock = [0.0]  # seconds on a clock of the test's own: the machine's speed plays no part
     rests: list[float] = []
-    flood = _Streak(sleep=lambda s: (rests.append(s), time.sleep(s)))
-    end = time.perf_counter() + 0.1
-    while time.perf_counter() < end:  # messages back to back for 100 ms
+
+    def rest(seconds: float) -> None:
+        rests.append(seconds)
+        clock[0] += seconds
+
+    flood = _Streak(sleep=rest, clock=lambda: clock[0])
+    for _ in range(1000):  # 100 ms of messages back to back, 0.1 ms each
         flood.breathe()
-    assert 7 <= len(rests) <= 10, rests  # one rest per 10 ms of work (plus the rests)
+        clock[0] += 0.0001
+    assert len(rests) == 9, rests  # one rest after each 10 ms of work
     assert set(rests) == {_Streak.REST}
 
     rests.clear()
-    trickle = _Streak(sleep=lambda s: (rests.append(s), time.sleep(s)))
+    trickle = _Streak(sleep=rest, clock=lambda: clock[0])
     for _ in range(30):  # a message every 2 ms: the loop idles between them
         trickle.breathe()
-        time.sleep(0.002)
+        clock[0] += 0.002
     assert rests == []

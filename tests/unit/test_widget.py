@@ -82,8 +82,11 @@ def test_a_linked_widget_drives_the_view():
 def test_a_join_gets_the_full_render_then_events_get_diffs(sent: list[dict[str, Any]]):
     widget = LiveWidget(Counter())
     try:
-        widget._on_front_message(widget, {"type": "join"}, [])
+        # the view sends its first render once mounted; a join then gets a full render of its
+        # own (waiting for each keeps the join and the event from sharing one frame's full)
         wait_for(lambda: any(m["type"] == "full" for m in sent))
+        widget._on_front_message(widget, {"type": "join"}, [])
+        wait_for(lambda: [m["type"] for m in sent].count("full") == 2)
         event = {
             "type": "event",
             "kind": "click",
@@ -148,8 +151,8 @@ def test_views_tick_on_their_own_thread_while_the_caller_blocks(sent: list[dict[
     widget = LiveWidget(Fast())
     try:
         assert widget.html
-        time.sleep(0.3)  # a blocking cell: the view's loop runs on another thread
-        assert widget.context["ticks"] >= 5
+        # wait_for blocks this thread in time.sleep, as a busy cell would; the view ticks anyway
+        wait_for(lambda: widget.context["ticks"] >= 5)
         assert threading.current_thread() is threading.main_thread()
     finally:
         widget.close()
