@@ -45,14 +45,18 @@ import time
 import traceback
 import weakref
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import FrameType
 from typing import Any, Protocol
 
 from . import protocol
 from .component import Components, collecting
+from .isolation import ViewClosed, ViewThread, Watchdog, run_loop_forever
 from .protocol import Payload
 from .pubsub import Bus, default_bus
 from .socket import Cancellable, Context, Socket
 from .template import Rendered
+from .text import repair_payload
 from .view import HandlerError, LiveView, check_handler_result, render_checked
 
 __all__ = ["Clock", "LoopClock", "Pacer", "ViewRuntime", "background_loop", "census"]
@@ -70,7 +74,35 @@ MSG_SETTLED = "settled"
 # Seconds of quiet before each "settled" message of a quiet spell: at 2, 6, 14, 30 and 62 s.
 SETTLE_WAITS = (2.0, 4.0, 8.0, 16.0, 32.0)
 
+# How many messages from the page may wait in one view's mailbox, and how many bytes they may
+# hold: past either, the page's next messages are dropped (and the drop reported in the view),
+# so a flood of forged or runaway events cannot fill the kernel's memory.
+MAX_QUEUED_FROM_PAGE = 64
+MAX_QUEUED_BYTES_FROM_PAGE = 4_000_000
+
 Send = Callable[[dict[str, Any]], None]
+
+
+class SlowHandler(RuntimeError):
+    """Shown in a view whose handler has run for a while without returning."""
+
+
+class LoopBlocked(RuntimeError):
+    """Shown in a view whose async code keeps livewidget's event loop from running."""
+
+
+class PageFlood(RuntimeError):
+    """Shown in a view whose page sends messages faster than the view handles them."""
+
+
+@dataclass
+class _Busy:
+    """View code running now: what it is, since when (``time.monotonic``), and whether the
+    watchdog has reported it."""
+
+    where: str
+    since: float
+    reported: bool = False
 
 
 class Clock(Protocol):
@@ -216,6 +248,14 @@ class ViewRuntime:
         self._settle_due = math.inf
         self.components = Components(self)
         self._sent_components: dict[int, Rendered] = {}
+        self._thread = ViewThread(loop, f"livewidget-view-{type(view).__name__}")
+        self._busy: _Busy | None = None
+        self._flush_queued = False
+        self._page_lock = threading.Lock()
+        self._page_queued = 0  # messages from the page waiting in the mailbox
+        self._page_bytes = 0  # and their size
+        self._page_dropped = 0
+        self._unicode_repaired = False
 
     # -- the socket's host ------------------------------------------------------------------
 
@@ -282,9 +322,13 @@ class ViewRuntime:
                     result = await self._in_thread(fn)
                     if inspect.isawaitable(result):
                         result = await result
-            except asyncio.CancelledError:
+            except GeneratorExit:
                 raise
-            except Exception as error:
+            except BaseException as error:
+                if self.closed and isinstance(error, asyncio.CancelledError | ViewClosed):
+                    raise  # the runtime's own cancellation: the view is closing
+                if not isinstance(error, Exception):  # SystemExit, KeyboardInterrupt...
+                    self._report(error, "a start_async job")
                 on_done(None, error)
             else:
                 on_done(result, None)
@@ -319,6 +363,7 @@ class ViewRuntime:
     def start(self) -> None:
         """Mount the view (through the mailbox) and start handling messages."""
         _live_runtimes.add(self)
+        _watchdog.watch(self)
         self._on_loop(self._start)
 
     def _start(self) -> None:
@@ -330,6 +375,44 @@ class ViewRuntime:
         if self.closed:
             return
         self._on_loop(self._mailbox.put_nowait, message)
+
+    def post_from_page(self, message: tuple[Any, ...], size: int) -> None:
+        """Queue a message that came from the page, within the page's share of the mailbox.
+
+        Past ``MAX_QUEUED_FROM_PAGE`` messages or ``MAX_QUEUED_BYTES_FROM_PAGE`` bytes waiting,
+        the message is dropped and the drop reported in the view: a page cannot fill the
+        kernel's memory however fast it sends. Safe from any thread.
+        """
+        if self.closed:
+            return
+        with self._page_lock:
+            full = (
+                self._page_queued >= MAX_QUEUED_FROM_PAGE
+                or self._page_bytes + size > MAX_QUEUED_BYTES_FROM_PAGE
+            )
+            if full:
+                self._page_dropped += 1
+                dropped = self._page_dropped
+            else:
+                self._page_queued += 1
+                self._page_bytes += size
+        if full:
+            if dropped == 1:  # one report per flood; the count comes with the next one
+                self._on_loop(self._report_flood)
+            return
+        self.post(("page", message, size))
+
+    def _report_flood(self) -> None:
+        with self._page_lock:
+            dropped, self._page_dropped = self._page_dropped, 0
+        error = PageFlood(
+            f"the page sent messages faster than {type(self.view).__name__} handles them: "
+            f"{dropped} dropped while {MAX_QUEUED_FROM_PAGE} messages (or "
+            f"{MAX_QUEUED_BYTES_FROM_PAGE:,} bytes) were waiting. A handler that takes long "
+            "should hand its work to socket.start_async(...); a chatty binding wants "
+            "phx-debounce or phx-throttle."
+        )
+        self._report(error, "a message from the front end")
 
     def _on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
         if self.on_loop_thread():
@@ -353,15 +436,21 @@ class ViewRuntime:
         except RuntimeError:
             return False
 
+    def in_view_code(self) -> bool:
+        """Whether the caller is the view's own code: on its loop, or on its thread."""
+        return self.on_loop_thread() or self._thread.owns_current_thread()
+
     async def _work(self) -> None:
         while True:
             message = await self._mailbox.get()
             try:
                 await self._handle(message)
                 self._notify_context()
-            except asyncio.CancelledError:
+            except GeneratorExit:
                 raise
-            except Exception as error:  # a bug of livewidget's own or of an observer
+            except BaseException as error:  # a bug of livewidget's own or of an observer
+                if self._closing(error):
+                    raise
                 self._report(error, "the runtime")
             finally:
                 self._mailbox.task_done()
@@ -370,14 +459,49 @@ class ViewRuntime:
             _streak.breathe()
             await asyncio.sleep(0)
 
+    def _closing(self, error: BaseException) -> bool:
+        """Whether ``error`` is the runtime's own cancellation of a closing view.
+
+        Anything else a handler raises, ``CancelledError`` included (a handler awaiting a task
+        that something else cancelled), is that view's error, reported and survived.
+        """
+        return self.closed and isinstance(error, asyncio.CancelledError | ViewClosed)
+
+    async def _run_code(self, where: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run the view's code: a coroutine function on the loop, a plain function on the
+        view's own thread (so that one that blocks holds up this view alone)."""
+        self._busy = _Busy(where, time.monotonic())
+        try:
+            if inspect.iscoroutinefunction(fn):
+                result = fn(*args)
+            else:
+                result = await self._thread.call(fn, *args)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        finally:
+            self._busy = None
+
     async def _handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         view, socket = self.view, self.socket
+        if kind == "page":  # from the page: it leaves the page's share of the mailbox
+            _, message, size = message
+            with self._page_lock:
+                self._page_queued -= 1
+                self._page_bytes -= size
+            kind = message[0]
         if kind == "sync":  # someone waits until everything before this was handled
             if self._render_pending:
-                self._render()
+                await self._render()
             if not message[1].done():
                 message[1].set_result(None)
+            return
+        if kind == "flush":  # the pacer's turn came while a render was due: render, then send
+            self._flush_queued = False
+            if self._render_pending:
+                await self._render()
+            self._send_changes()
             return
         if kind == "report":
             self._report(message[1], message[2])
@@ -389,10 +513,11 @@ class ViewRuntime:
             self._mark_dirty()
             return
         before = socket.context
+        where = kind
         try:
             if kind == "mount":
                 where = "mount"
-                await _call(view.mount, socket)
+                await self._run_code(where, view.mount, socket)
             elif kind == "event":
                 _, event, params, cid = message
                 where = f"handle_event({event!r})"
@@ -401,27 +526,28 @@ class ViewRuntime:
                 if cid is not None:
                     await self._component_event(cid, event, params)
                     return
-                result = await _call(view.handle_event, event, params, socket)
+                result = await self._run_code(where, view.handle_event, event, params, socket)
                 check_handler_result(view, "handle_event", result)
             elif kind == "info":
                 where = "handle_info"
-                result = await _call(view.handle_info, message[1], socket)
+                result = await self._run_code(where, view.handle_info, message[1], socket)
                 check_handler_result(view, "handle_info", result)
             elif kind == "call":
                 _, fn, timer = message
                 where = "a repeat callback" if timer is not None else "start_async's callback"
                 if timer is not None:
                     timer.pending = False
-                await _call(fn)
+                await self._run_code(where, fn)
             elif kind == "assign":
                 where = "assign"
                 socket.assign(message[1])
-            elif kind == "run":
-                where = "a call from notebook code"
-                await _call(message[1], socket)
             else:
                 raise ValueError(f"unknown mailbox message {kind!r}")
-        except Exception as error:
+        except GeneratorExit:
+            raise
+        except BaseException as error:
+            if self._closing(error):
+                raise
             socket._context = before
             socket.changed = False
             self._report(error, where)
@@ -445,38 +571,53 @@ class ViewRuntime:
                 raise LookupError(f"the event {event!r} names component {cid}, but there is none")
             before = live.socket.context
             try:
-                result = await _call(live.component.handle_event, event, params, live.socket)
+                result = await self._run_code(
+                    where, live.component.handle_event, event, params, live.socket
+                )
                 if result is not None:
                     raise HandlerError(
                         f"{where} returned {result!r:.80}; handlers change the context with "
                         "socket.assign(...) and return None."
                     )
                 if live.socket.changed:
-                    self.components.render(live)
-            except Exception:
+                    await self._run_code(f"{where}'s render", self.components.render, live)
+            except BaseException:
                 live.socket._context = before
                 live.socket.changed = False
                 raise
-        except Exception as error:
+        except GeneratorExit:
+            raise
+        except BaseException as error:
+            if self._closing(error):
+                raise
             self._report(error, where)
             return
         self._mark_dirty()
 
-    def _render(self) -> None:
+    async def _render(self) -> None:
         """Render the current context; if that fails, go back to the last context that rendered."""
         self._render_pending = False
         context = self.socket.context
         try:
-            with collecting() as refs:
-                rendered = render_checked(self.view, context)
-            self.components.resolve(refs)
-        except Exception as error:
+            rendered = await self._run_code("render", self._render_now, context)
+        except GeneratorExit:
+            raise
+        except BaseException as error:
+            if self._closing(error):
+                raise
             self.socket._context = self._good_context
             self._notify_context()
             self._report(error, "render")
             return
         self._rendered = rendered
         self._good_context = context
+
+    def _render_now(self, context: Context) -> Rendered:
+        """The render itself, with the components it places (on the view's thread)."""
+        with collecting() as refs:
+            rendered = render_checked(self.view, context)
+        self.components.resolve(refs)
+        return rendered
 
     def _notify_context(self) -> None:
         context = self.socket.context
@@ -491,14 +632,28 @@ class ViewRuntime:
     # -- sending ------------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Send what changed since the last send (the pacer calls this)."""
+        """The pacer's turn for this view: send what changed since the last send.
+
+        A render that is due runs first, through the mailbox (the render is the view's code:
+        it runs on the view's thread, after the messages already queued), and the send follows
+        it there.
+        """
         if self.closed:
             return
         if self._render_pending:
-            self._render()
+            if not self._flush_queued:
+                self._flush_queued = True
+                self._mailbox.put_nowait(("flush",))
+            return
+        self._send_changes()
+
+    def _send_changes(self) -> None:
+        if self.closed:
+            return
         rendered = self._rendered
         if rendered is None:
             return
+        sent, sent_components, needs_full = self._sent, self._sent_components, self._needs_full
         if self._needs_full:
             self._needs_full = False
             self._sent = rendered
@@ -511,9 +666,14 @@ class ViewRuntime:
             kind = MSG_DIFF
         protocol.with_components(payload, self._component_changes())
         if payload or kind == MSG_FULL or self._answer_pending:
-            self._answer_pending = False
             self.seq += 1
-            self._transmit({MSG_TYPE: kind, "seq": self.seq, "rendered": payload})
+            if not self._transmit({MSG_TYPE: kind, "seq": self.seq, "rendered": payload}):
+                # The page did not get it: what it holds is what was sent before.
+                self.seq -= 1
+                self._sent, self._sent_components = sent, sent_components
+                self._needs_full = needs_full
+                return
+            self._answer_pending = False
             self._settle_later()
         pushes, self._pushes = self._pushes, []
         for push in pushes:
@@ -568,18 +728,42 @@ class ViewRuntime:
         """The last good render (what the front end shows once the pacer has sent it)."""
         return self._rendered
 
-    def _transmit(self, message: dict[str, Any]) -> None:
+    def _transmit(self, message: dict[str, Any], *, report: bool = True) -> bool:
+        """Send ``message``; True if it went. Text that cannot be encoded (a lone surrogate
+        in the data) is repaired and sent again; any other failure is reported in the view."""
         try:
             self._send(message)
+            return True
+        except ValueError as error:  # UnicodeEncodeError among them: repair and try again
+            failure: Exception = error
+            repaired = repair_payload(message)
+            if repaired != message:
+                try:
+                    self._send(repaired)
+                except Exception as again:
+                    failure = again
+                else:
+                    if not self._unicode_repaired:
+                        self._unicode_repaired = True
+                        log.warning(
+                            "livewidget: %s sent text that is not valid Unicode (a lone "
+                            "surrogate, e.g. from bad data); it shows as U+FFFD",
+                            type(self.view).__name__,
+                        )
+                    return True
         except Exception as error:
-            log.warning("livewidget could not send to the front end: %s", error)
+            failure = error
+        log.warning("livewidget could not send to the front end: %r", failure)
+        if report:
+            self._on_loop(self._report, failure, "sending to the page")
+        return False
 
     def _report(self, error: BaseException, where: str) -> None:
         """Show an error in the widget and the log: at once, or, within ``error_interval`` of
         the last one shown, as the latest of a batch shown when the interval ends."""
         if self._on_error is not None:
             self._on_error(error, where)
-        wait = self._last_error_at + self._error_interval - time.monotonic()
+        wait = self._last_error_at + self._error_interval - self.clock.now()
         if wait > 0:
             self._suppressed_errors += 1
             if self._held_error is None:
@@ -595,13 +779,56 @@ class ViewRuntime:
             self._show_error(*held, suppressed - 1)
 
     def _show_error(self, error: BaseException, where: str, more: int) -> None:
-        self._last_error_at = time.monotonic()
+        self._last_error_at = self.clock.now()
         message = f"{type(self.view).__name__}: {type(error).__name__} in {where}: {error}"
         if more > 0:
             message += f" (and {more} more errors like it, not shown)"
         trace = "".join(traceback.format_exception(error))
         log.error("%s\n%s", message, trace)
-        self._transmit({MSG_TYPE: MSG_ERROR, "message": message, "traceback": trace})
+        self._transmit({MSG_TYPE: MSG_ERROR, "message": message, "traceback": trace}, report=False)
+
+    # -- what the watchdog asks (from its own thread) -----------------------------------------
+
+    def busy(self) -> tuple[str, float, bool] | None:
+        busy = self._busy
+        return None if busy is None else (busy.where, busy.since, busy.reported)
+
+    def report_slow(self, where: str, seconds: float) -> None:
+        busy = self._busy
+        if busy is None or busy.where != where or busy.reported or self.closed:
+            return
+        busy.reported = True
+        error = SlowHandler(
+            f"{type(self.view).__name__}.{where} has run for {seconds:.0f} s and has not "
+            "returned yet; this view waits for it (the other views go on). Hand slow work to "
+            "socket.start_async(name, fn): it runs beside the view and its result comes to "
+            "handle_info."
+        )
+        self._on_loop(self._report, error, where)
+
+    def report_stall(self, where: str, seconds: float) -> None:
+        """The loop is stalled in this view's code: show it now, from the watchdog's thread
+        (the loop cannot run anything until that code returns)."""
+        busy = self._busy
+        if busy is not None:
+            busy.reported = True
+        if self.closed:
+            return
+        error = LoopBlocked(
+            f"{type(self.view).__name__}.{where} has blocked livewidget's event loop for "
+            f"{seconds:.0f} s, and every view on that loop waits for it (new views start on a "
+            "fresh loop). An async handler must not call blocking code (time.sleep, "
+            "requests.get, a long computation): await asyncio.sleep(...) or "
+            "asyncio.to_thread(fn, ...), or write the handler as a plain def, which livewidget "
+            "runs on the view's own thread."
+        )
+        self._show_error(error, where, 0)
+
+    def runs_in(self, frame: FrameType) -> str | None:
+        if frame.f_code is _RUN_CODE and frame.f_locals.get("self") is self:
+            busy = self._busy
+            return busy.where if busy is not None else "code"
+        return None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -615,6 +842,7 @@ class ViewRuntime:
             return
         self.closed = True
         self.bus.unsubscribe_all(self)
+        self._thread.stop()
         self._on_loop(self._close)
 
     def _close(self) -> None:
@@ -629,6 +857,9 @@ class ViewRuntime:
             self._settle_timer.cancel()
             self._settle_timer = None
         self.pacer.discard(self)
+
+
+_RUN_CODE = ViewRuntime._run_code.__code__
 
 
 class _Streak(threading.local):
@@ -669,13 +900,6 @@ class _Streak(threading.local):
 _streak = _Streak()
 
 
-async def _call(fn: Callable[..., Any], *args: Any) -> Any:
-    result = fn(*args)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
-
-
 def call_soon_threadsafe(
     loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any
 ) -> None:
@@ -693,41 +917,62 @@ def call_soon_threadsafe(
 
 _live_runtimes: weakref.WeakSet[ViewRuntime] = weakref.WeakSet()
 
+# Others that hold things livewidget made (the Jupyter door adds its widgets): name -> count.
+census_sources: dict[str, Callable[[], int]] = {}
+
 
 def census() -> dict[str, int]:
     """What livewidget holds right now: to check that closed views leave nothing behind.
 
     ``views`` open runtimes; ``timers`` their repeat and send_info timers; ``tasks`` asyncio tasks
-    on livewidget's loop (each open view has one, its mailbox worker); ``subscriptions`` pub/sub
-    pairs; ``threads`` threads in the process.
+    on livewidget's loops (each open view has one, its mailbox worker); ``subscriptions`` pub/sub
+    pairs; ``threads`` threads in the process (a view that has run a plain handler has a thread
+    of its own, which ends with it); and what ``census_sources`` add (``widgets``: ipywidgets'
+    open widgets, where the Jupyter door is in use).
     """
-    loop = _background[0] if _background is not None else None
-    tasks = 0
-    if loop is not None:
-        tasks = len(asyncio.run_coroutine_threadsafe(_count_tasks(), loop).result(timeout=5))
+    with _background_lock:
+        loops = list(_loops)
+    tasks = sum(len(_tasks_of(loop)) for loop in loops if not loop.is_closed())
     live = [runtime for runtime in list(_live_runtimes) if not runtime.closed]
-    return {
+    counts = {
         "views": len(live),
         "timers": sum(len(runtime._timers) for runtime in live),
         "tasks": tasks,
         "subscriptions": default_bus.subscriptions(),
         "threads": threading.active_count(),
     }
+    for name, count in list(census_sources.items()):
+        counts[name] = count()
+    return counts
 
 
-async def _count_tasks() -> set[asyncio.Task[Any]]:
-    current = asyncio.current_task()
-    return {task for task in asyncio.all_tasks() if task is not current}
+def _tasks_of(loop: asyncio.AbstractEventLoop) -> set[asyncio.Task[Any]]:
+    # Read from this thread: asyncio.all_tasks copes with the set changing meanwhile, and a
+    # stalled loop (see isolation) could not answer a request to count them itself.
+    return {task for task in asyncio.all_tasks(loop) if not task.done()}
 
 
 _background: tuple[asyncio.AbstractEventLoop, Pacer] | None = None
 _background_lock = threading.Lock()
+_loops: list[asyncio.AbstractEventLoop] = []  # every loop background_loop() started
+
+
+def _retire(loop: asyncio.AbstractEventLoop) -> None:
+    """The watchdog found ``loop`` stalled: views made from now on go to a fresh loop."""
+    global _background
+    with _background_lock:
+        if _background is not None and _background[0] is loop:
+            _background = None
+
+
+_watchdog = Watchdog(on_stall=_retire)
 
 
 def background_loop() -> tuple[asyncio.AbstractEventLoop, Pacer]:
-    """The event loop (on its own daemon thread) and pacer shared by every widget in a kernel.
+    """The event loop (on its own daemon thread) and pacer shared by the widgets in a kernel.
 
-    The kernel's own loop stops while a cell runs blocking code; this one does not.
+    The kernel's own loop stops while a cell runs blocking code; this one does not. If view
+    code ever stalls it, the watchdog retires it and the next view gets a new one.
     """
     global _background
     with _background_lock:
@@ -738,15 +983,19 @@ def background_loop() -> tuple[asyncio.AbstractEventLoop, Pacer]:
             def run() -> None:
                 asyncio.set_event_loop(loop)
                 loop.call_soon(ready.set)
-                loop.run_forever()
+                run_loop_forever(loop)
 
-            threading.Thread(target=run, name="livewidget-loop", daemon=True).start()
+            thread = threading.Thread(target=run, name="livewidget-loop", daemon=True)
+            thread.start()
             ready.wait()
             _background = (loop, Pacer(LoopClock(loop)))
-            # Registered after IPython's own exit handler, so it runs first (exit handlers run
-            # last-registered-first): views stop before the user namespace they render from is
-            # cleared, instead of filling the kernel's stderr with NameErrors on shutdown.
-            atexit.register(_close_every_view)
+            if not _loops:
+                # Registered after IPython's own exit handler, so it runs first (exit handlers
+                # run last-registered-first): views stop before the user namespace they render
+                # from is cleared, instead of filling the kernel's stderr with NameErrors.
+                atexit.register(_close_every_view)
+            _loops.append(loop)
+            _watchdog.watch_loop(loop, thread)
         return _background
 
 

@@ -383,9 +383,10 @@ class LiveViewTest:
         if self._runtime.closed:
             return self.html
         _run_loop(self._loop, self._until_idle())
-        if self._pacer.dirty:
+        while self._pacer.dirty:  # a flush that renders goes through the mailbox: settle again
             self._pacer.dirty = False
             self._runtime.flush()
+            _run_loop(self._loop, self._until_idle())
         if self.raise_errors and len(self.errors) > self._raised:
             error = self.errors[self._raised]
             self._raised = len(self.errors)

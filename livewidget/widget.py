@@ -40,11 +40,13 @@ from pathlib import Path
 from typing import Any
 
 import anywidget
+import ipywidgets  # type: ignore[import-untyped]  # ipywidgets ships no type hints
 import traitlets
 
 from .events import FrontendMessageError, decode_message
-from .runtime import ViewRuntime, background_loop, call_soon_threadsafe
+from .runtime import ViewRuntime, background_loop, call_soon_threadsafe, census_sources
 from .socket import Context
+from .text import repair
 from .view import LiveView
 
 __all__ = ["LiveWidget"]
@@ -126,6 +128,29 @@ class _CellViews:
 _cell_views = _CellViews()
 
 
+def _size(content: Any) -> int:
+    """About how many bytes a checked message from the page holds (its strings and keys)."""
+    size, stack = 0, [content]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            size += len(node)
+        elif isinstance(node, dict):
+            size += sum(len(key) for key in node if isinstance(key, str))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        else:
+            size += 8
+    return size
+
+
+# The census counts ipywidgets' open widgets: 1,000 views made and closed must leave none.
+# ipywidgets 8 keeps them in the module's ``_instances`` (``Widget.widgets``, which returned it,
+# is deprecated and warns).
+census_sources["widgets"] = lambda: len(ipywidgets.widgets.widget._instances)
+
+
 class LiveWidget(anywidget.AnyWidget):
     """A live view as a widget: ``LiveWidget(Dashboard())``, or just display the view."""
 
@@ -147,6 +172,7 @@ class LiveWidget(anywidget.AnyWidget):
         self.view = view
         view._widget = self
         self._joined = False  # whether a front end has attached; until then the kernel snapshots
+        self._state_refused = False
         self._snapshot_scheduled = False
         self._displays: list[Any] = []
         self._frames: list[dict[str, Any]] | None = None
@@ -188,11 +214,15 @@ class LiveWidget(anywidget.AnyWidget):
         return rendered.to_html() if rendered is not None else ""
 
     def close(self) -> None:
-        """Stop the view (its timers, tasks and subscriptions) and close the widget."""
+        """Stop the view (its timers, tasks, subscriptions and thread) and close the widget,
+        with the ``Layout`` widget that ipywidgets made for it."""
         runtime = getattr(self, "_runtime", None)  # absent if __init__ failed early
         if runtime is not None:
             runtime.close()
+        layout = self._trait_values.get("layout")  # made at construction; never made here
         super().close()
+        if isinstance(layout, ipywidgets.Widget):
+            layout.close()
 
     @property
     def closed(self) -> bool:
@@ -220,10 +250,10 @@ class LiveWidget(anywidget.AnyWidget):
     # -- the context trait --------------------------------------------------------------------
 
     def _on_view_context(self, context: Context) -> None:
-        self.context = dict(context)  # on the view's loop: _context_assigned ignores it
+        self.context = dict(context)  # from the view's own code: _context_assigned ignores it
 
     def _context_assigned(self, change: dict[str, Any]) -> None:
-        if self._runtime.on_loop_thread():
+        if self._runtime.in_view_code():
             return
         self._runtime.post(("assign", dict(change["new"])))
 
@@ -257,7 +287,28 @@ class LiveWidget(anywidget.AnyWidget):
             return
         if message[0] == "join":
             self._joined = True
-        self._runtime.post(message)
+        self._runtime.post_from_page(message, _size(content))
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """The page asks to change synced traits: refused, every one of them.
+
+        Every synced trait here is the kernel's (``_hooks`` is a JavaScript module the page
+        imports, ``_html`` and ``_recording`` are saved with the notebook); the real front end
+        never writes one (its ``model.set`` calls are not sent). A forged write would otherwise
+        be taken, and echoed by ipywidgets to every other page showing the widget.
+        """
+        if not self._state_refused:
+            self._state_refused = True
+            self._runtime.post(
+                (
+                    "report",
+                    FrontendMessageError(
+                        f"the page tried to set {sorted(sync_data)!r:.120}; the widget's "
+                        "state is the kernel's, so the change was ignored"
+                    ),
+                    "a message from the front end",
+                )
+            )
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -309,7 +360,7 @@ class LiveWidget(anywidget.AnyWidget):
         """The display's mime bundle: the widget, and its HTML for renderers without widgets."""
         bundle = super()._repr_mimebundle_()
         data = dict(bundle[0] if isinstance(bundle, tuple) else bundle or {})
-        data["text/html"] = self._html = self.html if html is None else html
+        data["text/html"] = self._html = repair(self.html if html is None else html)
         return data
 
     def _ipython_display_(self) -> None:

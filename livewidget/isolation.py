@@ -1,0 +1,281 @@
+"""Isolation: what one view's code does never stops another view.
+
+A Phoenix LiveView is an Erlang process: its crash or its slow handler never stops another
+view. livewidget runs every view on one shared event loop (on its own thread, so views tick
+while a cell blocks), which makes three promises of that kind need work:
+
+* **A handler that raises anything** (``SystemExit`` from argparse, ``KeyboardInterrupt``,
+  ``CancelledError`` from an awaited task that something else cancelled) is that view's error.
+  The runtime catches ``BaseException`` around view code, shows it in the view and goes on;
+  cancellation counts as the runtime's own only when the view is closing. As a last line, the
+  loop thread restarts its loop if anything escapes a callback anyway (``run_loop_forever``).
+* **A synchronous handler that blocks** (``time.sleep``, a slow query, ``while True: pass``)
+  runs on the view's own thread (``ViewThread``), not on the loop: the view waits for it, the
+  other views do not. Every plain function a view hands livewidget (``mount``, the handlers,
+  ``render``, a ``repeat`` callback, a component's methods) runs there, always on the same
+  thread for the same view, so objects that must stay on one thread (an sqlite connection made
+  in ``mount``) keep working. ``close()`` stops a handler that never returns by raising
+  ``ViewClosed`` in its thread.
+* **An async handler that blocks the loop** (``time.sleep`` inside ``async def``) cannot be
+  moved: coroutines run on the loop. The ``Watchdog`` sees the loop stall, names the view whose
+  code holds it, shows that view an error that says how to fix it, and retires the loop: new
+  views start on a fresh one, and ``close()`` works meanwhile. The views already on the
+  stalled loop go on when the handler returns.
+
+The watchdog also reports, in the view, any handler that has run for ``SLOW_SECONDS`` without
+returning, so a slow view never just looks frozen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import ctypes
+import logging
+import queue
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, Protocol
+
+__all__ = ["ViewClosed", "ViewThread", "Watchdog", "run_loop_forever"]
+
+log = logging.getLogger("livewidget")
+
+SLOW_SECONDS = 3.0  # a handler running this long is reported in its view
+STALL_SECONDS = 2.0  # a loop that has not turned for this long is stalled
+TICK_SECONDS = 0.25  # how often the watchdog looks
+
+
+class ViewClosed(BaseException):
+    """Raised in a view's thread when the view closes while its handler is still running.
+
+    A ``BaseException``, so that handler code with ``except Exception`` does not swallow it.
+    """
+
+
+class ViewThread:
+    """A view's own thread: runs the view's plain functions one at a time, in order.
+
+    ``call(fn, *args)`` returns an asyncio future on ``loop`` that gets ``fn``'s result, or
+    whatever it raised (``BaseException`` included). The thread starts at the first call and
+    ends at ``stop()``.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, name: str) -> None:
+        self._loop = loop
+        self._name = name
+        self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], Any] | None]
+        self._queue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._running: Callable[..., Any] | None = None  # the function on the thread now
+        self._stopped = False
+
+    @property
+    def ident(self) -> int | None:
+        return self._thread.ident if self._thread is not None else None
+
+    def owns_current_thread(self) -> bool:
+        return self._thread is not None and threading.current_thread() is self._thread
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = self._loop.create_future()
+        if self._stopped:
+            future.set_exception(ViewClosed("the view is closed"))
+            return future
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread.start()
+        self._queue.put((fn, args, future))
+        return future
+
+    def stop(self) -> None:
+        """End the thread: at once if idle, else by raising ``ViewClosed`` in its handler.
+
+        An idle thread has ended when this returns (unless called from that thread itself), so
+        a census taken right after ``close()`` does not count it.
+        """
+        if self._stopped:
+            return
+        self._stopped = True
+        self._queue.put(None)
+        thread = self._thread
+        if thread is None or thread.ident is None or thread is threading.current_thread():
+            return
+        if self._running is not None:
+            _raise_in_thread(thread.ident, ViewClosed)
+        else:
+            thread.join(timeout=1.0)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            fn, args, future = item
+            if self._stopped:
+                continue
+            self._running = fn
+            try:
+                outcome: tuple[Any, BaseException | None] = (fn(*args), None)
+            except BaseException as error:  # the view's error, whatever it is: handed back
+                outcome = (None, error)
+            finally:
+                self._running = None
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self._loop.call_soon_threadsafe(
+                    _settle, future, outcome, context=contextvars.Context()
+                )
+
+
+def _settle(future: asyncio.Future[Any], outcome: tuple[Any, BaseException | None]) -> None:
+    if future.done():
+        return
+    result, error = outcome
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+def _raise_in_thread(ident: int, exception: type[BaseException]) -> None:
+    """Raise ``exception`` in thread ``ident`` at its next bytecode (CPython's own API).
+
+    Code blocked in C (``time.sleep``, a socket read) sees it when that call returns.
+    """
+    with contextlib.suppress(Exception):
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(ident), ctypes.py_object(exception)
+        )
+
+
+def run_loop_forever(loop: asyncio.AbstractEventLoop) -> None:
+    """Run ``loop`` until it is stopped; if view code lets a ``BaseException`` escape a
+    callback (asyncio re-raises ``SystemExit`` and ``KeyboardInterrupt``), log it and go on."""
+    while True:
+        try:
+            loop.run_forever()
+        except BaseException as error:  # the loop thread must outlive any view's code
+            log.error("livewidget: %r escaped to the event loop; the loop goes on", error)
+            continue
+        return
+
+
+class Watched(Protocol):
+    """What the watchdog asks of a view runtime."""
+
+    loop: asyncio.AbstractEventLoop
+
+    def busy(self) -> tuple[str, float, bool] | None:
+        """``(where, since, reported)`` while view code runs, else None."""
+        ...
+
+    def report_slow(self, where: str, seconds: float) -> None: ...
+
+    def report_stall(self, where: str, seconds: float) -> None: ...
+
+    def runs_in(self, frame: FrameType) -> str | None:
+        """If ``frame`` is this view's handler frame, what it is running."""
+        ...
+
+
+class Watchdog:
+    """One daemon thread per process that notices slow handlers and stalled loops."""
+
+    def __init__(self, on_stall: Callable[[asyncio.AbstractEventLoop], None]) -> None:
+        self._views: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._loops: dict[asyncio.AbstractEventLoop, _Beat] = {}
+        self._lock = threading.Lock()
+        self._on_stall = on_stall
+        self._thread: threading.Thread | None = None
+
+    def watch_loop(self, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+        with self._lock:
+            self._loops[loop] = _Beat(thread)
+            self._start()
+
+    def watch(self, runtime: Watched) -> None:
+        with self._lock:
+            self._views.add(runtime)
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="livewidget-watchdog", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(TICK_SECONDS)
+            try:
+                self.check(time.monotonic())
+            except Exception:  # the watchdog must never die of a view's oddity
+                log.exception("livewidget's watchdog failed a check")
+
+    def check(self, now: float) -> None:
+        """One look: slow handlers, stalled loops (the watchdog thread calls this)."""
+        with self._lock:
+            loops = list(self._loops.items())
+            views = list(self._views)
+        for loop, beat in loops:
+            if loop.is_closed():
+                with self._lock:
+                    self._loops.pop(loop, None)
+                continue
+            stalled_for = beat.stalled_for(loop, now)
+            if stalled_for >= STALL_SECONDS and not beat.reported:
+                beat.reported = True
+                self._stalled(loop, beat, views, stalled_for)
+        for runtime in views:
+            busy = runtime.busy()
+            if busy is None:
+                continue
+            where, since, reported = busy
+            if not reported and now - since >= SLOW_SECONDS:
+                runtime.report_slow(where, now - since)
+
+    def _stalled(
+        self, loop: asyncio.AbstractEventLoop, beat: _Beat, views: list[Any], seconds: float
+    ) -> None:
+        self._on_stall(loop)
+        frame = sys._current_frames().get(beat.thread.ident or -1)
+        culprit, where = None, "code on livewidget's event loop"
+        while frame is not None and culprit is None:
+            for runtime in views:
+                if runtime.loop is loop and (found := runtime.runs_in(frame)) is not None:
+                    culprit, where = runtime, found
+                    break
+            frame = frame.f_back
+        log.error(
+            "livewidget: %s has blocked the event loop for %.0f s; new views start on a new loop",
+            where,
+            seconds,
+        )
+        if culprit is not None:
+            culprit.report_stall(where, seconds)
+
+
+class _Beat:
+    """A loop's heartbeat: a callback asked for, and when the loop last ran one."""
+
+    def __init__(self, thread: threading.Thread) -> None:
+        self.thread = thread
+        self.asked_at: float | None = None
+        self.reported = False
+
+    def stalled_for(self, loop: asyncio.AbstractEventLoop, now: float) -> float:
+        if self.asked_at is None:
+            self.asked_at = now
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._answered, context=contextvars.Context())
+            return 0.0
+        return now - self.asked_at
+
+    def _answered(self) -> None:
+        self.asked_at = None
+        self.reported = False
