@@ -56,7 +56,7 @@ from .protocol import Payload
 from .pubsub import Bus, default_bus
 from .socket import Cancellable, Context, Socket
 from .template import Rendered
-from .text import repair_payload
+from .text import repair, repair_payload
 from .view import HandlerError, LiveView, check_handler_result, render_checked
 
 __all__ = ["Clock", "LoopClock", "Pacer", "ViewRuntime", "background_loop", "census"]
@@ -303,7 +303,7 @@ class ViewRuntime:
 
     def _queue_push(self, message: dict[str, Any]) -> None:
         """Pushed events go out with the next send, after the render of the same handler."""
-        self._pushes.append(message)
+        self._pushes.append(repair_payload(message))
         self._mark_dirty()
 
     def start_async(self, fn: Callable[[], Any], on_done: Callable[[Any, Any], Any]) -> None:
@@ -785,7 +785,9 @@ class ViewRuntime:
             message += f" (and {more} more errors like it, not shown)"
         trace = "".join(traceback.format_exception(error))
         log.error("%s\n%s", message, trace)
-        self._transmit({MSG_TYPE: MSG_ERROR, "message": message, "traceback": trace}, report=False)
+        # An error's text often quotes the data that caused it: repaired, or it could not go.
+        text = {MSG_TYPE: MSG_ERROR, "message": repair(message), "traceback": repair(trace)}
+        self._transmit(text, report=False)
 
     # -- what the watchdog asks (from its own thread) -----------------------------------------
 
