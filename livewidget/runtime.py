@@ -52,6 +52,7 @@ from .component import Components, collecting
 from .protocol import Payload
 from .pubsub import Bus, default_bus
 from .socket import Cancellable, Context, Socket
+from .stream import StreamComprehension, consume_streams
 from .template import Rendered
 from .view import HandlerError, LiveView, check_handler_result, render_checked
 
@@ -499,22 +500,33 @@ class ViewRuntime:
         rendered = self._rendered
         if rendered is None:
             return
+        streams: list[StreamComprehension] = []  # the stream batches this payload carries
         if self._needs_full:
             self._needs_full = False
             self._sent = rendered
             self._sent_components = {}
-            payload = protocol.full(rendered)
+            payload = protocol.full(rendered, streams=streams)
             kind = MSG_FULL
         else:
-            payload = protocol.diff(self._sent, rendered) if rendered is not self._sent else {}
+            payload = (
+                protocol.diff(self._sent, rendered, streams=streams)
+                if rendered is not self._sent
+                else {}
+            )
             self._sent = rendered
             kind = MSG_DIFF
-        protocol.with_components(payload, self._component_changes())
+        protocol.with_components(payload, self._component_changes(streams))
         if payload or kind == MSG_FULL or self._answer_pending:
             self._answer_pending = False
             self.seq += 1
             self._transmit({MSG_TYPE: kind, "seq": self.seq, "rendered": payload})
             self._settle_later()
+        # Sent: the kernel forgets the streams' rows (livewidget.stream), shown or not.
+        for batch in streams:
+            batch.consume()
+        consume_streams(self._good_context)
+        for component in self.components.live():
+            consume_streams(component.socket.context)
         pushes, self._pushes = self._pushes, []
         for push in pushes:
             self._transmit(push)
@@ -548,7 +560,7 @@ class ViewRuntime:
         if self._settles_sent < len(SETTLE_WAITS):
             self._arm_settle(self._last_sent_at + sum(SETTLE_WAITS[: self._settles_sent + 1]))
 
-    def _component_changes(self) -> dict[int, Payload]:
+    def _component_changes(self, streams: list[StreamComprehension]) -> dict[int, Payload]:
         sent, changes = self._sent_components, {}
         live = self.components.live()
         for component in live:
@@ -556,7 +568,9 @@ class ViewRuntime:
             if current is None or current is previous:
                 continue
             change = (
-                protocol.full(current) if previous is None else protocol.diff(previous, current)
+                protocol.full(current, streams=streams)
+                if previous is None
+                else protocol.diff(previous, current, streams=streams)
             )
             if change:
                 changes[component.cid] = change
