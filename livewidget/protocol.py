@@ -21,6 +21,14 @@ index (``"2": 0``, moved) or ``[old index, diff]`` (moved and changed) with ``"k
 that repeat within one payload (a nested template in every row) are sent once under ``"p"`` and
 referenced by number. An unchanged render diffs to ``{}``, which is not sent at all.
 
+A stream (``livewidget.stream``) is a comprehension whose entries are only the rows inserted
+since the last send, with a ``"stream"`` entry ``[ref, [[dom_id, at, limit, update_only], ...],
+[deleted dom_id, ...]]`` (and ``true`` after a reset); insert i goes with entry i. A diff sends a
+stream only when its batch has something pending, and whole (no moves: each row is new). The
+caller passes ``streams=[]`` to ``full``/``diff`` to learn which batches went into the payload,
+and consumes them once it is sent, so that none goes out twice. The client keeps a stream's rows
+itself: ``merge`` applies each batch to the rows its tree holds (see ``_apply_stream``).
+
 ``merge`` and ``to_html`` are the client's half, used by the test client; ``js/src/rendered.ts``
 is the browser's. Both are checked against the JSON vectors in ``tests/vectors/``.
 """
@@ -30,6 +38,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Final, TypeAlias
 
+from .stream import StreamComprehension
 from .template import ComponentRef, Comprehension, Dynamic, Rendered
 
 __all__ = [
@@ -37,6 +46,7 @@ __all__ = [
     "KEYED_COUNT",
     "KEYED_MOVED",
     "STATIC",
+    "STREAM",
     "TEMPLATES",
     "ProtocolError",
     "diff",
@@ -53,6 +63,9 @@ KEYED_COUNT: Final = "kc"
 KEYED_MOVED: Final = "km"
 TEMPLATES: Final = "p"
 COMPONENTS: Final = "c"
+STREAM: Final = "stream"
+# Not on the wire: the DOM ids of the rows a client-side stream node holds, in order.
+STREAM_IDS: Final = "stream_ids"
 
 Payload: TypeAlias = dict[str, Any]
 
@@ -70,10 +83,11 @@ class ProtocolError(ValueError):
 class _Encoder:
     """Encodes one payload; nested statics seen more than once are shared under ``"p"``."""
 
-    __slots__ = ("shared",)
+    __slots__ = ("shared", "streams")
 
-    def __init__(self) -> None:
+    def __init__(self, streams: list[StreamComprehension] | None) -> None:
         self.shared: dict[tuple[str, ...], list[Payload]] = {}
+        self.streams = streams
 
     def rendered(self, node: Rendered, share: bool) -> Payload:
         out = self.dynamics(node.dynamics)
@@ -102,9 +116,20 @@ class _Encoder:
         return {_key(i): self.dynamic(d, True) for i, d in enumerate(entry)}
 
     def comprehension(self, node: Comprehension) -> Payload:
+        out: Payload = {STATIC: list(node.template.statics), KEYED: self.keyed(node)}
+        if isinstance(node, StreamComprehension):
+            out[STREAM] = self.stream(node)
+        return out
+
+    def keyed(self, node: Comprehension) -> Payload:
         keyed: Payload = {_key(i): self.entry(entry) for i, entry in enumerate(node.entries)}
         keyed[KEYED_COUNT] = len(node.entries)
-        return {STATIC: list(node.template.statics), KEYED: keyed}
+        return keyed
+
+    def stream(self, node: StreamComprehension) -> list[Any]:
+        if self.streams is not None and node.pending:
+            self.streams.append(node)
+        return node.wire()
 
     def finish(self, payload: Payload) -> Payload:
         templates: dict[str, list[str]] = {}
@@ -128,22 +153,32 @@ def with_components(payload: Payload, components: dict[int, Payload]) -> Payload
     return payload
 
 
-def full(rendered: Rendered) -> Payload:
-    """The whole tree of ``rendered``, statics included: what a newly attached view needs."""
+def full(rendered: Rendered, *, streams: list[StreamComprehension] | None = None) -> Payload:
+    """The whole tree of ``rendered``, statics included: what a newly attached view needs.
+
+    A stream shows only its pending batch (the client keeps the rows sent before). If
+    ``streams`` is a list, the stream batches written into the payload are appended to it.
+    """
     if not isinstance(rendered, Rendered):
         raise ProtocolError(f"full() takes a Rendered (from lw.html), got {rendered!r:.80}")
-    encoder = _Encoder()
+    encoder = _Encoder(streams)
     return encoder.finish(encoder.rendered(rendered, False))
 
 
-def diff(previous: Rendered | None, current: Rendered) -> Payload:
+def diff(
+    previous: Rendered | None,
+    current: Rendered,
+    *,
+    streams: list[StreamComprehension] | None = None,
+) -> Payload:
     """What turns a client holding ``previous`` into one holding ``current``; ``{}`` if nothing.
 
     With no previous render, or a different root template, this is ``full(current)``.
+    ``streams`` collects the stream batches written into the payload, as for ``full``.
     """
     if previous is None or not _same_template(previous, current):
-        return full(current)
-    encoder = _Encoder()
+        return full(current, streams=streams)
+    encoder = _Encoder(streams)
     return encoder.finish(_diff_dynamics(previous.dynamics, current.dynamics, encoder))
 
 
@@ -190,11 +225,31 @@ def _diff_dynamic(a: Dynamic, b: Dynamic, encoder: _Encoder) -> Any:
             change = _diff_dynamics(a.dynamics, b.dynamics, encoder)
             return change or _SAME
         return encoder.rendered(b, False)
+    if isinstance(b, StreamComprehension):
+        return _diff_stream(a, b, encoder)
     if isinstance(b, Comprehension):
-        if isinstance(a, Comprehension) and _same_template(a, b):
+        if (
+            isinstance(a, Comprehension)
+            and not isinstance(a, StreamComprehension)  # its rows are on the client only
+            and _same_template(a, b)
+        ):
             return _diff_comprehension(a, b, encoder)
         return encoder.comprehension(b)
     raise ProtocolError(f"not a dynamic: {b!r:.80}")
+
+
+def _diff_stream(a: Dynamic, b: StreamComprehension, encoder: _Encoder) -> Any:
+    """A stream sends its pending batch, whole, or nothing; never a diff of the rows sent.
+
+    The rows of ``a`` (the batch sent before) are on the client only, so the new rows are not
+    compared with them: the same stream at the same place sends its batch without statics, any
+    other change sends the stream node whole (the client keeps the rows of a stream it knows).
+    """
+    if isinstance(a, StreamComprehension) and a.ref == b.ref and _same_template(a, b):
+        if not b.pending:
+            return _SAME
+        return {KEYED: encoder.keyed(b), STREAM: encoder.stream(b)}
+    return encoder.comprehension(b)
 
 
 def _diff_comprehension(a: Comprehension, b: Comprehension, encoder: _Encoder) -> Any:
@@ -243,6 +298,8 @@ def merge(tree: Payload | None, payload: Payload) -> Payload:
         raise ProtocolError(f"a payload is a JSON object, got {payload!r:.80}")
     payload = copy.deepcopy(payload)
     _resolve_templates(payload, None)
+    fresh: list[Payload] = []
+    _fresh_streams(payload, fresh)
     components = payload.pop(COMPONENTS, None)
     if tree is None or STATIC in payload:
         if STATIC not in payload:
@@ -254,7 +311,111 @@ def merge(tree: Payload | None, payload: Payload) -> Payload:
         new_tree = _merged({k: v for k, v in tree.items() if k != COMPONENTS}, payload)
     if components or old_components:
         new_tree[COMPONENTS] = _merge_components(old_components, components or {})
+    if fresh:
+        # A stream node sent whole (a new template around it, a full render) keeps the rows the
+        # client holds for the same stream, as the page keeps the children of its container.
+        known: dict[str, Payload] = {}
+        if tree is not None:
+            _known_streams(tree, known)
+        for node in fresh:
+            old = known.get(node[STREAM][0])
+            ids, rows = (old[STREAM_IDS], _rows(old)) if old is not None else ([], [])
+            _settle_stream(node, ids, rows)
     return new_tree
+
+
+def _fresh_streams(node: Any, found: list[Payload]) -> None:
+    """Collect the stream nodes of a payload that come with their statics (whole)."""
+    if isinstance(node, list):
+        for item in node:
+            _fresh_streams(item, found)
+    elif isinstance(node, dict):
+        if STREAM in node and STATIC in node:
+            found.append(node)
+        for key, value in node.items():
+            if key != STREAM:
+                _fresh_streams(value, found)
+
+
+def _known_streams(node: Any, found: dict[str, Payload]) -> None:
+    """The stream nodes of a merged tree, by ref."""
+    if isinstance(node, dict):
+        if STREAM_IDS in node:
+            found[node[STREAM][0]] = node
+        for key, value in node.items():
+            if key not in (STREAM, STREAM_IDS, STATIC):
+                _known_streams(value, found)
+
+
+def _rows(node: Payload) -> list[Payload]:
+    keyed = node[KEYED]
+    return [keyed[_key(i)] for i in range(keyed[KEYED_COUNT])]
+
+
+def _settle_stream(node: Payload, ids: list[str], rows: list[Payload]) -> None:
+    """Apply the batch that came with ``node`` to ``ids``/``rows``; ``node`` then holds all."""
+    ids, rows = _apply_stream(ids, rows, node)
+    node[KEYED] = {**{_key(i): row for i, row in enumerate(rows)}, KEYED_COUNT: len(rows)}
+    node[STREAM_IDS] = ids
+    node[STREAM] = [node[STREAM][0], [], []]  # applied
+
+
+def _merged_stream(target: Payload, source: Payload) -> Payload:
+    if STREAM_IDS not in target:
+        raise ProtocolError(
+            f"a stream diff (ref {source[STREAM][0]!r}) for a node that holds no stream"
+        )
+    result = {**target, **{k: v for k, v in source.items() if k not in (KEYED, STREAM)}}
+    result[STREAM] = source[STREAM]
+    result[KEYED] = source.get(KEYED, {KEYED_COUNT: 0})
+    _settle_stream(result, target[STREAM_IDS], _rows(target))
+    return result
+
+
+def _apply_stream(
+    ids: list[str], rows: list[Payload], node: Payload
+) -> tuple[list[str], list[Payload]]:
+    """The rows after the batch of ``node``, as Phoenix's client leaves a stream container.
+
+    Reset, then deletes, then each insert in order: an id present after the deletes is updated
+    in place (and stays gone if a limit of this batch pruned it), a new one is inserted at
+    ``at`` (-1 the end, n before the row at n) and ``limit`` prunes after it; an
+    ``update_only`` insert of an id not shown (nor just removed) is dropped.
+    """
+    batch = node[STREAM]
+    if not isinstance(batch, list) or len(batch) < 3:
+        raise ProtocolError(f'"stream" is [ref, inserts, deletes, reset?], got {batch!r:.80}')
+    inserts, deletes = batch[1], batch[2]
+    reset = len(batch) > 3 and bool(batch[3])
+    keyed = node.get(KEYED, {KEYED_COUNT: 0})
+    if keyed[KEYED_COUNT] != len(inserts):
+        raise ProtocolError(
+            f"stream {batch[0]!r} has {len(inserts)} inserts for {keyed[KEYED_COUNT]} entries; "
+            "insert i must go with entry i"
+        )
+    removed = set(ids) if reset else set(deletes).intersection(ids)
+    pairs = [] if reset else [(i, row) for i, row in zip(ids, rows) if i not in removed]
+    present = {dom_id for dom_id, _ in pairs}
+    for index, insert in enumerate(inserts):
+        dom_id, at, limit = insert[0], insert[1], insert[2]
+        update_only = len(insert) > 3 and bool(insert[3])
+        # A row keeps the statics it came with: later batches may use another template.
+        entry = {**keyed[_key(index)], STATIC: node[STATIC]}
+        if dom_id in present:
+            for position, (other, _) in enumerate(pairs):
+                if other == dom_id:
+                    pairs[position] = (dom_id, entry)
+                    break
+            continue
+        if (update_only and dom_id not in removed) or at < -1:
+            continue  # Phoenix's client adds no row for these
+        pairs.insert(len(pairs) if at == -1 else min(at, len(pairs)), (dom_id, entry))
+        if limit is not None:
+            if limit < 0 and len(pairs) > -limit:
+                pairs = pairs[len(pairs) + limit :]
+            elif limit >= 0 and len(pairs) > limit:
+                pairs = pairs[:limit]
+    return [dom_id for dom_id, _ in pairs], [row for _, row in pairs]
 
 
 def _resolve_templates(node: Any, templates: dict[str, list[str]] | None) -> None:
@@ -304,6 +465,8 @@ def _merge_components(old: Payload, new: Payload) -> Payload:
 
 def _merged(target: Payload, source: Payload) -> Payload:
     """``target`` with ``source`` merged in, as a new dict; ``target`` is left as it was."""
+    if STREAM in source:
+        return _merged_stream(target, source)
     if KEYED in source:
         return _merged_keyed(target, source)
     result = dict(target)
@@ -356,7 +519,9 @@ def _tree_html(node: Any, parts: list[str], components: Payload) -> None:
     if KEYED in node:
         entries = node[KEYED]
         for i in range(entries[KEYED_COUNT]):
-            _dynamics_html(entries[str(i)], statics, parts, components)
+            entry = entries[str(i)]
+            # A stream's rows carry their own statics (see _apply_stream).
+            _dynamics_html(entry, entry.get(STATIC, statics), parts, components)
     else:
         _dynamics_html(node, statics, parts, components)
 

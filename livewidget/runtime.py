@@ -55,6 +55,7 @@ from .isolation import ViewClosed, ViewThread, Watchdog, run_loop_forever
 from .protocol import Payload
 from .pubsub import Bus, default_bus
 from .socket import Cancellable, Context, Socket
+from .stream import StreamComprehension, consume_streams
 from .template import Rendered
 from .text import repair, repair_payload
 from .view import HandlerError, LiveView, check_handler_result, render_checked
@@ -654,27 +655,39 @@ class ViewRuntime:
         if rendered is None:
             return
         sent, sent_components, needs_full = self._sent, self._sent_components, self._needs_full
+        streams: list[StreamComprehension] = []  # the stream batches this payload carries
         if self._needs_full:
             self._needs_full = False
             self._sent = rendered
             self._sent_components = {}
-            payload = protocol.full(rendered)
+            payload = protocol.full(rendered, streams=streams)
             kind = MSG_FULL
         else:
-            payload = protocol.diff(self._sent, rendered) if rendered is not self._sent else {}
+            payload = (
+                protocol.diff(self._sent, rendered, streams=streams)
+                if rendered is not self._sent
+                else {}
+            )
             self._sent = rendered
             kind = MSG_DIFF
-        protocol.with_components(payload, self._component_changes())
+        protocol.with_components(payload, self._component_changes(streams))
         if payload or kind == MSG_FULL or self._answer_pending:
             self.seq += 1
             if not self._transmit({MSG_TYPE: kind, "seq": self.seq, "rendered": payload}):
-                # The page did not get it: what it holds is what was sent before.
+                # The page did not get it: what it holds is what was sent before (and the
+                # streams keep their rows, to go with the next send).
                 self.seq -= 1
                 self._sent, self._sent_components = sent, sent_components
                 self._needs_full = needs_full
                 return
             self._answer_pending = False
             self._settle_later()
+        # Sent: the kernel forgets the streams' rows (livewidget.stream), shown or not.
+        for batch in streams:
+            batch.consume()
+        consume_streams(self._good_context)
+        for component in self.components.live():
+            consume_streams(component.socket.context)
         pushes, self._pushes = self._pushes, []
         for push in pushes:
             self._transmit(push)
@@ -708,7 +721,7 @@ class ViewRuntime:
         if self._settles_sent < len(SETTLE_WAITS):
             self._arm_settle(self._last_sent_at + sum(SETTLE_WAITS[: self._settles_sent + 1]))
 
-    def _component_changes(self) -> dict[int, Payload]:
+    def _component_changes(self, streams: list[StreamComprehension]) -> dict[int, Payload]:
         sent, changes = self._sent_components, {}
         live = self.components.live()
         for component in live:
@@ -716,7 +729,9 @@ class ViewRuntime:
             if current is None or current is previous:
                 continue
             change = (
-                protocol.full(current) if previous is None else protocol.diff(previous, current)
+                protocol.full(current, streams=streams)
+                if previous is None
+                else protocol.diff(previous, current, streams=streams)
             )
             if change:
                 changes[component.cid] = change

@@ -4,12 +4,17 @@ The socket is pure bookkeeping. Whatever needs time, a mailbox or a transport (`
 ``send_info``, pub/sub, ``push_event``) is handed to a *host*, the runtime that runs the view;
 a view rendered without one (a static render) gets a host that does nothing, so ``mount`` can
 call everything unconditionally and check ``socket.connected`` only to decide what to start.
+
+Streams (``stream``, ``stream_insert``, ``stream_delete``) keep their pending operations in the
+context under ``streams``, as Phoenix's ``@streams``; ``livewidget.stream`` explains them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
+
+from .stream import Streams
 
 __all__ = ["Cancellable", "Context", "Socket", "SocketHost"]
 
@@ -33,6 +38,11 @@ class Context(Mapping[str, Any]):
         try:
             return self._values[name]
         except KeyError:
+            if name == "streams":
+                raise AttributeError(
+                    "the context has no streams yet: create one first with "
+                    "socket.stream(name, items), in mount"
+                ) from None
             known = ", ".join(sorted(self._values)) or "nothing yet"
             raise AttributeError(
                 f"the context has no {name!r} (it has: {known}); assign it first with "
@@ -149,6 +159,54 @@ class Socket:
         if updates:
             self._context = Context({**current, **updates})
             self.changed = True
+
+    # -- streams (see livewidget.stream) ---------------------------------------------------------
+
+    def stream(
+        self,
+        name: str,
+        items: Iterable[Any],
+        *,
+        at: int = -1,
+        limit: int | None = None,
+        reset: bool = False,
+        dom_id: Callable[[Any], str] | None = None,
+    ) -> None:
+        """Create the stream ``name``, or insert ``items`` into it; the page keeps the rows.
+
+        ``at``: -1 appends, 0 prepends, n inserts before the row at n. ``limit``: after each
+        insert the page keeps the first ``limit`` rows (or the last ``-limit``). ``reset``
+        empties the stream on the page first. ``dom_id(item)`` gives a row's DOM id; by default
+        ``f"{name}-{item['id']}"`` (or ``item.id``). Render it with
+        ``lw.each(ctx.streams.NAME, lambda dom_id, item: ...)``.
+        """
+        self._put_streams(
+            self._streams().stream(name, items, at=at, limit=limit, reset=reset, dom_id=dom_id)
+        )
+
+    def stream_insert(
+        self, name: str, item: Any, *, at: int = -1, limit: int | None = None
+    ) -> None:
+        """Insert ``item`` into the stream (or update its row in place, if the page has it)."""
+        self._put_streams(self._streams().insert(name, item, at=at, limit=limit))
+
+    def stream_delete(self, name: str, item: Any) -> None:
+        """Remove ``item``'s row (found by its DOM id) from the page."""
+        self._put_streams(self._streams().delete(name, item))
+
+    def _streams(self) -> Streams:
+        current = self._context._values.get("streams")
+        if current is None:
+            return Streams()
+        if not isinstance(current, Streams):
+            raise TypeError(
+                "the context key 'streams' holds the view's streams (as Phoenix's @streams), "
+                f"but it was assigned {current!r:.80}; assign that value under another name"
+            )
+        return current
+
+    def _put_streams(self, streams: Streams) -> None:
+        self.assign(streams=streams)
 
     def repeat(self, fn: Callable[[], Any], interval_ms: float) -> Cancellable:
         """Call ``fn`` every ``interval_ms`` milliseconds, until cancelled or the view closes."""

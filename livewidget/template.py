@@ -395,9 +395,9 @@ def _comprehension(items: list[Any], keys: tuple[Hashable, ...] | None = None) -
 
 def each(
     items: Iterable[T],
-    render: Callable[[T], Rendered],
+    render: Callable[..., Rendered],
     *,
-    key: Callable[[T], Hashable],
+    key: Callable[[T], Hashable] | None = None,
 ) -> Comprehension:
     """A keyed comprehension: ``render`` each item, matched across renders by ``key(item)``.
 
@@ -405,7 +405,24 @@ def each(
 
         rows = each(table, lambda r: html(ROW, **r), key=lambda r: r["id"])
         html("<table>{rows}</table>", rows=rows)
+
+    Given a stream (``ctx.streams.NAME``, see ``livewidget.stream``) instead of a list, ``each``
+    renders ``render(dom_id, item)`` for the rows inserted since the last send only; no key.
     """
+    from .stream import Stream  # stream.py builds on this module
+
+    if isinstance(items, Stream):
+        if key is not None:
+            raise TemplateError(
+                f"each(): a stream's rows are keyed by their DOM id; drop key= for "
+                f"ctx.streams.{items.name}"
+            )
+        return items.render(render)
+    if key is None:
+        raise TemplateError(
+            "each() needs key=, a function giving each item's key (lw.each(rows, render, "
+            "key=lambda row: row['id'])), unless it renders a stream (ctx.streams.NAME)"
+        )
     rendered: list[Rendered] = []
     keys: list[Hashable] = []
     seen: set[Hashable] = set()

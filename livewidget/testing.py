@@ -193,7 +193,7 @@ class LiveViewTest:
         )
         self._finalizer = weakref.finalize(self, _shutdown, self._runtime, self._loop)
         self._runtime.start()
-        self._settle()
+        self._run_until_settled()
 
     # -- what the page shows ------------------------------------------------------------------
 
@@ -295,7 +295,7 @@ class LiveViewTest:
         until = self.clock.now() + ms / 1000
         while (timer := self.clock.pop_due(until)) is not None:
             timer.callback()
-            self._settle()
+            self._run_until_settled()
         self.clock.move_to(until)
         return self._settle()
 
@@ -380,8 +380,14 @@ class LiveViewTest:
         self.errors.append(error)
 
     def _settle(self) -> str:
+        self._run_until_settled()
+        return self.html
+
+    def _run_until_settled(self) -> None:
+        """Handle what is queued and send what changed (``_settle`` without building the HTML,
+        which costs a walk of the whole page)."""
         if self._runtime.closed:
-            return self.html
+            return
         _run_loop(self._loop, self._until_idle())
         while self._pacer.dirty:  # a flush that renders goes through the mailbox: settle again
             self._pacer.dirty = False
@@ -391,7 +397,6 @@ class LiveViewTest:
             error = self.errors[self._raised]
             self._raised = len(self.errors)
             raise error
-        return self.html
 
     async def _until_idle(self) -> None:
         await asyncio.sleep(0)

@@ -26,6 +26,11 @@ export const KEYED_MOVED = "km";
 export const TEMPLATES = "p";
 /** Components: `{cid: rendered}`; a numeric dynamic refers to one. */
 export const COMPONENTS = "c";
+/**
+ * On a keyed comprehension, a stream batch: `[ref, inserts, deleteIds]`, plus `true` after a
+ * reset; each insert is `[domId, at, limit, updateOnly]` and goes with the entry of its index.
+ */
+export const STREAM = "stream";
 
 // --- messages, kernel <-> front end ---------------------------------------------
 
@@ -121,6 +126,8 @@ export const PHX_KEY = "phx-key";
 export const PHX_TARGET = "phx-target";
 export const PHX_VALUE_PREFIX = "phx-value-";
 export const PHX_UPDATE = "phx-update";
+/** `phx-update="stream"`: the container of a stream's rows (each with an id). */
+export const PHX_UPDATE_STREAM = "stream";
 export const PHX_BLUR = "phx-blur";
 export const PHX_FOCUS = "phx-focus";
 export const PHX_WINDOW_KEYDOWN = "phx-window-keydown";

@@ -30,6 +30,15 @@
  * In "c", a component whose "s" is an integer shares the statics of another
  * component: a positive cid from the same diff, a negative one from the cache.
  *
+ * A stream is a keyed comprehension with a "stream" entry, `[ref, inserts, deleteIds]`
+ * (plus `true` after a reset), whose entries are only the rows inserted since the last
+ * payload; insert i, `[domId, at, limit, updateOnly]`, goes with entry i. The kernel keeps
+ * none of the rows it sent, so the tree keeps them: merging a batch applies it to the rows the
+ * node holds, as Phoenix's client applies it to the children of the `phx-update="stream"`
+ * container (applyStream), and the node's "k" then holds every row, so toHTML is the whole
+ * page. A stream node that arrives whole (with "s": a new template around it, or a full render
+ * into a tree made with `new RenderedTree(previous)`) keeps the rows held for the same ref.
+ *
  * The merge rules mirror phoenix_live_view's rendered.js (1.2), so both build the
  * same HTML apart from the data-phx-* markers, which livewidget does not need.
  */
@@ -39,6 +48,7 @@ import {
   KEYED_COUNT,
   KEYED_MOVED,
   STATIC,
+  STREAM,
   TEMPLATES,
 } from "./constants";
 
@@ -56,9 +66,20 @@ function repr(v: unknown): string {
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
+/** Not on the wire: the DOM ids of the rows a stream node holds, in the order of its "k". */
+const STREAM_IDS = "\u0000streamIds";
+
+type StreamRows = { ids: string[]; rows: Obj[] };
+
 export class RenderedTree {
   private root: Obj = {};
   private components: { [cid: string]: Obj } = {};
+
+  /**
+   * `previous`: the tree this one replaces (a full render after a join); the streams of the
+   * first payload keep the rows `previous` holds for them, as the page still shows them.
+   */
+  constructor(private previous: RenderedTree | null = null) {}
 
   /** Merge a full render or a diff. The payload is copied, never mutated. */
   merge(payload: unknown): void {
@@ -66,11 +87,27 @@ export class RenderedTree {
       throw new TypeError(`expected a rendered object, got ${repr(payload)}`);
     }
     const diff = clone(payload);
+    const fresh: Obj[] = [];
+    freshStreams(diff, fresh);
+    // The rows held now, by ref, before the merge replaces the nodes that hold them.
+    const known = new Map<string, StreamRows>();
+    if (fresh.length > 0) {
+      for (const tree of [this, this.previous]) {
+        if (!tree) continue;
+        knownStreams(tree.root, known);
+        for (const cid in tree.components) knownStreams(tree.components[cid], known);
+      }
+    }
+    this.previous = null;
     const newComponents = diff[COMPONENTS];
     delete diff[COMPONENTS];
     resolveTemplates(diff, null, false);
     this.root = mutableMerge(this.root, diff);
     if (newComponents !== undefined) this.mergeComponents(newComponents);
+    for (const node of fresh) {
+      const held = known.get(streamRef(node));
+      settleStream(node, held?.ids ?? [], held?.rows ?? []);
+    }
   }
 
   /** The HTML of the whole tree ("" before anything was merged). */
@@ -131,7 +168,9 @@ export class RenderedTree {
       for (let i = 0; i < (typeof count === "number" ? count : 0); i++) {
         const entry = keyed[i];
         if (!isObject(entry)) throw new Error(`comprehension entry ${i} is missing`);
-        this.writeDynamics(entry, statics, out, activeCids);
+        // A stream's rows carry their own statics (see applyStream).
+        const own = entry[STATIC];
+        this.writeDynamics(entry, Array.isArray(own) ? own : statics, out, activeCids);
       }
     } else {
       this.writeDynamics(node, statics, out, activeCids);
@@ -225,6 +264,10 @@ function mutableMerge(target: Obj, source: Obj): Obj {
 }
 
 function doMutableMerge(target: Obj, source: Obj): void {
+  if (source[STREAM] !== undefined) {
+    mergeStream(target, source);
+    return;
+  }
   if (isObject(source[KEYED])) {
     mergeKeyed(target, source[KEYED]);
     return;
@@ -284,6 +327,11 @@ function movedEntry(old: Obj, from: number, to: string): Obj {
 
 /** Like doMutableMerge, but builds a new tree and leaves `target` untouched. */
 function cloneMerge(target: Obj, source: Obj): Obj {
+  if (source[STREAM] !== undefined) {
+    const merged = clone(target);
+    mergeStream(merged, source);
+    return merged;
+  }
   if (isObject(source[KEYED])) {
     const merged = clone(target);
     mergeKeyed(merged, source[KEYED]);
@@ -300,4 +348,118 @@ function cloneMerge(target: Obj, source: Obj): Obj {
     }
   }
   return merged;
+}
+
+// --- streams -------------------------------------------------------------------------
+
+/** Collect the stream nodes of a payload that come whole (with their statics). */
+function freshStreams(node: unknown, found: Obj[]): void {
+  if (Array.isArray(node)) {
+    for (const item of node) freshStreams(item, found);
+    return;
+  }
+  if (!isObject(node)) return;
+  if (node[STREAM] !== undefined && node[STATIC] !== undefined) found.push(node);
+  for (const key in node) if (key !== STREAM) freshStreams(node[key], found);
+}
+
+/** The rows of the stream nodes under `node`, by ref (copies: merging may change the nodes). */
+function knownStreams(node: unknown, found: Map<string, StreamRows>): void {
+  if (!isObject(node)) return;
+  const ids = node[STREAM_IDS];
+  if (Array.isArray(ids)) {
+    found.set(streamRef(node), { ids: [...(ids as string[])], rows: streamRows(node) });
+  }
+  for (const key in node) {
+    if (key !== STREAM && key !== STREAM_IDS && key !== STATIC) knownStreams(node[key], found);
+  }
+}
+
+function streamRef(node: Obj): string {
+  const batch = node[STREAM];
+  if (!Array.isArray(batch) || batch.length < 3 || typeof batch[0] !== "string") {
+    throw new TypeError(`"stream" must be [ref, inserts, deleteIds, reset?], got ${repr(batch)}`);
+  }
+  return batch[0];
+}
+
+function streamRows(node: Obj): Obj[] {
+  const keyed = node[KEYED];
+  if (!isObject(keyed)) return [];
+  const count = typeof keyed[KEYED_COUNT] === "number" ? (keyed[KEYED_COUNT] as number) : 0;
+  return Array.from({ length: count }, (_, i) => keyed[i] as Obj);
+}
+
+/** A stream diff (no "s") into the node that holds the stream's rows. */
+function mergeStream(target: Obj, source: Obj): void {
+  const ids = target[STREAM_IDS];
+  if (!Array.isArray(ids)) {
+    throw new Error(`a stream diff (ref ${repr(source[STREAM])}) for a node that holds no stream`);
+  }
+  const rows = streamRows(target);
+  for (const key in source) if (key !== KEYED) target[key] = source[key];
+  target[KEYED] = isObject(source[KEYED]) ? source[KEYED] : { [KEYED_COUNT]: 0 };
+  settleStream(target, ids as string[], rows);
+}
+
+/** Apply the batch that came with `node` to `ids`/`rows`; the node then holds all the rows. */
+function settleStream(node: Obj, ids: string[], rows: Obj[]): void {
+  const ref = streamRef(node);
+  const after = applyStream(ids, rows, node);
+  const keyed: Obj = { [KEYED_COUNT]: after.ids.length };
+  after.rows.forEach((row, i) => {
+    keyed[i] = row;
+  });
+  node[KEYED] = keyed;
+  node[STREAM_IDS] = after.ids;
+  node[STREAM] = [ref, [], []]; // applied
+}
+
+/**
+ * The rows after the batch of `node`, as Phoenix's client leaves a stream container (its
+ * dom_patch.js): reset, then deletes, then each insert in order. An id present after the
+ * deletes is updated in place (and stays gone if a limit of this batch pruned it); a new one
+ * goes in at `at` (-1 the end, n before the row now at n) and then `limit` prunes (n > 0 keeps
+ * the first n rows, -n the last n); an `updateOnly` insert of an id not shown (nor removed by
+ * this batch) adds nothing.
+ */
+function applyStream(ids: string[], rows: Obj[], node: Obj): StreamRows {
+  const batch = node[STREAM] as unknown[];
+  const [, inserts, deletes] = batch;
+  if (!Array.isArray(inserts) || !Array.isArray(deletes)) {
+    throw new TypeError(`"stream" must be [ref, inserts, deleteIds, reset?], got ${repr(batch)}`);
+  }
+  const entries = streamRows(node);
+  if (entries.length !== inserts.length) {
+    throw new Error(
+      `stream ${repr(batch[0])} has ${inserts.length} inserts for ${entries.length} entries; ` +
+        "insert i must go with entry i",
+    );
+  }
+  const reset = batch.length > 3 && Boolean(batch[3]);
+  const deleted = new Set(deletes as string[]);
+  const removed = new Set(reset ? ids : ids.filter((id) => deleted.has(id)));
+  let pairs: [string, Obj][] = [];
+  if (!reset) ids.forEach((id, i) => removed.has(id) || pairs.push([id, rows[i] as Obj]));
+  const present = new Set(pairs.map(([id]) => id));
+  inserts.forEach((insert, i) => {
+    if (!Array.isArray(insert) || typeof insert[0] !== "string" || typeof insert[1] !== "number") {
+      throw new TypeError(`a stream insert is [domId, at, limit, updateOnly], got ${repr(insert)}`);
+    }
+    const [id, at, limit, updateOnly] = insert as [string, number, number | null, boolean?];
+    // A row keeps the statics it came with: later batches may use another template.
+    const entry: Obj = { ...(entries[i] as Obj), [STATIC]: node[STATIC] };
+    if (present.has(id)) {
+      const index = pairs.findIndex(([other]) => other === id);
+      if (index >= 0) pairs[index] = [id, entry];
+      return;
+    }
+    if ((updateOnly && !removed.has(id)) || at < -1) return; // Phoenix's client adds nothing
+    pairs.splice(at === -1 ? pairs.length : Math.min(at, pairs.length), 0, [id, entry]);
+    if (typeof limit === "number") {
+      if (limit < 0 && pairs.length > -limit) pairs = pairs.slice(pairs.length + limit);
+      else if (limit >= 0 && pairs.length > limit) pairs = pairs.slice(0, limit);
+    }
+  });
+  return { ids: pairs.map(([id]) => id), rows: pairs.map(([, row]) => row) };
 }

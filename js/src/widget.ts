@@ -178,7 +178,8 @@ class LiveModel {
           `got ${repr(content)}`,
       );
     }
-    const tree = full ? new RenderedTree() : this.tree;
+    // A full render starts a new tree, which keeps the rows of the streams the page shows.
+    const tree = full ? new RenderedTree(this.tree) : this.tree;
     if (!tree || (!full && seq !== this.seq + 1)) return this.join(); // a gap
     let html: string;
     try {

@@ -11,6 +11,8 @@ export interface Step {
 
 export interface Case {
   name: string;
+  /** A stream case: the official client builds its HTML in the DOM (official_dom.ts). */
+  dom?: boolean;
   steps: Step[];
 }
 

@@ -151,6 +151,25 @@ describe("widget", () => {
     expect(model.sent).toEqual([{ type: "join" }, { type: "join" }]);
   });
 
+  test("a stream's rows stay in every view, a new one included, through the full render it asks for", () => {
+    const rows = (ids: number[], at: number) => ({
+      k: { ...ids.map((id) => ({ "0": `s-${id}` })), kc: ids.length },
+      stream: ["3", ids.map((id) => [`s-${id}`, at, null, false]), []],
+    });
+    const page = (batch: object) => ({ s: ['<ul id="s" phx-update="stream">', "</ul>"], "0": batch });
+    const li = (ids: number[]) => ids.map((id) => `<li id="s-${id}"></li>`).join("");
+    const rowStatics = { s: ['<li id="', '"></li>'] };
+    model.receive({ type: "full", seq: 0, rendered: page({ ...rowStatics, ...rows([1], -1) }) });
+    model.receive({ type: "diff", seq: 1, rendered: { "0": rows([2], 0) } });
+    const second = mount(model, false); // it joins: the kernel answers with a full render
+    model.receive({ type: "full", seq: 2, rendered: page({ ...rowStatics, ...rows([], -1) }) });
+    model.receive({ type: "diff", seq: 3, rendered: { "0": rows([3], 0) } });
+    const html = `<ul id="s" phx-update="stream">${li([3, 2, 1])}</ul>`;
+    expect(content(el)).toBe(html);
+    expect(content(second)).toBe(html);
+    expect(model.attrs._html).toBe(html);
+  });
+
   test("phx events go to the kernel", () => {
     model.receive({ type: "full", seq: 0, rendered: { s: ['<button phx-click="inc" phx-value-by="', '">+</button>'], "0": "2" } });
     (el.querySelector("button") as HTMLButtonElement).click();

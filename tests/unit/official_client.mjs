@@ -12,13 +12,20 @@
 //
 //     {"official": ["<p>..", ...], "livewidget": ["<p>..", ...]}
 //     {"error": "TypeError: ...", "client": "official", "step": 2}
+//
+// With "dom": true (streams, whose rows only a page keeps) each client patches a page instead,
+// in a happy-dom document: the official one with its own DOMPatch (js/tests/official_dom.ts),
+// livewidget with rendered.ts and js/src/dom_patch.ts, as the widget does; the answers are the
+// pages' HTML. "normalize": [html, ...] asks for those strings as the DOM writes them back, under
+// "normalized", so that Python's HTML compares with a page's.
+import "./official_client_dom.mjs"; // first: the DOM globals the modules below expect
 import { createInterface } from "node:readline";
 
+import DOMPatch from "../../node_modules/phoenix_live_view/assets/js/phoenix_live_view/dom_patch.ts";
 import Rendered from "../../node_modules/phoenix_live_view/assets/js/phoenix_live_view/rendered.js";
+import { patch } from "../../js/src/dom_patch.ts";
 import { RenderedTree } from "../../js/src/rendered.ts";
-
-// The official client's deepClone asks `"structuredClone" in window`; Node has no window.
-globalThis.window ??= globalThis;
+import { officialDomClient } from "../../js/tests/official_dom.ts";
 
 // Only protocol lines go to stdout; anything a client logs goes to stderr.
 for (const level of ["log", "info", "warn", "debug"]) console[level] = console.error;
@@ -43,13 +50,41 @@ function livewidget() {
   };
 }
 
+function officialPage() {
+  const page = officialDomClient(Rendered, DOMPatch, document);
+  return { merge: (payload) => page.apply(payload), dispose: () => page.dispose() };
+}
+
+function livewidgetPage() {
+  const tree = new RenderedTree();
+  const root = document.createElement("div");
+  document.body.append(root);
+  return {
+    merge(payload) {
+      tree.merge(payload);
+      patch(root, tree.toHTML());
+      return root.innerHTML;
+    },
+    dispose: () => root.remove(),
+  };
+}
+
+function normalize(html) {
+  const div = document.createElement("div");
+  div.innerHTML = html;
+  return div.innerHTML;
+}
+
 function run(name, client, payloads) {
-  const merge = client();
+  const made = client();
+  const { merge, dispose } = typeof made === "function" ? { merge: made } : made;
   const steps = [];
   try {
     for (const payload of payloads) steps.push(merge(payload));
   } catch (error) {
     return { error: String(error?.stack ?? error), client: name, step: steps.length };
+  } finally {
+    dispose?.();
   }
   return steps;
 }
@@ -59,10 +94,13 @@ for await (const line of lines) {
   if (!line.trim()) continue;
   let answer;
   try {
-    const { payloads } = JSON.parse(line);
-    const first = run("official", official, payloads);
-    const second = Array.isArray(first) ? run("livewidget", livewidget, payloads) : first;
+    const request = JSON.parse(line);
+    const { payloads } = request;
+    const [ours, theirs] = request.dom ? [livewidgetPage, officialPage] : [livewidget, official];
+    const first = run("official", theirs, payloads);
+    const second = Array.isArray(first) ? run("livewidget", ours, payloads) : first;
     answer = Array.isArray(second) ? { official: first, livewidget: second } : second;
+    if (request.normalize && !answer.error) answer.normalized = request.normalize.map(normalize);
   } catch (error) {
     answer = { error: String(error?.stack ?? error), client: "request", step: 0 };
   }

@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 import livewidget as lw
 from livewidget.protocol import diff, full, merge, to_html
 from livewidget.template import Rendered
+from livewidget.testing import live
 
 ROOT = Path(__file__).parents[2]
 HELPER = Path(__file__).with_name("official_client.mjs")
@@ -53,10 +54,12 @@ class Clients:
         self.process = process
         self.log = log
 
-    def merge(self, payloads: list[dict[str, Any]]) -> dict[str, Any]:
+    def merge(self, payloads: list[dict[str, Any]], **options: Any) -> dict[str, Any]:
+        """The HTML each client builds from ``payloads``; ``dom=True`` patches a page (streams),
+        ``normalize=[html, ...]`` asks for those strings as that page's DOM writes them."""
         assert self.process.stdin is not None
         assert self.process.stdout is not None
-        self.process.stdin.write(json.dumps({"payloads": payloads}) + "\n")
+        self.process.stdin.write(json.dumps({"payloads": payloads, **options}) + "\n")
         self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line:
@@ -91,8 +94,21 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clients]:
         pytest.skip(message)
     folder = tmp_path_factory.mktemp("official_client")
     bundle = folder / "official_client.mjs"
+    # happy-dom (the page of the stream tests) has CommonJS parts that require Node built-ins.
+    banner = (
+        "--banner:js=import { createRequire as __lwRequire } from 'node:module'; "
+        "const require = __lwRequire(import.meta.url);"
+    )
     build = subprocess.run(
-        [ESBUILD, HELPER, "--bundle", "--platform=node", "--format=esm", f"--outfile={bundle}"],
+        [
+            ESBUILD,
+            HELPER,
+            "--bundle",
+            "--platform=node",
+            "--format=esm",
+            banner,
+            f"--outfile={bundle}",
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -413,3 +429,198 @@ def test_the_node_helper_names_the_client_and_step_that_raised(clients: Clients)
     answer = clients.merge([{"s": ["<p>", "</p>"], "0": "a"}, {"0": {"k": {"kc": 1}}}])
     assert answer["step"] == 1
     assert answer["client"] in {"official", "livewidget"}
+
+
+# -- streams -------------------------------------------------------------------------------------
+#
+# A stream's rows are kept by the page, not by the kernel, and the official client keeps them in
+# its DOM only (its Rendered forgets them once rendered). So here the clients are compared as
+# pages, in the Node helper's "dom" mode, where each patches a happy-dom page: the official one
+# with its own DOMPatch, livewidget with rendered.ts and dom_patch.ts. A view driven by the test
+# client (the runtime, the protocol and the Python merge) sends the payloads, and a model of the
+# rows written here says what every page must show: each send's operations folded as the wire
+# carries them (a reset, the deletes, then the inserts in order; a row inserted twice once, with
+# its last options), applied as Phoenix's client applies them.
+#
+# Phoenix's client handles a container that is new in the same patch differently (it adds the
+# rows with the container, then reorders and prunes them one by one, against the final count),
+# so a batch that creates the container (the mount, or a conditional showing it again) only
+# appends, without a limit, as a mount does.
+
+STREAM_ROWS = (
+    '<li id="{dom_id}" class="r">{text}</li>',
+    '<li id="{dom_id}"><b>{text}</b>{badge}</li>',
+)
+STREAM_PAGES = ("<h1>{n}</h1>{body}<p>end</p>", '<h2 class="other">{n}</h2>{body}')
+STREAM_CONTAINER = '<ul id="{name}" phx-update="stream">{rows}</ul>'
+
+STREAM_KEYS = st.integers(0, 7)
+STREAM_ITEMS = st.fixed_dictionaries(
+    {"id": STREAM_KEYS, "text": st.text(alphabet="ab<&\"' é", max_size=3), "variant": THIRDS}
+)
+STREAM_AT = st.sampled_from([-1, -1, 0, 0, 1, 2, 3, 9])
+STREAM_LIMIT = st.sampled_from([None, None, None, 0, 1, 2, 3, 5, -1, -2, -4])
+
+
+def stream_row(dom_id: str, item: dict[str, Any]) -> Rendered:
+    """A row in one of two templates; the second nests one of two more ("p" sharing)."""
+    if item["variant"] == 0:
+        return lw.html(STREAM_ROWS[0], dom_id=dom_id, text=item["text"])
+    badge = lw.html("<i>{k}</i>", k=item["id"]) if item["id"] % 2 else lw.html("<u>-</u>")
+    return lw.html(STREAM_ROWS[1], dom_id=dom_id, text=item["text"], badge=badge)
+
+
+def stream_page(ctx: Any, rows: Any) -> Rendered:
+    """The page around the streams; ``rows(name)`` is what goes in each container."""
+    body = None
+    if ctx["show"]:
+        body = [lw.html(STREAM_CONTAINER, name=name, rows=rows(name)) for name in ctx["names"]]
+    return lw.html(STREAM_PAGES[ctx["page"]], n=ctx["n"], body=body)
+
+
+@dataclass(frozen=True)
+class StreamStep:
+    """One message to the view: new plain assigns, then stream operations, in order."""
+
+    n: int
+    page: int
+    show: bool
+    ops: tuple[tuple[Any, ...], ...]
+
+
+class StreamPage(lw.LiveView):
+    def mount(self, socket: Any) -> None:
+        socket.assign(n=0, page=0, show=True, names=self.params["names"])
+        for name in self.params["names"]:
+            socket.stream(name, self.params["initial"] if name == "a" else [])
+
+    def handle_info(self, step: StreamStep, socket: Any) -> None:
+        socket.assign(n=step.n, page=step.page, show=step.show)
+        for kind, name, *args in step.ops:
+            if kind == "insert":
+                item, at, limit = args
+                socket.stream_insert(name, item, at=at, limit=limit)
+            elif kind == "delete":
+                socket.stream_delete(name, {"id": args[0]})
+            else:
+                items, reset, at, limit = args
+                socket.stream(name, items, reset=reset, at=at, limit=limit)
+
+    def render(self, ctx: Any) -> Rendered:
+        return stream_page(ctx, lambda name: lw.each(ctx.streams[name], stream_row))
+
+
+def model_rows(rows: list[tuple[str, Any]], ops: list[tuple[Any, ...]]) -> list[tuple[str, Any]]:
+    """The rows a page shows after one send of ``ops`` (of one stream): the model above."""
+    reset, inserts, deletes = False, {}, set()
+    for kind, name, *args in ops:
+        if kind == "stream" and args[1]:
+            reset, inserts, deletes = True, {}, set()
+        if kind == "delete":
+            inserts.pop(f"{name}-{args[0]}", None)
+            deletes.add(f"{name}-{args[0]}")
+            continue
+        at, limit = args[-2:]
+        for item in [args[0]] if kind == "insert" else args[0]:
+            inserts.pop(f"{name}-{item['id']}", None)
+            inserts[f"{name}-{item['id']}"] = (at, limit, item)
+    removed = {dom_id for dom_id, _ in rows} if reset else deletes
+    rows = [row for row in rows if row[0] not in removed]
+    present = {dom_id for dom_id, _ in rows}
+    for dom_id, (at, limit, item) in inserts.items():
+        if dom_id in present:  # updated in place; if a limit pruned it meanwhile, gone
+            rows = [(d, item if d == dom_id else i) for d, i in rows]
+            continue
+        rows.insert(len(rows) if at == -1 else min(at, len(rows)), (dom_id, item))
+        if limit is not None and len(rows) > abs(limit):
+            rows = rows[:limit] if limit >= 0 else rows[limit:]
+    return rows
+
+
+@st.composite
+def stream_scripts(draw: st.DrawFn) -> tuple[list[str], list[dict[str, Any]], list[StreamStep]]:
+    names = ["a", "b"] if draw(st.booleans()) else ["a"]
+    initial = draw(st.lists(STREAM_ITEMS, max_size=4))
+    steps, shown = [], True
+    for _ in range(draw(st.integers(1, 6))):
+        show = shown if draw(THIRDS) else not shown
+        created = show and not shown  # the container is new on the page: appends only
+
+        def position() -> tuple[int, int | None]:
+            return (-1, None) if created else (draw(STREAM_AT), draw(STREAM_LIMIT))  # noqa: B023
+
+        ops: list[tuple[Any, ...]] = []
+        for _ in range(draw(st.integers(0, 4))):
+            name = draw(st.sampled_from(names))
+            kind = draw(st.sampled_from(["insert", "insert", "delete", "stream"]))
+            if kind == "insert":
+                ops.append(("insert", name, draw(STREAM_ITEMS), *position()))
+            elif kind == "delete":
+                ops.append(("delete", name, draw(STREAM_KEYS)))
+            else:
+                items = draw(st.lists(STREAM_ITEMS, max_size=3))
+                ops.append(("stream", name, items, draw(st.booleans()), *position()))
+        steps.append(StreamStep(draw(THIRDS), draw(st.integers(0, 1)), show, tuple(ops)))
+        shown = show
+    return names, initial, steps
+
+
+def check_stream_script(
+    clients: Clients, names: list[str], initial: list[dict[str, Any]], steps: list[StreamStep]
+) -> None:
+    state: dict[str, Any] = {"n": 0, "page": 0, "show": True, "names": names}
+    rows: dict[str, list[tuple[str, Any]]] = {
+        "a": model_rows([], [("stream", "a", initial, False, -1, None)])
+    }
+    rows.setdefault("b", [])
+
+    def model_html() -> str:
+        def shown(name: str) -> lw.Markup:
+            return lw.Markup("".join(stream_row(d, item).to_html() for d, item in rows[name]))
+
+        return stream_page(state, shown).to_html()
+
+    lv = live(StreamPage, names=names, initial=initial)
+    expected, built = [model_html()], [lv.html]
+    for step in steps:
+        sent = len(lv.payloads)
+        was_shown = state["show"]
+        lv.send_info(step)
+        state.update(n=step.n, page=step.page, show=step.show)
+        for name in names:
+            if not step.show:
+                rows[name] = []  # its container is gone, and its operations with it
+                continue
+            ops = [op for op in step.ops if op[1] == name]
+            rows[name] = model_rows(rows[name] if was_shown else [], ops)
+        if len(lv.payloads) == sent:
+            assert model_html() == expected[-1], f"no payload for a change: {step}"
+            continue
+        assert len(lv.payloads) == sent + 1
+        expected.append(model_html())
+        built.append(lv.html)
+    lv.close()
+
+    payloads = json.loads(json.dumps(lv.payloads))
+    assert built == expected, "protocol.merge: " + first_mismatch(built, expected, payloads)
+    answer = clients.merge(payloads, dom=True, normalize=expected)
+    assert "error" not in answer, (
+        f"{answer.get('client')} client raised at step {answer.get('step')}: {answer.get('error')}"
+        f"\n  payloads: {json.dumps(payloads)}"
+    )
+    for name in ("official", "livewidget"):
+        assert answer[name] == answer["normalized"], f"{name} page: " + first_mismatch(
+            answer[name], answer["normalized"], payloads
+        )
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(script=stream_scripts())
+def test_every_client_shows_the_rows_of_a_stream_alike(clients: Clients, script):
+    check_stream_script(clients, *script)
