@@ -74,6 +74,7 @@ class ViewThread:
         self._thread: threading.Thread | None = None
         self._running: Callable[..., Any] | None = None  # the function on the thread now
         self._stopped = False
+        self._deferred: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
 
     @property
     def ident(self) -> int | None:
@@ -81,6 +82,12 @@ class ViewThread:
 
     def owns_current_thread(self) -> bool:
         return self._thread is not None and threading.current_thread() is self._thread
+
+    def defer(self, fn: Callable[..., Any], *args: Any) -> None:
+        """From the thread's own code: run ``fn(*args)`` on the loop when the current call
+        returns, before its result is delivered (one wake-up of the loop for a handler's
+        every ``send_info``, ``assign`` from a timer, ``push_event``..., in their order)."""
+        self._deferred.append((fn, args))
 
     def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = self._loop.create_future()
@@ -126,13 +133,23 @@ class ViewThread:
                 outcome = (None, error)
             finally:
                 self._running = None
+            deferred, self._deferred = self._deferred, []
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 self._loop.call_soon_threadsafe(
-                    _settle, future, outcome, context=contextvars.Context()
+                    _settle, future, outcome, deferred, context=contextvars.Context()
                 )
 
 
-def _settle(future: asyncio.Future[Any], outcome: tuple[Any, BaseException | None]) -> None:
+def _settle(
+    future: asyncio.Future[Any],
+    outcome: tuple[Any, BaseException | None],
+    deferred: list[tuple[Callable[..., Any], tuple[Any, ...]]],
+) -> None:
+    for fn, args in deferred:
+        try:
+            fn(*args)
+        except Exception:  # livewidget's own bookkeeping; must not lose the outcome
+            log.exception("livewidget: a call deferred from a view's thread failed")
     if future.done():
         return
     result, error = outcome

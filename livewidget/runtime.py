@@ -418,6 +418,8 @@ class ViewRuntime:
     def _on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
         if self.on_loop_thread():
             fn(*args)
+        elif self._thread.owns_current_thread():  # the view's own code: with its outcome
+            self._thread.defer(fn, *args)
         else:
             call_soon_threadsafe(self.loop, fn, *args)
 
