@@ -155,6 +155,11 @@ def decode_form(data: str) -> dict[str, Any]:
         if name == "_target":
             target = _path(value)
             continue
+        if name.startswith("_target["):
+            raise FrontendMessageError(
+                f"form field {_describe(name, 80)}: _target names the one field that changed "
+                "(_target=user%5Bname%5D); it takes no brackets"
+            )
         _put(result, _path(name), value, name)
     if target is not None:
         result["_target"] = target

@@ -236,6 +236,12 @@ def test_target_is_bounded_like_any_field_name():
         decode_form("a=1&_target=" + "t" * 2000)
 
 
+@pytest.mark.parametrize("data", ["_target%5B%5D=a&_target%5B%5D=b", "_target%5Bx%5D=1"])
+def test_target_is_one_field_name_never_a_list_or_an_object(data: str):
+    with pytest.raises(FrontendMessageError, match="_target names the one field that changed"):
+        decode_form(data)
+
+
 def test_a_long_form_field_name_is_refused():
     with pytest.raises(FrontendMessageError, match="at most 1,000 are accepted"):
         decode_form("n" * 1001 + "=1")
