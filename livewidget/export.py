@@ -89,6 +89,7 @@ BLOCKED_PREFIX = "data-livewidget-blocked-"
 MAX_FRAME_MS = 3_600_000
 
 _STATIC = Path(__file__).parent / "static"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TEMPLATE_NAME = "livewidget_export.html.j2"
 # nbconvert's "lab" page without what it loads from the network: require.js, the widget
 # manager, MathJax and Mermaid. Math stays as its TeX source, Mermaid diagrams as code.
@@ -467,7 +468,9 @@ def export_notebook(
             "(please report this with the notebook)"
         ) from error
     info = resources["livewidget"]
-    html, blocked, scripts = block_external(body)
+    # The notebook's text is repaired; a title from a file name with bytes that are not UTF-8
+    # (os.fsdecode's surrogate escapes) is not, and no page is worth failing to write for it.
+    html, blocked, scripts = block_external(_SURROGATE.sub("\ufffd", body))
     return Export(
         html=html,
         views=info["views"],

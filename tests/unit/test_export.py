@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -642,6 +643,13 @@ def test_text_from_the_notebook_cannot_drive_the_terminal(tmp_path: Path, capsys
     assert code == 0, err
     assert "\x1b" not in err
     assert "\\x1b]0;pwned\\x07" in err
+
+
+def test_a_notebook_file_name_that_is_not_utf8_still_exports(tmp_path: Path, capsys: Any):
+    source = tmp_path / os.fsdecode(b"demo\xff.ipynb")
+    nbformat.write(make_notebook(), source)
+    assert main(["export", str(source), "-o", str(tmp_path / "out.html")]) == 0, capsys.readouterr()
+    assert "<title>demo\ufffd</title>" in (tmp_path / "out.html").read_text(encoding="utf-8")
 
 
 def test_a_notebook_with_repairs_is_left_as_it_was():
