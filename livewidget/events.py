@@ -182,52 +182,31 @@ def _only_keys(content: dict[Any, Any], allowed: tuple[str, ...], what: str) -> 
 def _check_value(value: dict[str, Any]) -> bool:
     """Check an event's value against the bounds; return whether some str needs repair.
 
-    One pass with an explicit stack, stopping at the first bound crossed: the work is at most
-    MAX_ENTRIES entries and MAX_MESSAGE_BYTES of text, however big or deep the value is.
+    One pass with an explicit stack of containers (scalars are measured where they sit),
+    stopping at the first bound crossed: the work is at most MAX_ENTRIES entries, however big
+    or deep the value is.
     """
     size = 0
     entries = 0
     repair = False
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    stack: list[tuple[dict[Any, Any] | list[Any], int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, str):
-            size += _text_bytes(node) + 2
-            repair = repair or _has_surrogates(node)
-        elif node is None or isinstance(node, bool):
-            size += 5
-        elif isinstance(node, int):
-            size += node.bit_length() * 30103 // 100000 + 2  # its decimal digits, and a sign
-        elif isinstance(node, float):
-            if not math.isfinite(node):
-                raise FrontendMessageError(
-                    f"an event's value holds the number {node!r}; JSON numbers are finite"
-                )
-            size += 24
-        elif isinstance(node, (dict, list)):
-            if depth > MAX_DEPTH:
-                deepest, complete = _depth(node)
-                levels = f"{depth - 1 + deepest:,}" if complete else f"more than {depth:,}"
-                raise FrontendMessageError(
-                    f"an event's value nests {levels} levels deep; at most {MAX_DEPTH} are "
-                    "accepted; send flatter data"
-                )
-            if isinstance(node, dict) and len(node) > MAX_KEYS:
-                raise FrontendMessageError(
-                    f"an object in an event's value has {len(node):,} keys; at most "
-                    f"{MAX_KEYS:,} are accepted; use a list for many items"
-                )
-            entries += len(node)
-            if entries > MAX_ENTRIES:
-                raise FrontendMessageError(
-                    f"an event's value has more than {MAX_ENTRIES:,} entries (keys and list "
-                    f"items); at most {MAX_ENTRIES:,} are accepted; send less at a time"
-                )
-            size += 1 + len(node)
-            if isinstance(node, list):
-                stack.extend((child, depth + 1) for child in node)
-                continue
-            for key, child in node.items():
+        if isinstance(node, dict) and len(node) > MAX_KEYS:
+            raise FrontendMessageError(
+                f"an object in an event's value has {len(node):,} keys; at most "
+                f"{MAX_KEYS:,} are accepted; use a list for many items"
+            )
+        entries += len(node)
+        if entries > MAX_ENTRIES:
+            raise FrontendMessageError(
+                f"an event's value has more than {MAX_ENTRIES:,} entries (keys and list "
+                f"items); at most {MAX_ENTRIES:,} are accepted; send less at a time"
+            )
+        size += 1 + len(node)
+        children: Any = node
+        if isinstance(node, dict):
+            for key in node:
                 if not isinstance(key, str):
                     raise FrontendMessageError(
                         f"an event's value has the key {_describe(key)}; JSON keys are strings"
@@ -239,12 +218,38 @@ def _check_value(value: dict[str, Any]) -> bool:
                     )
                 size += _text_bytes(key) + 3
                 repair = repair or _has_surrogates(key)
+            children = node.values()
+        for child in children:
+            kind = type(child)
+            if kind is str:
+                size += _text_bytes(child) + 2
+                repair = repair or _has_surrogates(child)
+                if size > MAX_MESSAGE_BYTES:
+                    break
+            elif kind is int:
+                size += child.bit_length() * 30103 // 100000 + 2  # decimal digits and sign
+            elif kind is float:
+                if not math.isfinite(child):
+                    raise FrontendMessageError(
+                        f"an event's value holds the number {child!r}; JSON numbers are finite"
+                    )
+                size += 24
+            elif child is None or kind is bool:
+                size += 5
+            elif kind is dict or kind is list:
+                if depth >= MAX_DEPTH:
+                    deepest, complete = _depth(child)
+                    levels = f"{depth + deepest:,}" if complete else f"more than {depth + 1:,}"
+                    raise FrontendMessageError(
+                        f"an event's value nests {levels} levels deep; at most {MAX_DEPTH} are "
+                        "accepted; send flatter data"
+                    )
                 stack.append((child, depth + 1))
-        else:
-            raise FrontendMessageError(
-                f"an event's value holds {_describe(node)}, which is not JSON (expected a str, "
-                "number, bool, null, list or object)"
-            )
+            else:
+                raise FrontendMessageError(
+                    f"an event's value holds {_describe(child)}, which is not JSON (expected "
+                    "a str, number, bool, null, list or object)"
+                )
         if size > MAX_MESSAGE_BYTES:
             raise FrontendMessageError(
                 f"an event message is at most {MAX_MESSAGE_BYTES:,} bytes, got a value of more "
