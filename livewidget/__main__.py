@@ -4,13 +4,17 @@
                                                               [--cwd DIR]]
 
 Exit status: 0 when the page is written, 1 when the notebook cannot be read, run or exported
-(the message says why), 2 for a wrong command line.
+(the message says why), 2 for a wrong command line. A notebook with parts that cannot be shown
+(malformed outputs, text that is not valid, a recording that cannot be replayed) still exports:
+each part is repaired or left out with a warning. Everything printed passes through
+``_printable``: a notebook's text cannot move the cursor or recolour the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -66,6 +70,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(message: str) -> None:
+    print(f"livewidget export: {_printable(message)}", file=sys.stderr)
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters (escape sequences, carriage returns) shown as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char
+        if char.isprintable() or unicodedata.category(char) == "Zs"
+        else char.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for char in text
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "export":
@@ -77,21 +97,20 @@ def _export(args: argparse.Namespace) -> int:
     try:
         from .export import ExportError, export_file
     except ImportError as error:
-        print(
-            f"livewidget export: needs nbconvert and nbclient ({error}); "
-            "install them with: pip install nbconvert nbclient",
-            file=sys.stderr,
+        _say(
+            f"needs nbconvert and nbclient ({error}); "
+            "install them with: pip install nbconvert nbclient"
         )
         return EXIT_FAILED
     output: Path = args.output or args.notebook.with_suffix(".html")
     if output.resolve() == args.notebook.resolve():
-        print(f"livewidget export: {output} would overwrite the notebook", file=sys.stderr)
+        _say(f"{output} would overwrite the notebook")
         return EXIT_USAGE
     if not args.execute and (args.cwd is not None or args.kernel is not None):
-        print("livewidget export: --cwd and --kernel go with --execute", file=sys.stderr)
+        _say("--cwd and --kernel go with --execute")
         return EXIT_USAGE
     if args.cwd is not None and not args.cwd.is_dir():
-        print(f"livewidget export: --cwd {args.cwd}: no such folder", file=sys.stderr)
+        _say(f"--cwd {args.cwd}: no such folder")
         return EXIT_USAGE
     try:
         page = export_file(
@@ -103,18 +122,15 @@ def _export(args: argparse.Namespace) -> int:
             kernel_name=args.kernel,
         )
     except ExportError as error:
-        print(f"livewidget export: {error}", file=sys.stderr)
+        _say(str(error))
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print("livewidget export: interrupted", file=sys.stderr)
+        _say("interrupted")
         return 130
     for warning in page.warnings:
-        print(f"livewidget export: warning: {warning}", file=sys.stderr)
+        _say(f"warning: {warning}")
     for reference in page.blocked:
-        print(
-            f"livewidget export: warning: neutralised a fetch from another host: {reference}",
-            file=sys.stderr,
-        )
+        _say(f"warning: neutralised a fetch from another host: {reference}")
     size = len(page.html.encode("utf-8"))
     summary = f"{page.views} live view{'s' if page.views != 1 else ''}"
     if page.replays:
@@ -123,7 +139,7 @@ def _export(args: argparse.Namespace) -> int:
         )
     if page.other_widgets:
         summary += f", {page.other_widgets} other widget(s) shown as text"
-    print(f"livewidget export: wrote {output} ({size / 1000:.0f} kB): {summary}", file=sys.stderr)
+    _say(f"wrote {output} ({size / 1000:.0f} kB): {summary}")
     return EXIT_OK
 
 

@@ -30,12 +30,21 @@ from CDNs, so offline a view shows nothing. The export instead:
   they load nothing until followed.
 
 The page needs no network and no server: open the file.
+
+Nothing in the notebook is trusted to be well formed. ``export_repair`` first repairs lone
+surrogates and leaves out what nests too deep or breaks the notebook format, and each
+recording is checked frame by frame (``_replayable``): a frame with an unusable time comes
+with the frame before it, a frame that cannot be replayed ends the recording there, and what
+reaches the page is strict JSON, one view at a time. Every repair is a warning in
+``Export.warnings``; only a file that is no notebook at all raises ``ExportError``. What the
+page trusts (the notebook's HTML, as a trusted notebook's) is in docs/export.md.
 """
 
 from __future__ import annotations
 
 import html as html_lib
 import json
+import math
 import os
 import re
 import tempfile
@@ -49,6 +58,9 @@ import nbformat
 from jinja2 import DictLoader
 from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
+
+from . import protocol
+from .export_repair import ExportError, parse_json, repair_notebook
 
 __all__ = [
     "Export",
@@ -72,8 +84,12 @@ RECORDINGS_ID = "livewidget-recordings"
 #: The global that static/replay.js defines (package.json: --global-name).
 REPLAY_GLOBAL = "livewidgetReplay"
 BLOCKED_PREFIX = "data-livewidget-blocked-"
+#: The latest time a replayed frame may have, in ms (record() stops at 600 s); a frame with a
+#: later (or missing, or earlier than its predecessor's) time comes with the frame before it.
+MAX_FRAME_MS = 3_600_000
 
 _STATIC = Path(__file__).parent / "static"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TEMPLATE_NAME = "livewidget_export.html.j2"
 # nbconvert's "lab" page without what it loads from the network: require.js, the widget
 # manager, MathJax and Mermaid. Math stays as its TeX source, Mermaid diagrams as code.
@@ -98,10 +114,6 @@ _TEMPLATE = """\
 """
 
 
-class ExportError(Exception):
-    """The notebook cannot be read, executed or written; the message says why and what to do."""
-
-
 @dataclass
 class Export:
     """An exported page and what went into it."""
@@ -119,8 +131,14 @@ class Export:
 # --------------------------------------------------------------------------------------------
 
 
-def read_notebook(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
-    """Read a notebook file (nbformat 4), or raise ExportError saying what is wrong with it."""
+def read_notebook(
+    path: str | os.PathLike[str], warnings: list[str] | None = None
+) -> nbformat.NotebookNode:
+    """Read a notebook file (nbformat 4), repaired as ``repair_notebook`` does.
+
+    What was repaired or left out is appended to ``warnings``. Raises ExportError saying what
+    is wrong with a file that is no notebook at all.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -131,24 +149,29 @@ def read_notebook(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
     except (OSError, UnicodeDecodeError) as error:
         raise ExportError(f"{path}: cannot read it: {error}") from None
     try:
-        raw = json.loads(text)
+        raw = parse_json(text)
     except json.JSONDecodeError as error:
         raise ExportError(
             f"{path}: not a notebook: not JSON ({error.msg} at line {error.lineno}, "
             f"column {error.colno})"
         ) from None
+    except ValueError as error:  # e.g. an integer of more digits than Python converts
+        raise ExportError(f"{path}: not a notebook: {error}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         got = f"a JSON {type(raw).__name__}" if not isinstance(raw, dict) else "no cells list"
         raise ExportError(f'{path}: not a notebook: expected a JSON object with "cells", got {got}')
     if not isinstance(raw.get("nbformat"), int) or raw["nbformat"] < 4:
         raise ExportError(
-            f"{path}: expected nbformat 4, got {raw.get('nbformat')!r}; "
+            f"{path}: expected nbformat 4, got {raw.get('nbformat')!r:.40}; "
             "upgrade it with `jupyter nbconvert --to notebook`"
         )
     try:
-        notebook: nbformat.NotebookNode = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]  # nbformat's reads is unannotated
-    except Exception as error:  # nbformat raises a variety of errors for a malformed notebook
-        raise ExportError(f"{path}: not a valid notebook: {error}") from None
+        tree, repairs = repair_notebook(raw)
+    except ExportError as error:
+        raise ExportError(f"{path}: {error}") from None
+    if warnings is not None:
+        warnings += repairs
+    notebook: nbformat.NotebookNode = nbformat.v4.to_notebook_json(tree)  # type: ignore[no-untyped-call]  # nbformat is unannotated
     return notebook
 
 
@@ -211,7 +234,9 @@ def _saved_models(notebook: nbformat.NotebookNode) -> dict[str, dict[str, Any]]:
     widgets = notebook.metadata.get("widgets")
     saved = widgets.get(STATE_MIME) if isinstance(widgets, dict) else None
     models = saved.get("state") if isinstance(saved, dict) else None
-    return {k: v for k, v in models.items() if isinstance(v, dict)} if models else {}
+    if not isinstance(models, dict):
+        return {}
+    return {k: v for k, v in models.items() if isinstance(v, dict)}
 
 
 def _is_livewidget(model: dict[str, Any] | None) -> bool:
@@ -219,21 +244,89 @@ def _is_livewidget(model: dict[str, Any] | None) -> bool:
     return isinstance(state, dict) and isinstance(state.get(HTML_TRAIT), str)
 
 
-def _recording_problem(frames: Any) -> str | None:
-    """Why a saved ``_recording`` cannot be replayed, or None."""
+_FRAME_SHAPE = '{"t": ms, "type": "full" | "diff", "rendered": {...}}'
+
+
+def _replayable(frames: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """The frames of a saved recording that a page can replay, and what was wrong with it.
+
+    A time that is not a finite number of ms from 0 to MAX_FRAME_MS, not before the previous
+    frame's, is repaired: that frame comes with the frame before it. A frame that is not a
+    frame, holds what strict JSON cannot (NaN), or cannot be merged (checked by merging the
+    frames as the page will, with ``protocol.merge`` and ``to_html``) ends the recording: the
+    frames before it replay. No frames left, no replay; the view shows its last state.
+    """
     if not isinstance(frames, list):
-        return f"expected a list of frames, got {type(frames).__name__}"
+        return [], [f"expected a list of frames, got {type(frames).__name__}"]
+    good: list[dict[str, Any]] = []
+    notes: list[str] = []
+    retimed: list[str] = []
+    tree: dict[str, Any] | None = None
+    previous: float = 0
     for i, frame in enumerate(frames):
-        if not (
-            isinstance(frame, dict)
-            and isinstance(frame.get("t"), (int, float))
-            and frame.get("type") in ("full", "diff")
-            and isinstance(frame.get("rendered"), dict)
-        ):
-            return f'frame {i} is not {{"t": ms, "type": "full" | "diff", "rendered": {{...}}}}'
-    if frames[0]["type"] != "full":
+        problem = _frame_problem(i, frame)
+        if problem is None:
+            try:
+                tree = protocol.merge(tree if frame["type"] == "diff" else None, frame["rendered"])
+                protocol.to_html(tree)
+            except Exception as error:  # whatever a bad frame raises, the frame is bad
+                problem = f"frame {i} cannot be merged: {type(error).__name__}: {error!s:.100}"
+        if problem is not None:
+            if i > 0:
+                left_out = len(frames) - i
+                notes.append(
+                    f"{problem}; the replay ends before it ({left_out:,} of "
+                    f"{len(frames):,} frames left out)"
+                )
+            else:
+                notes.append(problem)
+            break
+        t = frame.get("t")
+        if not _good_time(t, previous):
+            retimed.append(f"frame {i}: {t!r:.30}")
+            t = previous
+        good.append({"t": t, "type": frame["type"], "rendered": frame["rendered"]})
+        previous = t
+    if retimed:
+        shown = ", ".join(retimed[:3]) + (", ..." if len(retimed) > 3 else "")
+        notes.insert(
+            0,
+            f"{len(retimed):,} frame(s) have no usable time ({shown}; expected ms from 0 to "
+            f"{MAX_FRAME_MS:,}, not before the frame before); each comes with the frame before",
+        )
+    return good, notes
+
+
+def _frame_problem(i: int, frame: Any) -> str | None:
+    """Why ``frame`` (the ``i``-th) cannot be replayed, leaving its time aside, or None."""
+    if not (
+        isinstance(frame, dict)
+        and frame.get("type") in ("full", "diff")
+        and isinstance(frame.get("rendered"), dict)
+    ):
+        return f"frame {i} is not {_FRAME_SHAPE}"
+    if i == 0 and frame["type"] != "full":
         return 'the first frame is not "full"'
+    stack: list[Any] = [frame["rendered"]]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            return f"frame {i} holds the number {node!r}, which JSON cannot"
+        elif not (node is None or isinstance(node, (str, int, float))):
+            return f"frame {i} holds a {type(node).__name__}, which JSON cannot"
     return None
+
+
+def _good_time(t: Any, previous: float) -> bool:
+    if isinstance(t, bool) or not isinstance(t, (int, float)):
+        return False
+    if isinstance(t, float) and not math.isfinite(t):
+        return False
+    return previous <= t <= MAX_FRAME_MS
 
 
 def _view_html(model_id: str, html: str) -> str:
@@ -247,10 +340,11 @@ def _view_html(model_id: str, html: str) -> str:
 class LiveWidgetPreprocessor(Preprocessor):
     """Replace widget outputs by what they last showed; collect the views' recordings.
 
-    Leaves ``resources["livewidget"]`` with ``recordings`` (model id -> frames), ``views``,
-    ``replays``, ``other_widgets``, ``warnings``, and what the export template puts in the
-    page: ``css`` and ``scripts`` (the recordings and the replay script, if any). Drops the
-    widget state from the notebook's metadata: nothing in the page loads it.
+    Leaves ``resources["livewidget"]`` with ``recordings`` (model id -> the frames that
+    replay, as strict JSON text), ``views``, ``replays``, ``other_widgets``, ``warnings``, and
+    what the export template puts in the page: ``css`` and ``scripts`` (the recordings and the
+    replay script, if any). Drops the widget state from the notebook's metadata: nothing in the
+    page loads it.
     """
 
     def preprocess(
@@ -299,16 +393,22 @@ class LiveWidgetPreprocessor(Preprocessor):
         data.clear()
         data["text/html"] = _view_html(model_id, html)
         info["views"] += 1
-        frames = state.get(RECORDING_TRAIT)
-        if not frames:
+        saved = state.get(RECORDING_TRAIT)
+        if not saved:
             return
-        problem = _recording_problem(frames)
-        if problem:
-            info["warnings"].append(
-                f"cell {index}: the recording of view {model_id} cannot be replayed: {problem}"
+        frames, notes = _replayable(saved)
+        try:
+            recording = json.dumps(
+                frames, separators=(",", ":"), ensure_ascii=False, allow_nan=False
             )
+        except ValueError as error:  # cannot be: _replayable checks every number
+            frames, notes = [], [*notes, str(error)]
+        what = f"cell {index}: the recording of view {model_id}"
+        if not frames:
+            info["warnings"] += [f"{what} cannot be replayed: {note}" for note in notes]
             return
-        info["recordings"][model_id] = frames
+        info["warnings"] += [f"{what}: {note}" for note in notes]
+        info["recordings"][model_id] = recording
         info["replays"] += 1
 
 
@@ -340,7 +440,11 @@ def export_notebook(
     """The self-contained HTML page of ``notebook`` (which is left as it was).
 
     ``base_dir`` is where relative image paths in markdown cells are looked up (to embed them).
+    What cannot be shown is repaired or left out (``export_repair``), each with a warning;
+    raises ExportError only when nothing can be shown.
     """
+    tree, repairs = repair_notebook(notebook)
+    clean = tree if tree is notebook else nbformat.from_dict(tree)  # type: ignore[no-untyped-call]  # nbformat is unannotated
     # nbconvert's constructors and register_preprocessor are unannotated
     exporter = HTMLExporter(  # type: ignore[no-untyped-call]
         template_name="lab",
@@ -353,21 +457,33 @@ def export_notebook(
     resources: dict[str, Any] = {
         "metadata": {"path": str(base_dir or "."), "name": title or "Notebook"}
     }
-    body, resources = exporter.from_notebook_node(notebook, resources=resources)
+    try:
+        body, resources = exporter.from_notebook_node(clean, resources=resources)
+    except ExportError:
+        raise
+    except Exception as error:
+        # The notebook passed nbformat's schema, so this is a gap in nbconvert or here.
+        raise ExportError(
+            f"nbconvert could not render the notebook: {type(error).__name__}: {error!s:.200} "
+            "(please report this with the notebook)"
+        ) from error
     info = resources["livewidget"]
-    html, blocked, scripts = block_external(body)
+    # The notebook's text is repaired; a title from a file name with bytes that are not UTF-8
+    # (os.fsdecode's surrogate escapes) is not, and no page is worth failing to write for it.
+    html, blocked, scripts = block_external(_SURROGATE.sub("\ufffd", body))
     return Export(
         html=html,
         views=info["views"],
         replays=info["replays"],
         other_widgets=info["other_widgets"],
         blocked=blocked,
-        warnings=list(info["warnings"])
+        warnings=repairs
+        + list(info["warnings"])
         + [f"a script in the page loads {url}: offline it fails" for url in scripts],
     )
 
 
-def _page_assets(recordings: dict[str, Any], warnings: list[str]) -> tuple[str, str]:
+def _page_assets(recordings: dict[str, str], warnings: list[str]) -> tuple[str, str]:
     """The page's livewidget CSS, and its scripts: the recordings and the replay, if any."""
     css = _static_text("widget.css")
     if not recordings:
@@ -399,9 +515,11 @@ def _static_text(name: str) -> str:
         ) from None
 
 
-def _recordings_script(recordings: dict[str, Any]) -> str:
-    """The recordings as a JSON script element that no content can close early."""
-    text = json.dumps(recordings, separators=(",", ":"), ensure_ascii=False)
+def _recordings_script(recordings: dict[str, str]) -> str:
+    """The recordings (model id -> frames as strict JSON) as a JSON script element that no
+    content can close early."""
+    entries = (f"{json.dumps(key, ensure_ascii=False)}:{text}" for key, text in recordings.items())
+    text = "{" + ",".join(entries) + "}"
     for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(char, escape)
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
@@ -535,12 +653,14 @@ def export_file(
     target = Path(output_path)
     if not target.parent.is_dir():
         raise ExportError(f"{target}: the folder {target.parent} does not exist")
-    notebook = read_notebook(source)
+    repairs: list[str] = []
+    notebook = read_notebook(source, repairs)
     if execute:
         execute_notebook(
             notebook, cwd=cwd, timeout=timeout, kernel_name=kernel_name, name=str(source)
         )
     page = export_notebook(notebook, base_dir=source.parent, title=source.stem)
+    page.warnings[:0] = repairs
     try:
         target.write_text(page.html, encoding="utf-8")
     except OSError as error:

@@ -21,6 +21,16 @@
  * for a moment, and starts again. A "replay" badge and a pause / play button sit above the
  * view. Without JavaScript, or if a recording cannot be replayed, the page shows the last state.
  *
+ * Nothing in a recording is trusted (livewidget/export.py checks it too; a page may be edited):
+ * - a frame whose time is unusable (not a finite number of ms up to MAX_FRAME_MS, or before the
+ *   frame before) comes with the frame before it;
+ * - a frame that is not a frame, or that cannot be merged or shown, ends the recording there:
+ *   the frames before it replay (a first frame like that, and the view keeps its last state);
+ * - one bad recording never stops another view's replay;
+ * - what a frame's HTML would fetch from another host (`<img src="https://...">`, a CSS
+ *   `url(//...)`) is neutralised as the export neutralises the rest of the page, so a replay
+ *   loads nothing either. The HTML is parsed in an inert `<template>` first, where nothing loads.
+ *
  * This file is bundled as an IIFE (global `livewidgetReplay`) into livewidget/static/replay.js
  * and inlined into exported pages; it never touches the network.
  */
@@ -32,6 +42,12 @@ export const RECORDINGS_ID = "livewidget-recordings";
 export const MODEL_ATTR = "data-livewidget-model";
 /** How long the last frame stays before the replay starts again, in milliseconds. */
 export const HOLD_MS = 2000;
+/** The latest time a frame may come, in ms from the first (livewidget/export.py: MAX_FRAME_MS). */
+export const MAX_FRAME_MS = 3_600_000;
+/** What a neutralised attribute is renamed to, plus its name (livewidget/export.py). */
+export const BLOCKED_PREFIX = "data-livewidget-blocked-";
+/** setTimeout's longest delay: a longer one would fire at once. */
+const MAX_DELAY = 2_147_483_647;
 
 export interface Frame {
   /** Milliseconds from the start of the recording. */
@@ -55,50 +71,59 @@ function repr(v: unknown): string {
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
+const FRAME_SHAPE = '{"t": <ms>, "type": "full" | "diff", "rendered": {...}}';
+
 /**
- * Check a recording and return its frames with times counted from the first frame.
- * Throws a TypeError that says what was expected and what came.
+ * Check a recording and return the frames that can be replayed, times counted from the first.
+ * A frame with an unusable time comes with the frame before it; a frame that is not a frame
+ * ends the recording there. Each repair is described in `problems`. Throws a TypeError that
+ * says what was expected and what came when nothing can be replayed.
  */
-export function parseFrames(raw: unknown): Frame[] {
+export function parseFrames(raw: unknown, problems: string[] = []): Frame[] {
   if (!Array.isArray(raw) || raw.length === 0) {
     throw new TypeError(`a recording is a non-empty list of frames, got ${repr(raw)}`);
   }
-  let previous = -Infinity;
-  const frames = raw.map((frame: unknown, i): Frame => {
-    if (
-      !isObject(frame) ||
-      typeof frame.t !== "number" ||
-      !Number.isFinite(frame.t) ||
-      (frame.type !== "full" && frame.type !== "diff") ||
-      !isObject(frame.rendered)
-    ) {
-      throw new TypeError(
-        `frame ${i} must be {"t": <ms>, "type": "full" | "diff", "rendered": {...}}, got ${repr(frame)}`,
-      );
+  const frames: Frame[] = [];
+  let origin = 0;
+  let previous = 0;
+  for (const [i, frame] of raw.entries()) {
+    if (!isObject(frame) || (frame.type !== "full" && frame.type !== "diff") || !isObject(frame.rendered)) {
+      const problem = `frame ${i} must be ${FRAME_SHAPE}, got ${repr(frame)}`;
+      if (i === 0) throw new TypeError(problem);
+      problems.push(`${problem}; the replay ends before it`);
+      break;
     }
-    if (frame.t < previous) {
-      throw new TypeError(`frame ${i} comes at ${frame.t} ms, before frame ${i - 1} (${previous} ms)`);
+    if (i === 0 && frame.type !== "full") {
+      throw new TypeError(`a recording starts with a "full" frame, got a "${frame.type}" frame`);
     }
-    previous = frame.t;
-    return { t: frame.t, type: frame.type, rendered: frame.rendered };
-  });
-  const first = frames[0] as Frame;
-  if (first.type !== "full") {
-    throw new TypeError(`a recording starts with a "full" frame, got a "${first.type}" frame`);
+    const usable = typeof frame.t === "number" && Number.isFinite(frame.t);
+    if (i === 0 && usable) origin = frame.t as number;
+    let t = usable ? (frame.t as number) - origin : Number.NaN;
+    if (!(t >= previous && t <= MAX_FRAME_MS)) {
+      const why = !usable
+        ? `has no usable time (${repr(frame.t)})`
+        : t > MAX_FRAME_MS
+          ? `comes at ${t} ms, later than ${MAX_FRAME_MS} ms`
+          : `comes at ${frame.t} ms, before frame ${i - 1} (${previous + origin} ms)`;
+      problems.push(`frame ${i} ${why}; it comes with the frame before`);
+      t = previous;
+    }
+    frames.push({ t, type: frame.type, rendered: frame.rendered });
+    previous = t;
   }
-  return frames.map((f) => ({ ...f, t: f.t - first.t }));
+  return frames;
 }
 
 /** One recorded view, replayed in a loop inside its `.livewidget` element. */
 export class Replay {
-  private readonly frames: Frame[];
+  private frames: Frame[];
   private readonly root: HTMLElement;
   private readonly lastHtml: string;
   private readonly now: () => number;
   private readonly badge: HTMLElement;
   private readonly toggle: HTMLButtonElement;
   /** One loop: the last frame's time plus the hold. */
-  private readonly loopMs: number;
+  private loopMs: number;
   private tree = new RenderedTree();
   /** The next frame to apply. */
   private next = 0;
@@ -180,14 +205,54 @@ export class Replay {
         this.tree.merge(frame.rendered);
         changed = true;
       }
-      if (changed) this.root.innerHTML = this.tree.toHTML();
+      if (changed) this.show(this.tree.toHTML());
     } catch (err) {
-      return this.fail(err);
+      if (!this.cut(err)) return this.fail(err);
     }
     const due = this.next < this.frames.length ? (this.frames[this.next] as Frame).t : this.loopMs;
-    this.timer = setTimeout(this.tick, Math.max(0, due - elapsed));
+    this.timer = setTimeout(this.tick, Math.min(MAX_DELAY, Math.max(0, due - elapsed)));
     this.showButton();
   };
+
+  /** Put a frame's HTML in the view, with what it would fetch from another host neutralised. */
+  private show(html: string): void {
+    const template = this.root.ownerDocument.createElement("template");
+    template.innerHTML = html; // inert: nothing in a template loads or runs
+    blockExternal(template.content);
+    this.root.replaceChildren(template.content);
+  }
+
+  /**
+   * A frame failed: keep the frames before the first one that cannot be merged and shown (found
+   * by replaying from the start, as merges are deterministic) and show the last of them.
+   * Returns false when not even the first frame can be shown.
+   */
+  private cut(err: unknown): boolean {
+    let tree = new RenderedTree();
+    let html = "";
+    let good = 0;
+    try {
+      for (; good < this.frames.length; good++) {
+        const frame = this.frames[good] as Frame;
+        if (frame.type === "full") tree = new RenderedTree();
+        tree.merge(frame.rendered);
+        html = tree.toHTML();
+      }
+    } catch (error) {
+      err = error;
+    }
+    if (good === 0 || good === this.frames.length) return false;
+    const message = err instanceof Error ? err.message : String(err);
+    console.warn(
+      `livewidget: frame ${good} of a recording cannot be replayed (${message}); ` +
+        `the replay ends before it (${this.frames.length - good} of ${this.frames.length} frames left out)`,
+    );
+    this.frames = this.frames.slice(0, good);
+    this.loopMs = (this.frames[good - 1] as Frame).t + HOLD_MS;
+    this.next = good;
+    this.show(html);
+    return true;
+  }
 
   private fail(err: unknown): void {
     this.failed = true;
@@ -234,12 +299,49 @@ export function startReplays(doc: Document, options: ReplayOptions = {}): Replay
   const replays: Replay[] = [];
   for (const view of Array.from(doc.querySelectorAll<HTMLElement>(`[${MODEL_ATTR}]`))) {
     const id = view.getAttribute(MODEL_ATTR) ?? "";
-    if (!(id in recordings)) continue;
+    if (!Object.prototype.hasOwnProperty.call(recordings, id)) continue;
+    const problems: string[] = [];
     try {
-      replays.push(new Replay(view, parseFrames(recordings[id]), options));
+      replays.push(new Replay(view, parseFrames(recordings[id], problems), options));
     } catch (err) {
       console.warn(`livewidget: the recording of view ${id} cannot be replayed:`, err);
     }
+    for (const problem of problems) console.warn(`livewidget: the recording of view ${id}: ${problem}`);
   }
   return replays;
+}
+
+// --- nothing from another host ------------------------------------------------------------
+// The rules of livewidget/export.py (_fetches_external), for HTML that only a replay shows.
+
+/** Attributes that make the browser fetch what they name (a link's href waits for a click). */
+const FETCHING = new Set(["src", "srcset", "poster", "background", "href", "xlink:href", "data", "manifest"]);
+const EXTERNAL = /^\s*(?:[a-z][a-z0-9+.-]*:)?\/\//i;
+const CSS_EXTERNAL =
+  /@import\s+(?:url\(\s*)?['"]?\s*(?:[a-z][a-z0-9+.-]*:)?\/\/[^;]*;?|url\(\s*['"]?\s*(?:[a-z][a-z0-9+.-]*:)?\/\/[^)]*\)/gi;
+
+function fetchesExternal(tag: string, name: string, value: string): boolean {
+  if (name === "style") return new RegExp(CSS_EXTERNAL.source, "i").test(value);
+  if (!FETCHING.has(name) || (name === "href" && (tag === "a" || tag === "area"))) return false;
+  if (name === "data" && tag !== "object") return false;
+  if (name === "srcset") return value.split(",").some((part) => EXTERNAL.test(part));
+  return EXTERNAL.test(value);
+}
+
+/**
+ * Rename each attribute of `root`'s elements that would fetch from another host to
+ * `data-livewidget-blocked-NAME`, and turn such rules of its `<style>` elements into comments.
+ */
+export function blockExternal(root: DocumentFragment | Element): void {
+  for (const el of Array.from(root.querySelectorAll("*"))) {
+    const tag = el.localName;
+    for (const { name, value } of Array.from(el.attributes)) {
+      if (!fetchesExternal(tag, name, value)) continue;
+      el.removeAttribute(name);
+      el.setAttribute(BLOCKED_PREFIX + name.replace(":", "-"), value);
+    }
+    if (tag === "style" && el.textContent && new RegExp(CSS_EXTERNAL.source, "i").test(el.textContent)) {
+      el.textContent = el.textContent.replace(CSS_EXTERNAL, "/* livewidget: blocked */");
+    }
+  }
 }

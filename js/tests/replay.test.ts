@@ -1,7 +1,10 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import {
+  BLOCKED_PREFIX,
+  blockExternal,
   type Frame,
   HOLD_MS,
+  MAX_FRAME_MS,
   MODEL_ATTR,
   parseFrames,
   RECORDINGS_ID,
@@ -113,17 +116,54 @@ describe("Replay", () => {
     expect(shown()).toBe("0");
   });
 
-  test("a frame that cannot be merged stops the replay on the last state", () => {
+  test("a frame that cannot be merged ends the replay before it; the frames before it loop", () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
-    const bad: Frame = { t: 100, type: "diff", rendered: { "0": { s: 7 } } };
-    const replay = new Replay(view, [full(0), bad], { now, paused: false });
+    const bad: Frame = { t: 200, type: "diff", rendered: { "0": { s: 7 } } };
+    const replay = new Replay(view, [full(0), diff(1, 100), bad, diff(3, 300)], { now, paused: false });
+    advance(200);
+    expect(shown()).toBe("1");
+    expect(replay.playing).toBe(true);
+    expect(String(warn.mock.calls[0]?.[0])).toContain("frame 2 of a recording cannot be replayed");
+    expect(String(warn.mock.calls[0]?.[0])).toContain("(2 of 4 frames left out)");
+    advance(HOLD_MS - 100 - 1);
+    expect(shown()).toBe("1");
+    advance(1);
+    expect(shown()).toBe("0");
     advance(100);
+    expect(shown()).toBe("1");
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
+  });
+
+  test("a first frame that cannot be shown stops the replay on the last state", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const bad: Frame = { t: 0, type: "full", rendered: { s: 7 } };
+    const replay = new Replay(view, [bad, diff(1, 100)], { now, paused: false });
     expect(shown()).toBe("9");
     expect(replay.playing).toBe(false);
     expect(view.querySelector(".lw-replay-badge")?.textContent).toBe("replay failed");
     expect(button().disabled).toBe(true);
     expect(warn).toHaveBeenCalled();
     warn.mockRestore();
+  });
+
+  test("what a frame would fetch from another host is neutralised", () => {
+    const frame: Frame = {
+      t: 0,
+      type: "full",
+      rendered: {
+        s: ['<img id="i" src="', '" alt="x"><a id="a" href="https://example.com/">link</a><p id="p" style="', '">t</p>'],
+        "0": "https://example.com/track.png",
+        "1": "background: url(//example.com/bg.png)",
+      },
+    };
+    new Replay(view, [frame], { now, paused: false });
+    const img = view.querySelector("#i") as HTMLImageElement;
+    expect(img.hasAttribute("src")).toBe(false);
+    expect(img.getAttribute(`${BLOCKED_PREFIX}src`)).toBe("https://example.com/track.png");
+    expect(img.getAttribute("alt")).toBe("x");
+    expect(view.querySelector("#a")?.getAttribute("href"), "links stay").toBe("https://example.com/");
+    expect(view.querySelector("#p")?.hasAttribute("style")).toBe(false);
   });
 
   test("dispose stops and shows the last state again", () => {
@@ -145,10 +185,60 @@ describe("parseFrames", () => {
     [[], "a non-empty list of frames"],
     ["x", "a non-empty list of frames"],
     [[diff(1, 0)], 'starts with a "full" frame'],
-    [[full(0), { t: 5, type: "diff" }], "frame 1 must be"],
-    [[full(0, 50), diff(1, 10)], "frame 1 comes at 10 ms, before frame 0 (50 ms)"],
-  ])("rejects %j", (raw, message) => {
+    [[{ t: 0, type: "full" }, diff(1, 100)], "frame 0 must be"],
+    [[null], "frame 0 must be"],
+  ])("rejects %j, which has nothing to replay", (raw, message) => {
     expect(() => parseFrames(raw)).toThrow(message);
+  });
+
+  test.each([
+    [Number.NaN, "frame 1 has no usable time (null)"],
+    [Number.POSITIVE_INFINITY, "frame 1 has no usable time (null)"],
+    ["12", 'frame 1 has no usable time ("12")'],
+    [true, "frame 1 has no usable time (true)"],
+    [undefined, "frame 1 has no usable time (undefined)"],
+    [10, "frame 1 comes at 10 ms, before frame 0 (50 ms)"],
+    [50 + MAX_FRAME_MS + 1, `frame 1 comes at ${MAX_FRAME_MS + 1} ms, later than ${MAX_FRAME_MS} ms`],
+  ])("a frame at %s comes with the frame before", (t, problem) => {
+    const problems: string[] = [];
+    const frames = parseFrames([full(0, 50), { ...diff(1, 0), t }, diff(2, 250)], problems);
+    expect(frames.map((f) => f.t)).toEqual([0, 0, 200]);
+    expect(frames.map((f) => f.rendered["0"])).toEqual(["0", "1", "2"]);
+    expect(problems).toEqual([`${problem}; it comes with the frame before`]);
+  });
+
+  test.each([
+    [{ t: 200, type: "diff" }],
+    [{ t: 200, type: "partial", rendered: {} }],
+    [{ t: 200, type: "diff", rendered: [1] }],
+    ["frame"],
+  ])("a frame like %j ends the recording before it", (bad) => {
+    const problems: string[] = [];
+    expect(parseFrames([full(0), diff(1, 100), bad, diff(3, 300)], problems)).toEqual([full(0), diff(1, 100)]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^frame 2 must be .*; the replay ends before it$/);
+  });
+});
+
+describe("blockExternal", () => {
+  test("renames what fetches from another host, as the export does, and leaves the rest", () => {
+    const root = document.createElement("div");
+    root.innerHTML =
+      '<img src="https://x.test/a.png" srcset="a.png 1x, //x.test/b.png 2x"><img src="local.png">' +
+      '<video poster="http://x.test/p.jpg"></video><object data="//x.test/o"></object>' +
+      '<link href="https://x.test/s.css"><a href="https://x.test/">a</a><div data="//x">d</div>' +
+      '<svg><image xlink:href="https://x.test/i.png"></image></svg>' +
+      "<style>@import url(\"https://x.test/f.css\"); p { color: red }</style>";
+    blockExternal(root);
+    expect(root.querySelectorAll("[src]")).toHaveLength(1);
+    expect(root.querySelector("img")?.getAttribute(`${BLOCKED_PREFIX}srcset`)).toContain("//x.test/b.png");
+    expect(root.querySelector("video")?.hasAttribute("poster")).toBe(false);
+    expect(root.querySelector("object")?.hasAttribute("data")).toBe(false);
+    expect(root.querySelector("link")?.hasAttribute("href")).toBe(false);
+    expect(root.querySelector("a")?.getAttribute("href")).toBe("https://x.test/");
+    expect(root.querySelector("div")?.getAttribute("data")).toBe("//x");
+    expect(root.querySelector("image")?.hasAttribute("xlink:href")).toBe(false);
+    expect(root.querySelector("style")?.textContent).toBe("/* livewidget: blocked */ p { color: red }");
   });
 });
 
@@ -181,6 +271,42 @@ describe("startReplays", () => {
     expect(startReplays(document, { now, paused: false })).toEqual([]);
     expect(shown()).toBe("9");
     expect(String(warn.mock.calls[0]?.[1])).toContain('starts with a "full" frame');
+    warn.mockRestore();
+  });
+
+  test("one recording with bad frames replays what it can, and the others replay whole", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const other = exportedView("m2", "<b>9</b>");
+    const third = exportedView("m3", "<b>last</b>");
+    recordings(
+      JSON.stringify({
+        m1: [full(0), { ...diff(1, 100), t: "soon" }, { t: 200, type: "diff" }, diff(3, 300)],
+        m2: FRAMES,
+        m3: "not a recording",
+      }),
+    );
+    const replays = startReplays(document, { now, paused: false });
+    expect(replays).toHaveLength(2);
+    advance(200);
+    expect(shown()).toBe("1");
+    expect(other.querySelector(".lw-root")?.textContent).toBe("2");
+    expect(third.querySelector(".lw-root")?.textContent).toBe("last");
+    const warnings = warn.mock.calls.map((call) => call.map(String).join(" "));
+    expect(warnings).toEqual([
+      'livewidget: the recording of view m1: frame 1 has no usable time ("soon"); it comes with the frame before',
+      expect.stringMatching(/^livewidget: the recording of view m1: frame 2 must be .*; the replay ends before it$/),
+      expect.stringMatching(/^livewidget: the recording of view m3 cannot be replayed: TypeError: a recording is/),
+    ]);
+    warn.mockRestore();
+  });
+
+  test("a view whose id names a property of every object has no recording", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const odd = exportedView("constructor", "<b>kept</b>");
+    recordings(JSON.stringify({ m1: FRAMES }));
+    expect(startReplays(document, { now, paused: false })).toHaveLength(1);
+    expect(odd.querySelector(".lw-root")?.textContent).toBe("kept");
+    expect(warn).not.toHaveBeenCalled();
     warn.mockRestore();
   });
 });

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -372,3 +373,309 @@ def test_execute_reports_the_cell_that_failed(tmp_path: Path, capsys: Any):
     err = capsys.readouterr().err
     assert "failed in cell 1: ZeroDivisionError: division by zero" in err, err
     assert not (tmp_path / "bad.html").exists()
+
+
+# -- malformed notebooks and recordings: repaired or left out, never a traceback -------------
+
+
+def _raw(nb: nbformat.NotebookNode | None = None) -> Any:
+    """A notebook as plain JSON data, to break in ways nbformat would not write."""
+    return json.loads(nbformat.writes(nb if nb is not None else make_notebook()))
+
+
+def _view_state(raw: Any, model_id: str = VIEW_ID) -> Any:
+    return raw["metadata"]["widgets"][STATE_MIME]["state"][model_id]["state"]
+
+
+def _export_raw(tmp_path: Path, capsys: Any, text: str) -> tuple[int, str, str | None]:
+    """Run the command on a notebook file holding ``text``: exit code, stderr, the page."""
+    (tmp_path / "nb.ipynb").write_text(text, encoding="utf-8")
+    out = tmp_path / "nb.html"
+    code = main(["export", str(tmp_path / "nb.ipynb"), "-o", str(out)])
+    html = out.read_text(encoding="utf-8") if out.exists() else None
+    return code, capsys.readouterr().err, html
+
+
+def _strict_json(text: str) -> Any:
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON: JSON.parse in the page would fail")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def _page_recordings(page: str) -> Any:
+    script = BeautifulSoup(page, "html.parser").select_one(f"script#{RECORDINGS_ID}")
+    assert script is not None
+    return _strict_json(script.string)
+
+
+def _deep(levels: int) -> str:
+    return '{"a":' * levels + "1" + "}" * levels
+
+
+def test_a_lone_surrogate_in_an_output_is_shown_as_the_replacement_character(
+    tmp_path: Path, capsys: Any
+):
+    raw = _raw()
+    raw["cells"][3]["outputs"][0]["text"] = "hi \ud800 there"
+    code, err, html = _export_raw(tmp_path, capsys, json.dumps(raw))
+    assert code == 0, err
+    assert html is not None
+    assert "hi \ufffd there" in html
+    assert (
+        "cell 3, output 0: 1 lone surrogate (half of a UTF-16 pair, not text) shown as U+FFFD"
+        in err
+    )
+
+
+def test_a_lone_surrogate_in_a_views_saved_html_and_recording_is_repaired_and_replays(
+    tmp_path: Path, capsys: Any
+):
+    raw = _raw(make_notebook(recording=_recording([0, 1, 2])))
+    _view_state(raw)["_html"] = '<b id="n">\udc00</b>'
+    _view_state(raw)["_recording"][1]["rendered"]["0"] = "1\ud800"
+    code, err, html = _export_raw(tmp_path, capsys, json.dumps(raw))
+    assert code == 0, err
+    assert _view_root(html).get_text() == "\ufffd"
+    assert _page_recordings(html)[VIEW_ID][1]["rendered"] == {"0": "1\ufffd"}
+    assert f"the saved HTML of widget {VIEW_ID}: 1 lone surrogate" in err
+    assert f"the recording of widget {VIEW_ID}: 1 lone surrogate" in err
+    assert "1 replaying its recording" in err
+
+
+def test_json_nested_deeper_than_python_parses_in_a_widget_state_is_left_out(
+    tmp_path: Path, capsys: Any
+):
+    text = json.dumps(_raw()).replace(
+        '"state": {"value": 3}', f'"state": {{"value": 3, "deep": {_deep(3000)}}}'
+    )
+    code, err, html = _export_raw(tmp_path, capsys, text)
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert _view_root(html).get_text() == SHOWN_TEXT, "the other views are shown"
+    assert (
+        f"the saved state 'deep' of widget {SLIDER_ID}: nests 3,007 levels deep; at most 100" in err
+    )
+
+
+def test_json_nested_too_deep_for_nbformat_in_an_output_leaves_out_that_output_only(
+    tmp_path: Path, capsys: Any
+):
+    raw = _raw()
+    raw["cells"][3]["outputs"].append(
+        {"output_type": "display_data", "metadata": {}, "data": {"application/json": "DEEP"}}
+    )
+    raw["cells"][3]["outputs"].append(
+        {"output_type": "stream", "name": "stdout", "text": "after the deep one\n"}
+    )
+    code, err, html = _export_raw(tmp_path, capsys, json.dumps(raw).replace('"DEEP"', _deep(500)))
+    assert code == 0, err
+    assert "cell 3, output 1: nests 506 levels deep; at most 100 are read, so it is left out" in err
+    assert "after the deep one" in html
+    assert "hello" in html
+
+
+def test_a_recording_nested_too_deep_is_left_out_and_the_view_shows_its_last_state(
+    tmp_path: Path, capsys: Any
+):
+    raw = _raw(make_notebook(recording=_recording([0, 1, 2])))
+    _view_state(raw)["_recording"][2]["rendered"]["1"] = "DEEP"
+    code, err, html = _export_raw(tmp_path, capsys, json.dumps(raw).replace('"DEEP"', _deep(2000)))
+    assert code == 0, err
+    assert f"the recording of widget {VIEW_ID}: nests 2,010 levels deep" in err
+    assert _view_root(html).get_text() == SHOWN_TEXT
+    assert "1 live view," in err, "no replay"
+
+
+@pytest.mark.parametrize("bad_time", [float("nan"), float("inf"), -5, "12", True, None, 10**400])
+def test_a_frame_without_a_usable_time_comes_with_the_frame_before_and_the_json_stays_strict(
+    bad_time: Any,
+):
+    frames = _recording([0, 1, 2])
+    frames[1]["t"] = bad_time
+    if bad_time is None:
+        del frames[1]["t"]
+    page = export_notebook(make_notebook(recording=frames))
+    assert page.replays == 1
+    replayed = _page_recordings(page.html)[VIEW_ID]
+    assert [f["t"] for f in replayed] == [0, 0, 200]
+    assert [f["rendered"] for f in replayed] == [f["rendered"] for f in frames]
+    assert any("1 frame(s) have no usable time (frame 1:" in w for w in page.warnings), (
+        page.warnings
+    )
+
+
+def test_frames_out_of_order_or_too_late_are_retimed():
+    frames = _recording([0, 1, 2, 3])
+    frames[2]["t"] = 50  # before frame 1 (100 ms)
+    frames[3]["t"] = 5_000_000  # later than any recording
+    page = export_notebook(make_notebook(recording=frames))
+    assert [f["t"] for f in _page_recordings(page.html)[VIEW_ID]] == [0, 100, 100, 100]
+    assert any("2 frame(s) have no usable time" in w for w in page.warnings), page.warnings
+
+
+@pytest.mark.parametrize(
+    ("breaks", "problem"),
+    [
+        (lambda f: f.pop("rendered"), "frame 2 is not {"),
+        (lambda f: f.update(rendered={"0": {"s": 7}}), "frame 2 cannot be merged"),
+        (lambda f: f.update(rendered={"0": float("nan")}), "frame 2 holds the number nan"),
+        (lambda f: f.update(type="partial"), "frame 2 is not {"),
+    ],
+)
+def test_a_frame_that_cannot_be_replayed_ends_the_replay_before_it(breaks: Any, problem: str):
+    frames = _recording([0, 1, 2, 3])
+    breaks(frames[2])
+    page = export_notebook(make_notebook(recording=frames))
+    assert page.replays == 1
+    assert _page_recordings(page.html)[VIEW_ID] == frames[:2]
+    warning = next(w for w in page.warnings if problem in w)
+    assert warning.startswith(f"cell 1: the recording of view {VIEW_ID}: ")
+    assert warning.endswith("the replay ends before it (2 of 4 frames left out)")
+
+
+def test_one_bad_recording_does_not_stop_the_other_views_from_replaying():
+    nb = make_notebook(recording=_recording([0, 1, 2]))
+    other = "aaaabbbbccccddddaaaabbbbccccdddd"
+    broken = _recording([5, 6])
+    broken[0]["rendered"]["0"] = float("nan")
+    nb.metadata["widgets"][STATE_MIME]["state"][other] = _livewidget_model("<i>5</i>", broken)
+    cell = nbformat.v4.new_code_cell("Other()")
+    cell.outputs = [_widget_output(other, "<LiveWidget>")]
+    nb.cells.append(cell)
+    page = export_notebook(nb)
+    assert (page.views, page.replays) == (2, 1)
+    assert list(_page_recordings(page.html)) == [VIEW_ID]
+    assert any(
+        f"view {other} cannot be replayed: frame 0 holds the number nan" in w for w in page.warnings
+    )
+    assert _view_root(page.html, other).decode_contents() == "<i>5</i>"
+
+
+@pytest.mark.parametrize(
+    ("breaks", "warning"),
+    [
+        (
+            lambda raw: raw["cells"][3]["outputs"][0].pop("output_type"),
+            "cell 3, output 0: not valid",
+        ),
+        (lambda raw: raw["cells"][3]["outputs"][0].update(text=5), "cell 3, output 0: not valid"),
+        (
+            lambda raw: raw["cells"][3]["metadata"].update(tags=5),
+            "cell 3, metadata 'tags': not valid",
+        ),
+        (lambda raw: raw["cells"][3].update(execution_count="x"), "cell 3, its execution count"),
+        (lambda raw: raw["cells"][3].pop("source"), "cell 3: not valid nbformat 4 ('source' is a"),
+        (lambda raw: raw["cells"].append(5), "cell 4: not valid"),
+        (lambda raw: raw["metadata"].update(kernelspec=5), "the notebook's metadata 'kernelspec'"),
+        (
+            lambda raw: raw["cells"][3]["outputs"].append(
+                {"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": 5}}
+            ),
+            "cell 3, output 1: not valid",
+        ),
+    ],
+)
+def test_a_part_that_breaks_the_notebook_format_is_left_out_and_the_rest_exported(
+    tmp_path: Path, capsys: Any, breaks: Any, warning: str
+):
+    raw = _raw()
+    breaks(raw)
+    code, err, html = _export_raw(tmp_path, capsys, json.dumps(raw))
+    assert code == 0, err
+    assert f"livewidget export: warning: {warning}" in err
+    assert "; left out" in err
+    assert _view_root(html).get_text() == SHOWN_TEXT
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"cells": [], "nbformat": 4, "nbformat_minor": "x"}',
+            "expected 'nbformat_minor' to be an int",
+        ),
+        ('{"cells": [], "nbformat": 5, "nbformat_minor": 0}', "expected nbformat 4, got 5"),
+        (
+            '{"cells": [], "nbformat": 4, "nbformat_minor": 5, "x": ' + "1" * 5000 + "}",
+            "not a notebook",
+        ),
+        ('{"cells": [' + "[" * 5000 + "]" * 5000 + "]", "not a notebook: not JSON"),
+    ],
+)
+def test_a_notebook_beyond_repair_fails_with_one_line(
+    tmp_path: Path, capsys: Any, text: str, message: str
+):
+    code, err, html = _export_raw(tmp_path, capsys, text)
+    assert code == 1
+    assert html is None
+    assert err.count("\n") == 1, err
+    assert message in err
+
+
+def test_the_command_prints_no_traceback_for_a_deep_notebook(tmp_path: Path):
+    text = json.dumps(_raw()).replace(
+        '"state": {"value": 3}', f'"state": {{"v": {_deep(100_000)}}}'
+    )
+    (tmp_path / "deep.ipynb").write_text(text)
+    result = subprocess.run(
+        [sys.executable, "-m", "livewidget", "export", "deep.ipynb"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "nests 100,007 levels deep" in result.stderr
+    assert (tmp_path / "deep.html").is_file()
+
+
+def test_text_from_the_notebook_cannot_drive_the_terminal(tmp_path: Path, capsys: Any):
+    raw = _raw()
+    raw["metadata"]["widgets"][STATE_MIME]["state"][VIEW_ID]["state"]["_recording"] = "\x1b[2J"
+    raw["cells"][1]["outputs"][0]["data"][VIEW_MIME]["model_id"] = VIEW_ID
+    model = raw["metadata"]["widgets"][STATE_MIME]["state"].pop(VIEW_ID)
+    evil = "\x1b]0;pwned\x07" + VIEW_ID
+    raw["metadata"]["widgets"][STATE_MIME]["state"][evil] = model
+    raw["cells"][1]["outputs"][0]["data"][VIEW_MIME]["model_id"] = evil
+    code, err, _ = _export_raw(tmp_path, capsys, json.dumps(raw))
+    assert code == 0, err
+    assert "\x1b" not in err
+    assert "\\x1b]0;pwned\\x07" in err
+
+
+def test_a_notebook_file_name_that_is_not_utf8_still_exports(tmp_path: Path, capsys: Any):
+    source = tmp_path / os.fsdecode(b"demo\xff.ipynb")
+    nbformat.write(make_notebook(), source)
+    assert main(["export", str(source), "-o", str(tmp_path / "out.html")]) == 0, capsys.readouterr()
+    assert "<title>demo\ufffd</title>" in (tmp_path / "out.html").read_text(encoding="utf-8")
+
+
+def test_a_notebook_with_repairs_is_left_as_it_was():
+    nb = make_notebook(recording=_recording([0, 1]))
+    nb.cells[3].outputs[0]["text"] = "x\ud800"
+    nb.metadata["widgets"][STATE_MIME]["state"][VIEW_ID]["state"]["_recording"][1]["t"] = float(
+        "nan"
+    )
+    before = json.dumps(nb, sort_keys=True)
+    page = export_notebook(nb)
+    assert json.dumps(nb, sort_keys=True) == before
+    assert len(page.warnings) == 2, page.warnings
+
+
+# -- what an export trusts -------------------------------------------------------------------
+
+
+def test_no_javascript_saved_with_the_notebook_gets_into_the_page():
+    nb = make_notebook(recording=_recording([0, 1]))
+    state = nb.metadata["widgets"][STATE_MIME]["state"][VIEW_ID]["state"]
+    state["_esm"] = "globalThis.fromEsm = 1"
+    state["_hooks"] = "export const Hook = { mounted() { globalThis.fromHooks = 1 } }"
+    state["_css"] = "body { background: url(https://example.com/x.png) }"
+    page = export_notebook(nb)
+    for saved in ("fromEsm", "fromHooks", "example.com/x.png"):
+        assert saved not in page.html
+    scripts = BeautifulSoup(page.html, "html.parser").select("script")
+    assert [s.get("type") for s in scripts] == ["application/json", None, None]
+    assert scripts[2].string == "livewidgetReplay.startReplays(document);"
