@@ -55,6 +55,8 @@ from itertools import islice
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
+from .text import has_surrogates, repair
+
 __all__ = ["FrontendMessageError", "decode_form", "decode_message"]
 
 MAX_MESSAGE_BYTES: Final = 1_000_000
@@ -68,7 +70,6 @@ EVENT_KINDS: Final = frozenset({"click", "form", "keydown", "keyup", "blur", "fo
 _EVENT_KEYS: Final = ("type", "kind", "event", "value", "cid")
 _JOIN_KEYS: Final = ("type",)
 _FIELD = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class FrontendMessageError(ValueError):
@@ -124,7 +125,7 @@ def decode_message(content: object) -> tuple[Any, ...]:
                 f"expected the event's values as a JSON object, got {_describe(value)}"
             )
         params = _repaired(value) if _check_value(value) else value
-    return ("event", _repair(event), params, cid)
+    return ("event", repair(event), params, cid)
 
 
 def decode_form(data: str) -> dict[str, Any]:
@@ -146,7 +147,7 @@ def decode_form(data: str) -> dict[str, Any]:
                 "split it into smaller forms"
             )
     try:
-        pairs = parse_qsl(_repair(data), keep_blank_values=True, strict_parsing=False)
+        pairs = parse_qsl(repair(data), keep_blank_values=True, strict_parsing=False)
     except ValueError as error:
         raise FrontendMessageError(f"malformed form data: {error}") from None
     result: dict[str, Any] = {}
@@ -188,7 +189,7 @@ def _check_value(value: dict[str, Any]) -> bool:
     """
     size = 0
     entries = 0
-    repair = False
+    needs_repair = False
     stack: list[tuple[dict[Any, Any] | list[Any], int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
@@ -217,13 +218,13 @@ def _check_value(value: dict[str, Any]) -> bool:
                         f"{MAX_KEY_LENGTH:,} are accepted; put data in values, not keys"
                     )
                 size += _text_bytes(key) + 3
-                repair = repair or _has_surrogates(key)
+                needs_repair = needs_repair or has_surrogates(key)
             children = node.values()
         for child in children:
             kind = type(child)
             if kind is str:
                 size += _text_bytes(child) + 2
-                repair = repair or _has_surrogates(child)
+                needs_repair = needs_repair or has_surrogates(child)
                 if size > MAX_MESSAGE_BYTES:
                     break
             elif kind is int:
@@ -255,7 +256,7 @@ def _check_value(value: dict[str, Any]) -> bool:
                 f"an event message is at most {MAX_MESSAGE_BYTES:,} bytes, got a value of more "
                 f"than {size:,}; keep large data out of events (the kernel can read a file)"
             )
-    return repair
+    return needs_repair
 
 
 def _depth(node: dict[str, Any] | list[Any]) -> tuple[int, bool]:
@@ -285,15 +286,6 @@ def _text_bytes(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def _has_surrogates(text: str) -> bool:
-    return not text.isascii() and _SURROGATE.search(text) is not None
-
-
-def _repair(text: str) -> str:
-    """``text`` with each lone surrogate replaced by U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text) if _has_surrogates(text) else text
-
-
 def _repaired(value: dict[str, Any]) -> dict[str, Any]:
     """A copy of a checked value with every str (keys too) repaired; iterative."""
     root: dict[str, Any] = {}
@@ -301,9 +293,9 @@ def _repaired(value: dict[str, Any]) -> dict[str, Any]:
     while stack:
         parent, key, node = stack.pop()
         if isinstance(node, str):
-            parent[key] = _repair(node)
+            parent[key] = repair(node)
         elif isinstance(node, dict):
-            copy = {_repair(k): v for k, v in node.items()}
+            copy = {repair(k): v for k, v in node.items()}
             parent[key] = copy
             stack.extend((copy, k, v) for k, v in copy.items())
         elif isinstance(node, list):

@@ -61,6 +61,7 @@ from nbconvert.preprocessors import Preprocessor
 
 from . import protocol
 from .export_repair import ExportError, parse_json, repair_notebook
+from .text import repair
 
 __all__ = [
     "Export",
@@ -89,7 +90,6 @@ BLOCKED_PREFIX = "data-livewidget-blocked-"
 MAX_FRAME_MS = 3_600_000
 
 _STATIC = Path(__file__).parent / "static"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _TEMPLATE_NAME = "livewidget_export.html.j2"
 # nbconvert's "lab" page without what it loads from the network: require.js, the widget
 # manager, MathJax and Mermaid. Math stays as its TeX source, Mermaid diagrams as code.
@@ -470,7 +470,7 @@ def export_notebook(
     info = resources["livewidget"]
     # The notebook's text is repaired; a title from a file name with bytes that are not UTF-8
     # (os.fsdecode's surrogate escapes) is not, and no page is worth failing to write for it.
-    html, blocked, scripts = block_external(_SURROGATE.sub("\ufffd", body))
+    html, blocked, scripts = block_external(repair(body))
     return Export(
         html=html,
         views=info["views"],

@@ -40,12 +40,13 @@ from collections.abc import Iterator, Mapping
 from itertools import islice
 from typing import Any, Final
 
+from .text import LONE_SURROGATE
+
 __all__ = ["MAX_DEPTH", "ExportError", "parse_json", "repair_notebook"]
 
 #: The most levels of objects and lists read from a notebook (its root object is level 1).
 MAX_DEPTH: Final = 100
 STATE_MIME: Final = "application/vnd.jupyter.widget-state+json"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 # A part cut from the text of a notebook too deep to parse, with the depth it reached.
 _CUT = "\x00livewidget-export: cut at depth "
 # JSON strings (quotes escaped inside) and brackets; what a depth scan of JSON text needs.
@@ -196,12 +197,12 @@ def _needs_copy(root: Mapping[str, Any]) -> bool:
         node, depth = stack.pop()
         if isinstance(node, Mapping):
             for key in node:
-                if isinstance(key, str) and not key.isascii() and _SURROGATE.search(key):
+                if isinstance(key, str) and not key.isascii() and LONE_SURROGATE.search(key):
                     return True
             node = node.values()
         for value in node:
             if isinstance(value, str):
-                if (not value.isascii() and _SURROGATE.search(value)) or value.startswith(_CUT):
+                if (not value.isascii() and LONE_SURROGATE.search(value)) or value.startswith(_CUT):
                     return True
             elif isinstance(value, (Mapping, list)):
                 if depth == MAX_DEPTH:
@@ -235,9 +236,9 @@ def _copy(root: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[Path, int
             items = enumerate(node)
         parent[key] = copy
         for name, value in items:
-            if isinstance(name, str) and not name.isascii() and _SURROGATE.search(name):
-                _count(fixed, path, len(_SURROGATE.findall(name)))
-                name = _SURROGATE.sub("\ufffd", name)
+            if isinstance(name, str) and not name.isascii() and LONE_SURROGATE.search(name):
+                _count(fixed, path, len(LONE_SURROGATE.findall(name)))
+                name = LONE_SURROGATE.sub("\ufffd", name)
             if isinstance(value, (Mapping, list)):
                 stack.append((copy, name, value, (*path, name)))
             elif not isinstance(value, str):
@@ -245,9 +246,9 @@ def _copy(root: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[Path, int
             elif value.startswith(_CUT) and value[len(_CUT) :].isdigit():
                 deep.append(((*path, name), int(value[len(_CUT) :])))
                 copy[name] = None
-            elif not value.isascii() and _SURROGATE.search(value):
-                _count(fixed, (*path, name), len(_SURROGATE.findall(value)))
-                copy[name] = _SURROGATE.sub("\ufffd", value)
+            elif not value.isascii() and LONE_SURROGATE.search(value):
+                _count(fixed, (*path, name), len(LONE_SURROGATE.findall(value)))
+                copy[name] = LONE_SURROGATE.sub("\ufffd", value)
             else:
                 copy[name] = value
     tree: dict[str, Any] = holder["root"]

@@ -15,20 +15,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["has_surrogates", "repair", "repair_payload"]
+__all__ = ["LONE_SURROGATE", "has_surrogates", "repair", "repair_payload"]
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def has_surrogates(text: str) -> bool:
-    return not text.isascii() and _SURROGATE.search(text) is not None
+    return not text.isascii() and LONE_SURROGATE.search(text) is not None
 
 
 def repair(text: str) -> str:
     """``text`` with every lone surrogate replaced by U+FFFD (the same object if none)."""
-    if text.isascii() or _SURROGATE.search(text) is None:
+    if text.isascii() or LONE_SURROGATE.search(text) is None:
         return text
-    return _SURROGATE.sub("\ufffd", text)
+    return LONE_SURROGATE.sub("\ufffd", text)
 
 
 def repair_payload(value: Any) -> Any:

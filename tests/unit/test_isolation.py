@@ -8,6 +8,7 @@ the wire fails here as it would in a kernel). Waiting is by condition, never by 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import threading
 import time
@@ -250,8 +251,8 @@ def test_a_lone_surrogate_in_data_shows_as_a_replacement_and_the_view_goes_on(
     widget = LiveWidget(Victim())
     try:
         assert widget.html
-        event(widget, "text", text="Eve \ud800")
-        wait_for(lambda: widget.context["text"] == "Eve \ud800")
+        widget.assign(text=json.loads('"Eve \\ud800"'))  # data from an API, say
+        assert widget.context["text"] == "Eve \ud800"
         widget._on_front_message(widget, {"type": "join"}, [])
         wait_for(lambda: any(m["type"] == "full" for w, m in list(sent) if w is widget))
         event(widget, "ok")
