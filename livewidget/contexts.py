@@ -53,7 +53,7 @@ checked at least as strictly as text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import unescape
 
 # --- the kinds of context a field can be in ----------------------------------------------
@@ -86,6 +86,7 @@ class Context:
     attr: str = ""  # the attribute's name (lowercase), when the field is in an attribute
     quote: str = ""  # the attribute's quote
     leading: bool = False  # BINDING: only whitespace before it in the attribute value
+    whole: bool = False  # URL: the field is the attribute's whole value (href="{url}")
     end: str = ""  # RAW_TEXT: the tag that ends the text ("textarea")
     why: str = ""  # REFUSED: why, and what to write instead
 
@@ -218,7 +219,11 @@ def is_safe_url(url: str) -> bool:
     ``url`` is the attribute value as the browser sees it (entities decoded); the check strips
     and drops what the URL parser does (``" java\\tscript:"`` is ``javascript:``).
     """
-    url = _URL_DROP.sub("", url.strip(_URL_STRIP))
+    if not url or url[0] in "/#?":  # relative (the common case)
+        return True
+    url = url.strip(_URL_STRIP)
+    if "\t" in url or "\n" in url or "\r" in url:
+        url = _URL_DROP.sub("", url)
     match = _SCHEME.match(url)
     if match is None:
         return True
@@ -544,13 +549,17 @@ class _Tokenizer:
         return i + 1
 
     def end_value(self) -> None:
-        """The current quoted attribute value closed: keep a URL check if it needs one."""
+        """The current quoted attribute value closed: keep a URL check if it needs one (the
+        field itself checks its value when it is the whole URL, href="{url}")."""
         if not self.fields:
             return
         separator = url_separator(self.tag, self.attr)
-        if separator is None:
+        if separator is None or not any(self.contexts[f].kind == URL for f in self.fields):
             return
-        if any(self.contexts[f].kind == URL for f in self.fields):
+        if separator == "" and self.pieces == ["", ""]:
+            [field] = self.fields
+            self.contexts[field] = replace(self.contexts[field], whole=True)
+        else:
             self.urls.append(UrlCheck(self.attr, separator, tuple(self.pieces), tuple(self.fields)))
 
     def close_tag(self, i: int) -> int:

@@ -18,9 +18,23 @@ when the template at a position changes. A dynamic is one of:
   ``each(items, render, key=...)`` makes a *keyed* comprehension, so that one changed row sends
   one row and a reorder sends moves.
 
-Values are escaped for HTML text and double- or single-quoted attributes (markupsafe escapes
-``& < > " '``) unless they carry ``__html__`` (``Markup``, a ``Rendered``); ``None`` and
-``False`` render as nothing.
+Each value is made safe for the place it lands in. ``parse()`` reads the statics with a small
+HTML tokenizer (``contexts.py``, which explains the trust model and the rules) and gives every
+field a context: text, a quoted attribute, a URL, a phx-* binding, an on* handler, CSS, a
+``<script>``, srcdoc, or where attributes go. A field where no value can be safe (a tag name,
+an unquoted attribute value...) is a ``TemplateError`` at once; at render time each value goes
+through the function for its context (``_in_context``), which escapes it (markupsafe, ``& < > "
+'``), neutralises it (a ``javascript:`` URL renders ``#ZgotmplZ``), or refuses it with a
+``TemplateError`` that names the field and what to write instead. A value with ``__html__``
+(``Markup``, a ``Rendered``) is trusted markup, and still checked where a check does not depend
+on trust: a URL's scheme, a quote that would end its attribute, a nested template that leaves a
+tag or ``<script>`` open. ``None`` and ``False`` render as nothing.
+
+The fast path. A template whose fields are all bare ``{name}`` compiles, once, to one function
+that looks each value up and converts it (``_compile``): ``to_dynamic`` in text, a converter
+per context elsewhere whose first test is "a plain str", so text and attributes cost a render
+what they cost before contexts existed (benchmarks/dashboard.py and table.py). Fields with a
+lookup, a conversion or a format spec take the general path (``_evaluate``).
 """
 
 from __future__ import annotations
@@ -70,12 +84,10 @@ class Template:
     statics: tuple[str, ...]
     fields: tuple[_Field, ...]
     fingerprint: int
-    # The fast path of html(): when every field is a bare {name} in text or a quoted attribute
-    # of no special meaning, the names to look up; ``quoted`` are the attribute fields (index,
-    # quote), whose rare non-str values are checked after.
-    names: tuple[str, ...] | None
-    quoted: tuple[tuple[int, str], ...] = ()
-    urls: tuple[UrlCheck, ...] = ()  # URL attributes checked as built, at each render
+    # The fast path of html(), when every field is a bare {name}: one function that looks up
+    # and converts them all (see _compile).
+    build: Callable[[Mapping[str, Any]], tuple[Dynamic, ...]] | None
+    urls: tuple[UrlCheck, ...] = ()  # URL attributes of several parts, checked as built
     left_open: str = ""  # what the template leaves open at its end (it cannot be nested then)
 
 
@@ -115,35 +127,52 @@ def parse(source: str) -> Template:
         if context.kind == cx.REFUSED:
             raise TemplateError(f"html(): {context.why}.")
     fields = [_Field(*f, context=c) for f, c in zip(found, analysis.contexts)]
-    plain = all(
-        not f.rest and f.conversion is None and not f.spec and f.context.kind in _FAST
-        for f in fields
-    )
-    names = tuple(f.first for f in fields) if plain else None
-    quoted = tuple((i, f.context.quote) for i, f in enumerate(fields) if f.context.kind == cx.ATTR)
+    bare = all(not f.rest and f.conversion is None and not f.spec for f in fields)
     return Template(
         statics_tuple,
         tuple(fields),
         hash(statics_tuple),
-        names,
-        quoted,
+        _compile(fields) if bare else None,
         analysis.urls,
         analysis.left_open,
     )
 
 
-_FAST = (cx.TEXT, cx.ATTR)  # contexts where to_dynamic() is the whole story
+def _compile(fields: list[_Field]) -> Callable[[Mapping[str, Any]], tuple[Dynamic, ...]]:
+    """The fast path for a template of bare {name} fields: one function, made once per source,
+    ``def build(v): return (to_dynamic(v['n']), c1(v['url']), ...)``, where each field's
+    converter fits its context (``_converter``). With no loop and no unpacking per field, the
+    context checks cost a render nothing in text and about nothing in attributes. (As
+    ``dataclasses`` builds ``__init__``, with ``exec``; the names enter the code as reprs.)"""
+    namespace: dict[str, Any] = {"to_dynamic": to_dynamic}
+    calls = []
+    for index, field in enumerate(fields):
+        convert = _converter(field)
+        name = "to_dynamic" if convert is to_dynamic else f"convert{index}"
+        namespace[name] = convert
+        calls.append(f"{name}(v[{field.first!r}]), ")
+    exec(f"def build(v):\n    return ({''.join(calls)})\n", namespace)
+    build: Callable[[Mapping[str, Any]], tuple[Dynamic, ...]] = namespace["build"]
+    return build
 
 
-@lru_cache(maxsize=1024)
 def _foreign_kinds(template: Template) -> tuple[int, ...] | None:
     """The kinds of the template's fields as read inside <svg>, or None if that differs from
     how it was read (in HTML) in a way that matters: other contexts, or something left open."""
-    names = tuple(f.name for f in template.fields)
-    analysis = cx.analyse(template.statics, names, foreign=True)
+    fields = template.fields
+    return _read_as_svg(
+        template.statics, tuple(f.name for f in fields), tuple(f.context.kind for f in fields)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _read_as_svg(
+    statics: tuple[str, ...], names: tuple[str, ...], kinds: tuple[int, ...]
+) -> tuple[int, ...] | None:
+    analysis = cx.analyse(statics, names, foreign=True)
     escaped = (cx.TEXT, cx.ATTR, cx.RAW_TEXT, cx.FOREIGN_TEXT)
-    for field, context in zip(template.fields, analysis.contexts):
-        html_kind, svg_kind = field.context.kind, context.kind
+    for html_kind, context in zip(kinds, analysis.contexts):
+        svg_kind = context.kind
         if html_kind != svg_kind and not (html_kind in escaped and svg_kind in escaped):
             return None
     if analysis.left_open:
@@ -320,12 +349,6 @@ def _write(node: Dynamic, parts: list[str]) -> None:
             parts.append(statics[-1])
 
 
-# A list whose items do not all come from one template is a comprehension of this template:
-# each item becomes the single dynamic of an entry, so any mix of templates and text works.
-_ITEM = parse("{item}")
-_EMPTY = parse("")
-
-
 def html(source: str, /, **values: Any) -> Rendered:
     """Render ``source`` (``str.format`` field syntax) with ``values``, escaping each value for
     the place it lands in (see ``contexts``).
@@ -339,16 +362,18 @@ def html(source: str, /, **values: Any) -> Rendered:
             f"{source!r:.80}"
         )
     template = parse(source)
-    if template.names is not None:  # bare {name} fields in text and plain attributes only
+    build = template.build
+    if build is not None:  # bare {name} fields only
         try:
-            dynamics = tuple([to_dynamic(values[name]) for name in template.names])
+            dynamics = build(values)
         except KeyError:
             pass  # the general path below names the missing value
         else:
-            for index, quote in template.quoted:
-                dynamic = dynamics[index]
-                if type(dynamic) is not str or quote in dynamic:  # a trusted or nested value
-                    _in_attribute(dynamic, template.fields[index], values[template.names[index]])
+            if template.urls:
+                checked = list(dynamics)
+                for check in template.urls:
+                    _check_url(check, checked)
+                dynamics = tuple(checked)
             return Rendered(template, dynamics)
     evaluated = [_evaluate(field, values) for field in template.fields]
     for check in template.urls:
@@ -390,7 +415,7 @@ def _evaluate(field: _Field, values: Mapping[str, Any]) -> Dynamic:
             raise TemplateError(
                 f"html(): cannot format {{{field.name}:{field.spec}}} with {value!r:.80}: {error}"
             ) from None
-        if field.context.kind in _FAST:
+        if field.context.kind in (cx.TEXT, cx.ATTR):
             return str(escape(formatted))
         # a number formatted by the template's own spec is still a number
         return _in_context(formatted, field, type(value) in (int, float))
@@ -556,7 +581,11 @@ def _check_foreign(node: Rendered | Comprehension, field: _Field, value: Any) ->
 
 
 def _url(value: Any, field: _Field, number: bool) -> Dynamic:
-    return _plain(value, field, number)  # then _check_url, on the attribute as built
+    """A URL's start: the whole URL checked here; a URL of several parts by _check_url."""
+    dynamic = _plain(value, field, number)
+    if field.context.whole and not cx.is_safe_url(unescape(_html_of(dynamic))):
+        return cx.FAILSAFE_URL
+    return dynamic
 
 
 def _check_url(check: UrlCheck, dynamics: list[Dynamic]) -> None:
@@ -662,6 +691,44 @@ def _slot(value: Any, field: _Field, number: bool) -> Dynamic:  # <input {checke
     )
 
 
+def _converter(field: _Field) -> Callable[[Any], Dynamic]:
+    """The function that turns a value into the dynamic for a bare {name} field (the fast path):
+    a plain str takes a few instructions; anything else goes through _in_context."""
+    kind = field.context.kind
+    if kind == cx.TEXT:
+        return to_dynamic
+    if kind == cx.BINDING and field.context.leading:
+
+        def binding(value: Any) -> Dynamic:
+            if type(value) is str and "[" not in value:
+                return str(escape(value)) if _NEEDS_ESCAPE.search(value) else value
+            return _in_context(value, field, False)
+
+        return binding
+    if kind == cx.URL and field.context.whole:
+
+        def url(value: Any) -> Dynamic:
+            if type(value) is str:  # what the browser reads back from the escaped value
+                if not cx.is_safe_url(value):
+                    return cx.FAILSAFE_URL
+                return str(escape(value)) if _NEEDS_ESCAPE.search(value) else value
+            return _in_context(value, field, False)
+
+        return url
+    if kind in (cx.ATTR, cx.URL, cx.BINDING):
+
+        def plain(value: Any) -> Dynamic:
+            kind = type(value)
+            if kind is str:
+                return str(escape(value)) if _NEEDS_ESCAPE.search(value) else value
+            if kind is int or kind is float:
+                return str(value)
+            return _in_context(value, field, False)
+
+        return plain
+    return lambda value: _in_context(value, field, False)
+
+
 _HANDLERS: dict[int, Callable[[Any, _Field, bool], Dynamic]] = {
     cx.ATTR: _plain,
     cx.RAW_TEXT: _raw,
@@ -730,3 +797,9 @@ def each(
             )
         rendered.append(output)
     return _comprehension(rendered, tuple(keys))
+
+
+# A list whose items do not all come from one template is a comprehension of this template:
+# each item becomes the single dynamic of an entry, so any mix of templates and text works.
+_ITEM = parse("{item}")
+_EMPTY = parse("")

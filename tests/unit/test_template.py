@@ -97,16 +97,20 @@ def test_renders_of_the_same_template_and_values_are_equal():
 # --- contexts: each field is escaped for where it lands (contexts.py) ------------------------
 
 
-def test_text_and_plain_quoted_attributes_keep_the_fast_path():
-    assert parse('<a id="r{id}" title="{t}" phx-value-id="{id}">{x}</a>').names == (
-        "id",
-        "t",
-        "id",
-        "x",
+def test_a_template_of_bare_fields_renders_through_one_compiled_function():
+    template = parse('<a href="{url}" title="{t}" phx-click="{e}">{x}</a>')
+    assert template.build is not None
+    assert template.build({"url": "javascript:x", "t": "<", "e": "go", "x": 1}) == (
+        "#ZgotmplZ",
+        "&lt;",
+        "go",
+        "1",
     )
-    assert parse('<a href="/items/{id}?q={q}">{x}</a>').names == ("id", "q", "x")
-    assert parse('<a href="{url}">x</a>').names is None  # the scheme is checked
-    assert parse('<b phx-click="{action}">x</b>').names is None
+    assert parse("<b>{x:.2f}</b>").build is None  # a spec: the general path
+    names = parse("<b>{a}{b}</b>").build
+    assert names is not None
+    with pytest.raises(KeyError):
+        names({"a": 1})  # html() then takes the general path, which names the missing value
 
 
 def test_a_url_built_from_a_path_keeps_its_values():
