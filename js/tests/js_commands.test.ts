@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import setAttrVectors from "../../tests/vectors/attributes/set_attr.json";
 import { patch } from "../src/dom_patch";
 import {
   applySticky,
@@ -349,6 +350,10 @@ describe("JS commands never run script, whoever wrote them", () => {
     expect($("#sink").hasAttribute("onerror")).toBe(false);
     setAttribute($("#a"), "href", "/y");
     expect($("#a").getAttribute("href")).toBe("/y");
+  });
+
+  test.each(setAttrVectors.cases)("the shared vector: $name=$value refused: $refused", ({ name, value, refused }) => {
+    expect(attributeRefusal(name, value) !== null).toBe(refused);
   });
 
   test("the rules: URLs by scheme, attributes by name", () => {

@@ -1,6 +1,7 @@
 """JS commands from Python: the encoding of Phoenix.LiveView.JS, escaped into attributes."""
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,3 +76,18 @@ def test_set_attribute_sets_safe_urls_and_ordinary_attributes():
         .set_attribute("title", "javascript: not a URL here")
     )
     assert [args["attr"][0] for _, args in js.commands] == ["href", "src", "aria-expanded", "title"]
+
+
+SET_ATTR = json.loads(
+    (Path(__file__).parents[1] / "vectors" / "attributes" / "set_attr.json").read_text()
+)["cases"]
+
+
+@pytest.mark.parametrize("case", SET_ATTR, ids=lambda c: f"{c['name']}={c['value']!r}"[:50])
+def test_set_attribute_refuses_what_the_front_end_refuses(case: dict[str, Any]):
+    """The shared vectors: the front end's js_commands.test.ts reads the same file."""
+    if case["refused"]:
+        with pytest.raises(ValueError, match="never set"):
+            lw.JS.set_attribute(case["name"], case["value"])
+    else:
+        lw.JS.set_attribute(case["name"], case["value"])
