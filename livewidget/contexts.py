@@ -48,6 +48,35 @@ points, ``<foreignObject>``, ``<mtext>``..., and the HTML tags that leave foreig
 ``<noscript>`` is raw text as in a page with scripting on (as for ``innerHTML``). Where the
 tokenizer might misjudge, it errs toward seeing markup: a field it takes for an attribute is
 checked at least as strictly as text.
+
+Decisions, and why:
+
+* Refuse or neutralise? Where a harmless stand-in keeps the page meaning what the author wrote,
+  the value is neutralised and the view keeps rendering (a dashboard fed one bad URL shows one
+  dead link, not an error): URLs (``#ZgotmplZ`` is a fragment that goes nowhere) and CSS
+  (``ZgotmplZ`` is a value CSS drops), as Go does. Where no stand-in means anything, the render
+  is refused with a ``TemplateError`` that names the field and the fix, and the view keeps its
+  last good render: JS commands from data in a binding (never legitimate; an event name from
+  data is, so the rule is about ``[`` only), a str in an ``on*`` attribute or a ``<script>``
+  (Go would JS-escape it, but a script in a live view's patch does not even run; JSON you
+  vouch for goes in as ``lw.Markup``), anything but markup where attributes go.
+* Unquoted attribute values are refused, not escaped as Go escapes them: quoting is a
+  one-character fix, the message shows it, and every attribute context then has one shape.
+* Comments are refused: Go drops them from templates; here they reach the page, and a value
+  could end one early (``--!>`` needs no ``>`` from the value).
+* Where attributes go (``<input {checked}>``) takes ``lw.Markup`` but not a nested template:
+  a template is read on its own, as text, so its fields were never checked as attributes.
+* A nested template is trusted, but only for what it was read as: it must close what it opens,
+  must not hold the quote of the attribute it lands in, must not hold the end tag of the raw
+  text it lands in, and inside ``<svg>`` must read the same as in HTML (``template.py``).
+* CSS: one value, like Go's ``cssValueFilter`` (no ``; { } [ ] < > & " ' \\ @``, no comment),
+  also without ``:``, and with parentheses after harmless functions only (colours, ``calc()``,
+  transforms, gradients, filters), never ``url()``: so a CSS value is inert in HTML too.
+* srcset, ping and SVG ``values`` hold lists of URLs: every word is checked (descriptors
+  never hold a scheme), to err on the safe side.
+
+Not covered: what ``lw.Markup`` holds beyond the checks above (it is the author's word), and a
+``<meta http-equiv="refresh" content="...">`` URL (browsers refuse ``javascript:`` there).
 """
 
 from __future__ import annotations
