@@ -6,8 +6,15 @@ Phoenix's ``Phoenix.LiveView.JS``; each method returns a new ``JS``, so commands
     lw.html('<button phx-click="{open}">Menu</button>',
             open=lw.JS.push("opened").toggle(to="#menu").add_class("active", to="#menu"))
 
-In a template a ``JS`` is an ordinary value: its JSON is escaped into the attribute and the
-browser reads it back. The front end runs the commands (``js/src/js_commands.ts``).
+In a template a ``JS`` goes in a binding (``phx-click``, ``phx-change``... any phx-* attribute
+that is not a plain value like ``phx-value-*``): its JSON is escaped into the attribute and the
+browser reads it back. It is the only way a field makes a binding run commands: a str there is
+an event name, and one that starts with ``[`` is refused (``contexts.py``), so data from a row
+cannot become commands. The front end runs the commands (``js/src/js_commands.ts``).
+
+Commands never run script, whoever writes them: ``set_attribute`` refuses event-handler
+attributes (``on*``), ``srcdoc``, and URL attributes (``href``, ``src``, ``formaction``...) set to
+a URL that can run script (``javascript:``), here and again in the front end.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from .contexts import is_safe_attribute_value, url_separator
 
 __all__ = ["JS", "JSCommands"]
 
@@ -25,6 +34,33 @@ def _names(names: str | Iterable[str]) -> list[str]:
 
 def _args(**args: Any) -> dict[str, Any]:
     return {key: value for key, value in args.items() if value is not None}
+
+
+def _check_attribute(name: str, value: str) -> None:
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise TypeError(
+            f"JS.set_attribute() takes a name and a value, both str, got {name!r} and {value!r}"
+        )
+    lower = name.lower()
+    if lower.startswith("on"):
+        raise ValueError(
+            f"JS.set_attribute({name!r}, ...): JS commands never set event-handler attributes "
+            "(on*), which run script; the front end refuses them. Bind the event instead "
+            '(phx-click="{js}" with lw.JS commands), or write the behaviour in a hook.'
+        )
+    if lower == "srcdoc":
+        raise ValueError(
+            "JS.set_attribute('srcdoc', ...): JS commands never set srcdoc, a whole HTML "
+            "document; render the iframe in the template instead."
+        )
+    # "animate": SVG animation's to / from / values set another attribute (href) too
+    separator = url_separator("animate", lower)
+    if separator is not None and not is_safe_attribute_value(value, separator):
+        raise ValueError(
+            f"JS.set_attribute({name!r}, {value!r:.60}): JS commands never set a URL attribute to "
+            "a URL that can run script; allowed are http(s), mailto, tel, relative and "
+            "data:image URLs. Use a binding (phx-click) for behaviour."
+        )
 
 
 class JSCommands:
@@ -75,6 +111,9 @@ class JSCommands:
         return self._then("toggle_class", _args(names=_names(names), to=to))
 
     def set_attribute(self, name: str, value: str, *, to: str | None = None) -> JSCommands:
+        """Set attribute ``name`` to ``value``; never an ``on*`` attribute, ``srcdoc``, or a URL
+        attribute to a URL that can run script (the front end refuses those too)."""
+        _check_attribute(name, value)
         return self._then("set_attr", _args(attr=[name, value], to=to))
 
     def remove_attribute(self, name: str, *, to: str | None = None) -> JSCommands:

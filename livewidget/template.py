@@ -18,9 +18,23 @@ when the template at a position changes. A dynamic is one of:
   ``each(items, render, key=...)`` makes a *keyed* comprehension, so that one changed row sends
   one row and a reorder sends moves.
 
-Values are escaped for HTML text and double- or single-quoted attributes (markupsafe escapes
-``& < > " '``) unless they carry ``__html__`` (``Markup``, a ``Rendered``); ``None`` and
-``False`` render as nothing.
+Each value is made safe for the place it lands in. ``parse()`` reads the statics with a small
+HTML tokenizer (``contexts.py``, which explains the trust model and the rules) and gives every
+field a context: text, a quoted attribute, a URL, a phx-* binding, an on* handler, CSS, a
+``<script>``, srcdoc, or where attributes go. A field where no value can be safe (a tag name,
+an unquoted attribute value...) is a ``TemplateError`` at once; at render time each value goes
+through the function for its context (``_in_context``), which escapes it (markupsafe, ``& < > "
+'``), neutralises it (a ``javascript:`` URL renders ``#ZgotmplZ``), or refuses it with a
+``TemplateError`` that names the field and what to write instead. A value with ``__html__``
+(``Markup``, a ``Rendered``) is trusted markup, and still checked where a check does not depend
+on trust: a URL's scheme, a quote that would end its attribute, a nested template that leaves a
+tag or ``<script>`` open. ``None`` and ``False`` render as nothing.
+
+The fast path. A template whose fields are all bare ``{name}`` compiles, once, to one function
+that looks each value up and converts it (``_compile``): ``to_dynamic`` in text, a converter
+per context elsewhere whose first test is "a plain str", so text and attributes cost a render
+what they cost before contexts existed (benchmarks/dashboard.py and table.py). Fields with a
+lookup, a conversion or a format spec take the general path (``_evaluate``).
 """
 
 from __future__ import annotations
@@ -30,10 +44,15 @@ import string
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from html import unescape
 from types import GeneratorType
 from typing import Any, TypeAlias, TypeVar
 
 from markupsafe import Markup, escape
+
+from . import contexts as cx
+from .contexts import Context, UrlCheck
+from .js import JSCommands
 
 __all__ = ["ComponentRef", "Comprehension", "Markup", "Rendered", "TemplateError", "each", "html"]
 
@@ -52,6 +71,7 @@ class _Field:
     rest: tuple[tuple[bool, Any], ...]  # (is_attribute, key) steps after the first name
     conversion: str | None
     spec: str
+    context: Context
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +84,11 @@ class Template:
     statics: tuple[str, ...]
     fields: tuple[_Field, ...]
     fingerprint: int
-    names: tuple[str, ...] | None  # when every field is a bare {name}: the fast path of html()
+    # The fast path of html(), when every field is a bare {name}: one function that looks up
+    # and converts them all (see _compile).
+    build: Callable[[Mapping[str, Any]], tuple[Dynamic, ...]] | None
+    urls: tuple[UrlCheck, ...] = ()  # URL attributes of several parts, checked as built
+    left_open: str = ""  # what the template leaves open at its end (it cannot be nested then)
 
 
 _formatter = string.Formatter()
@@ -74,7 +98,7 @@ _formatter = string.Formatter()
 def parse(source: str) -> Template:
     """Parse a template source once; renders of the same source reuse the result."""
     statics: list[str] = []
-    fields: list[_Field] = []
+    found: list[tuple[str, str, tuple[tuple[bool, Any], ...], str | None, str]] = []
     literal = ""
     try:
         parsed = list(_formatter.parse(source))
@@ -95,12 +119,65 @@ def parse(source: str) -> Template:
         first, rest = _split_field(field)
         statics.append(literal)
         literal = ""
-        fields.append(_Field(field, first, rest, conversion, spec or ""))
+        found.append((field, first, rest, conversion, spec or ""))
     statics.append(literal)
     statics_tuple = tuple(statics)
-    plain = all(not f.rest and f.conversion is None and not f.spec for f in fields)
-    names = tuple(f.first for f in fields) if plain else None
-    return Template(statics_tuple, tuple(fields), hash(statics_tuple), names)
+    analysis = cx.analyse(statics_tuple, tuple(f[0] for f in found))
+    for context in analysis.contexts:
+        if context.kind == cx.REFUSED:
+            raise TemplateError(f"html(): {context.why}.")
+    fields = [_Field(*f, context=c) for f, c in zip(found, analysis.contexts)]
+    bare = all(not f.rest and f.conversion is None and not f.spec for f in fields)
+    return Template(
+        statics_tuple,
+        tuple(fields),
+        hash(statics_tuple),
+        _compile(fields) if bare else None,
+        analysis.urls,
+        analysis.left_open,
+    )
+
+
+def _compile(fields: list[_Field]) -> Callable[[Mapping[str, Any]], tuple[Dynamic, ...]]:
+    """The fast path for a template of bare {name} fields: one function, made once per source,
+    ``def build(v): return (to_dynamic(v['n']), c1(v['url']), ...)``, where each field's
+    converter fits its context (``_converter``). With no loop and no unpacking per field, the
+    context checks cost a render nothing in text and about nothing in attributes. (As
+    ``dataclasses`` builds ``__init__``, with ``exec``; the names enter the code as reprs.)"""
+    namespace: dict[str, Any] = {"to_dynamic": to_dynamic}
+    calls = []
+    for index, field in enumerate(fields):
+        convert = _converter(field)
+        name = "to_dynamic" if convert is to_dynamic else f"convert{index}"
+        namespace[name] = convert
+        calls.append(f"{name}(v[{field.first!r}]), ")
+    exec(f"def build(v):\n    return ({''.join(calls)})\n", namespace)
+    build: Callable[[Mapping[str, Any]], tuple[Dynamic, ...]] = namespace["build"]
+    return build
+
+
+def _foreign_kinds(template: Template) -> tuple[int, ...] | None:
+    """The kinds of the template's fields as read inside <svg>, or None if that differs from
+    how it was read (in HTML) in a way that matters: other contexts, or something left open."""
+    fields = template.fields
+    return _read_as_svg(
+        template.statics, tuple(f.name for f in fields), tuple(f.context.kind for f in fields)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _read_as_svg(
+    statics: tuple[str, ...], names: tuple[str, ...], kinds: tuple[int, ...]
+) -> tuple[int, ...] | None:
+    analysis = cx.analyse(statics, names, foreign=True)
+    escaped = (cx.TEXT, cx.ATTR, cx.RAW_TEXT, cx.FOREIGN_TEXT)
+    for html_kind, context in zip(kinds, analysis.contexts):
+        svg_kind = context.kind
+        if html_kind != svg_kind and not (html_kind in escaped and svg_kind in escaped):
+            return None
+    if analysis.left_open:
+        return None
+    return tuple(c.kind for c in analysis.contexts)
 
 
 def _split_field(field: str) -> tuple[str, tuple[tuple[bool, Any], ...]]:
@@ -272,14 +349,9 @@ def _write(node: Dynamic, parts: list[str]) -> None:
             parts.append(statics[-1])
 
 
-# A list whose items do not all come from one template is a comprehension of this template:
-# each item becomes the single dynamic of an entry, so any mix of templates and text works.
-_ITEM = parse("{item}")
-_EMPTY = parse("")
-
-
 def html(source: str, /, **values: Any) -> Rendered:
-    """Render ``source`` (``str.format`` field syntax) with ``values``, escaping each value.
+    """Render ``source`` (``str.format`` field syntax) with ``values``, escaping each value for
+    the place it lands in (see ``contexts``).
 
     >>> str(html("<b>{name}</b> has {n:,} points", name="<Ada>", n=12000))
     '<b>&lt;Ada&gt;</b> has 12,000 points'
@@ -290,12 +362,23 @@ def html(source: str, /, **values: Any) -> Rendered:
             f"{source!r:.80}"
         )
     template = parse(source)
-    if template.names is not None:  # bare {name} fields only: look up and convert, no more
+    build = template.build
+    if build is not None:  # bare {name} fields only
         try:
-            return Rendered(template, tuple([to_dynamic(values[name]) for name in template.names]))
+            dynamics = build(values)
         except KeyError:
             pass  # the general path below names the missing value
-    return Rendered(template, tuple(_evaluate(field, values) for field in template.fields))
+        else:
+            if template.urls:
+                checked = list(dynamics)
+                for check in template.urls:
+                    _check_url(check, checked)
+                dynamics = tuple(checked)
+            return Rendered(template, dynamics)
+    evaluated = [_evaluate(field, values) for field in template.fields]
+    for check in template.urls:
+        _check_url(check, evaluated)
+    return Rendered(template, tuple(evaluated))
 
 
 def _evaluate(field: _Field, values: Mapping[str, Any]) -> Dynamic:
@@ -327,12 +410,16 @@ def _evaluate(field: _Field, values: Mapping[str, Any]) -> Dynamic:
         if value is None or value is False:
             return ""
         try:
-            return str(escape(format(value, spec)))
+            formatted = format(value, spec)
         except (ValueError, TypeError) as error:
             raise TemplateError(
                 f"html(): cannot format {{{field.name}:{field.spec}}} with {value!r:.80}: {error}"
             ) from None
-    return to_dynamic(value)
+        if field.context.kind in (cx.TEXT, cx.ATTR):
+            return str(escape(formatted))
+        # a number formatted by the template's own spec is still a number
+        return _in_context(formatted, field, type(value) in (int, float))
+    return _in_context(value, field, False)
 
 
 def _convert(value: Any, field: _Field) -> Any:
@@ -355,7 +442,7 @@ _NEEDS_ESCAPE = re.compile(r"[&<>\"']")
 
 
 def to_dynamic(value: Any) -> Dynamic:
-    """Turn one value into a dynamic: escaped text, a nested render or a comprehension."""
+    """Turn one value into a dynamic for HTML text: escaped text, a nested render or a list."""
     kind = type(value)  # the common kinds first, by exact type: this runs for every field
     if kind is str:
         text: str = value
@@ -364,12 +451,16 @@ def to_dynamic(value: Any) -> Dynamic:
         return str(value)
     if kind is Rendered:
         nested: Rendered = value
+        if nested.template.left_open:
+            _refuse_open(nested.template, nested)
         return nested
     if isinstance(value, str):
         if hasattr(value, "__html__"):
             return str(value.__html__())
         return str(escape(value))
     if isinstance(value, (Rendered, Comprehension, ComponentRef)):
+        if isinstance(value, Rendered) and value.template.left_open:
+            _refuse_open(value.template, value)
         return value
     if value is None or value is False:
         return ""
@@ -382,6 +473,15 @@ def to_dynamic(value: Any) -> Dynamic:
     return str(escape(value))
 
 
+def _refuse_open(template: Template, value: Rendered | Comprehension) -> None:
+    raise TemplateError(
+        f"html(): a nested template leaves {template.left_open} open ({_shown(value)}), so the "
+        "template around it would be read wrongly from there on. A nested template must close "
+        "what it opens (a tag, a comment, <script>, <textarea>, <svg>): put the whole element "
+        "in one template."
+    )
+
+
 def _comprehension(items: list[Any], keys: tuple[Hashable, ...] | None = None) -> Comprehension:
     if not items:
         return Comprehension(_EMPTY, (), keys)
@@ -389,8 +489,280 @@ def _comprehension(items: list[Any], keys: tuple[Hashable, ...] | None = None) -
     if isinstance(first, Rendered):
         template = first.template
         if all(type(item) is Rendered and item.template is template for item in items):
+            if template.left_open:
+                _refuse_open(template, first)
             return Comprehension(template, tuple(item.dynamics for item in items), keys)
     return Comprehension(_ITEM, tuple((to_dynamic(item),) for item in items), keys)
+
+
+# --- values outside plain text: one function per context (see contexts.py) ------------------
+
+
+def _in_context(value: Any, field: _Field, number: bool) -> Dynamic:
+    """The dynamic for ``value`` in ``field``'s context; ``number``: a number, formatted."""
+    kind = field.context.kind
+    if kind == cx.TEXT:
+        return to_dynamic(value)
+    if value is None or value is False:
+        return ""
+    if isinstance(value, ComponentRef):
+        raise TemplateError(
+            f"html(): {{{field.name}}} is a live component, placed in {_place(field)}; "
+            "components go between tags."
+        )
+    number = number or type(value) in (int, float)
+    handler = _HANDLERS[kind]
+    return handler(value, field, number)
+
+
+def _plain(value: Any, field: _Field, number: bool) -> Dynamic:  # ATTR and URL
+    dynamic = to_dynamic(value)
+    if type(dynamic) is not str or field.context.quote in dynamic:
+        _in_attribute(dynamic, field, value)
+    return dynamic
+
+
+def _in_attribute(dynamic: Dynamic, field: _Field, value: Any) -> None:
+    """A trusted or nested value in a quoted attribute must not hold the quote."""
+    if isinstance(dynamic, ComponentRef):
+        raise TemplateError(
+            f"html(): {{{field.name}}} is a live component, placed in {_place(field)}; "
+            "components go between tags."
+        )
+    quote = field.context.quote
+    if quote in _html_of(dynamic):
+        entity = "&quot;" if quote == '"' else "&#39;"
+        raise TemplateError(
+            f"html(): {{{field.name}}} is in the attribute {_place(field)}, and its trusted value "
+            f"holds the attribute's quote ({quote}), which would end the attribute: got "
+            f"{_shown(value)}. Write the quote as {entity} in it, "
+            "or pass a plain str, which is escaped."
+        )
+
+
+def _raw(value: Any, field: _Field, number: bool) -> Dynamic:  # textarea, title, xmp...
+    dynamic = to_dynamic(value)
+    if type(value) is not str:
+        _not_ending(_html_of(dynamic), field, value)
+    return dynamic
+
+
+def _not_ending(html: str, field: _Field, value: Any) -> None:
+    end = field.context.end
+    if end and re.search(rf"</{end}", html, re.IGNORECASE):
+        raise TemplateError(
+            f"html(): {{{field.name}}} is inside <{end}> ({field.context.where}), and its trusted "
+            f"value holds '</{end}', which would end the element early: got {_shown(value)}."
+        )
+
+
+def _foreign(value: Any, field: _Field, number: bool) -> Dynamic:  # text inside <svg>, <math>
+    dynamic = to_dynamic(value)
+    if isinstance(dynamic, (Rendered, Comprehension)):
+        _check_foreign(dynamic, field, value)
+    return dynamic
+
+
+def _check_foreign(node: Rendered | Comprehension, field: _Field, value: Any) -> None:
+    """A template nested inside <svg> was read as HTML: it must read the same as SVG."""
+    kinds = _foreign_kinds(node.template)
+    if kinds is None:
+        raise TemplateError(
+            f"html(): {{{field.name}}} is inside <svg> or <math> ({field.context.where}) and holds "
+            f"a template that reads differently there than in HTML ({_shown(value)}): inside "
+            "SVG, <textarea>, <title>, <style> and the like hold markup, not text. Write that "
+            "part in the SVG template itself."
+        )
+    entries = node.entries if isinstance(node, Comprehension) else (node.dynamics,)
+    for entry in entries:
+        for kind, dynamic in zip(kinds, entry):
+            if kind == cx.FOREIGN_TEXT and isinstance(dynamic, (Rendered, Comprehension)):
+                _check_foreign(dynamic, field, value)
+
+
+def _url(value: Any, field: _Field, number: bool) -> Dynamic:
+    """A URL's start: the whole URL checked here; a URL of several parts by _check_url."""
+    dynamic = _plain(value, field, number)
+    if field.context.whole and not cx.is_safe_url(unescape(_html_of(dynamic))):
+        return cx.FAILSAFE_URL
+    return dynamic
+
+
+def _check_url(check: UrlCheck, dynamics: list[Dynamic]) -> None:
+    """Neutralise a URL attribute whose URLs, as built, could run script (``#ZgotmplZ``)."""
+    parts = [check.pieces[0]]
+    for index, piece in zip(check.fields, check.pieces[1:]):
+        parts.append(_html_of(dynamics[index]))
+        parts.append(piece)
+    if not cx.is_safe_attribute_value(unescape("".join(parts)), check.separator):
+        for index in check.fields:
+            dynamics[index] = cx.FAILSAFE_URL
+
+
+def _binding(value: Any, field: _Field, number: bool) -> Dynamic:
+    if isinstance(value, JSCommands):
+        return str(escape(str(value)))
+    if number:
+        return str(value)
+    context = field.context
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        if context.leading and value.lstrip(cx.JS_SPACE).startswith("["):
+            raise TemplateError(
+                f"html(): {{{field.name}}} in {_place(field)} would make the binding JS "
+                "commands: the front end runs a value that starts with '[' as commands, and "
+                f"this one comes from data: got {_shown(value)}. A binding's value is an event "
+                'name or lw.JS commands: pass an event name (phx-click="select" '
+                f'phx-value-id="{{id}}"), or commands built in Python: {field.first}='
+                "lw.JS.push('select', value={'id': row_id})."
+            )
+        return to_dynamic(value)
+    if context.leading and (isinstance(value, (Rendered, Comprehension)) or _is_sequence(value)):
+        raise TemplateError(
+            f"html(): {{{field.name}}} in {_place(field)} is a {type(value).__name__}; a binding "
+            "takes an event name (str) or lw.JS commands (lw.JS.push('save'))."
+        )
+    return _plain(value, field, number)
+
+
+def _trusted_only(value: Any, field: _Field, number: bool) -> Dynamic:  # on*, <script>
+    if number:
+        return str(value)
+    if hasattr(value, "__html__") and not isinstance(value, (Rendered, Comprehension)):
+        html = str(value.__html__())
+        if field.context.quote:
+            _in_attribute(html, field, value)
+        else:
+            _not_ending(html, field, value)
+        return html
+    context = field.context
+    if context.kind == cx.SCRIPT:
+        place = f"inside a <script> ({context.where}), where HTML escaping does not protect"
+        fix = (
+            "To hand data to a script, JSON-encode it and escape '<': "
+            "lw.Markup(json.dumps(data).replace('<', '\\\\u003c')), or send it with "
+            "socket.push_event(name, payload) to a hook."
+        )
+    else:
+        place = (
+            f"inside the event-handler attribute {_place(field)}, which the browser runs as "
+            "JavaScript"
+        )
+        fix = (
+            'Use a binding instead: phx-click="select" phx-value-id="{id}", or lw.JS commands '
+            "(phx-click=\"{js}\" with js=lw.JS.push('select', value={'id': row_id}))."
+        )
+    raise TemplateError(
+        f"html(): {{{field.name}}} is {place}; it takes numbers and lw.Markup (code you wrote) "
+        f"only, got {_shown(value)}. {fix}"
+    )
+
+
+def _css(value: Any, field: _Field, number: bool) -> Dynamic:  # style="...", <style>
+    if number:
+        return str(value)
+    if hasattr(value, "__html__") and not isinstance(value, (Rendered, Comprehension)):
+        return _trusted_only(value, field, number)
+    if isinstance(value, (Rendered, Comprehension)) or _is_sequence(value):
+        raise TemplateError(
+            f"html(): {{{field.name}}} is in CSS ({field.context.where}) and holds a "
+            f"{type(value).__name__}; CSS takes one value (a str or a number), or lw.Markup for "
+            "CSS you wrote."
+        )
+    text = value if isinstance(value, str) else str(value)
+    return text if cx.is_safe_css_value(text) else cx.FAILSAFE_CSS
+
+
+def _srcdoc(value: Any, field: _Field, number: bool) -> Dynamic:  # <iframe srcdoc="...">
+    if hasattr(value, "__html__") or isinstance(value, Comprehension):
+        return str(escape(_html_of(to_dynamic(value))))  # markup for the inner document
+    return str(escape(str(escape(value))))  # text in the inner document (escape(Markup) is a no-op)
+
+
+def _slot(value: Any, field: _Field, number: bool) -> Dynamic:  # <input {checked}>
+    if value == "" and isinstance(value, str):
+        return ""
+    if hasattr(value, "__html__") and not isinstance(value, (Rendered, Comprehension)):
+        return str(value.__html__())
+    raise TemplateError(
+        f"html(): {{{field.name}}} stands where attributes go ({field.context.where}), so it "
+        'takes lw.Markup (attributes you wrote), None, False or "", got '
+        f'{_shown(value)}. For a boolean attribute pass lw.Markup("checked") if done else None; '
+        f'for a value from data, write the attribute in the template: title="{{{field.name}}}".'
+    )
+
+
+def _converter(field: _Field) -> Callable[[Any], Dynamic]:
+    """The function that turns a value into the dynamic for a bare {name} field (the fast path):
+    a plain str takes a few instructions; anything else goes through _in_context."""
+    kind = field.context.kind
+    if kind == cx.TEXT:
+        return to_dynamic
+    if kind == cx.BINDING and field.context.leading:
+
+        def binding(value: Any) -> Dynamic:
+            if type(value) is str and "[" not in value:
+                return str(escape(value)) if _NEEDS_ESCAPE.search(value) else value
+            return _in_context(value, field, False)
+
+        return binding
+    if kind == cx.URL and field.context.whole:
+
+        def url(value: Any) -> Dynamic:
+            if type(value) is str:  # what the browser reads back from the escaped value
+                if not cx.is_safe_url(value):
+                    return cx.FAILSAFE_URL
+                return str(escape(value)) if _NEEDS_ESCAPE.search(value) else value
+            return _in_context(value, field, False)
+
+        return url
+    if kind in (cx.ATTR, cx.URL, cx.BINDING):
+
+        def plain(value: Any) -> Dynamic:
+            kind = type(value)
+            if kind is str:
+                return str(escape(value)) if _NEEDS_ESCAPE.search(value) else value
+            if kind is int or kind is float:
+                return str(value)
+            return _in_context(value, field, False)
+
+        return plain
+    return lambda value: _in_context(value, field, False)
+
+
+_HANDLERS: dict[int, Callable[[Any, _Field, bool], Dynamic]] = {
+    cx.ATTR: _plain,
+    cx.RAW_TEXT: _raw,
+    cx.FOREIGN_TEXT: _foreign,
+    cx.URL: _url,
+    cx.BINDING: _binding,
+    cx.HANDLER: _trusted_only,
+    cx.SCRIPT: _trusted_only,
+    cx.CSS: _css,
+    cx.SRCDOC: _srcdoc,
+    cx.SLOT: _slot,
+}
+
+
+def _html_of(dynamic: Dynamic) -> str:
+    if isinstance(dynamic, str):
+        return dynamic
+    if isinstance(dynamic, ComponentRef):
+        return "" if dynamic.rendered is None else dynamic.rendered.to_html()
+    return dynamic.to_html()
+
+
+def _place(field: _Field) -> str:
+    context = field.context
+    if context.attr:
+        return f"{context.attr}={context.quote}...{context.quote} ({context.where})"
+    return context.where
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (Rendered, Comprehension)):
+        html = value.to_html()
+        return f"{type(value).__name__} {html[:60]!r}{'…' if len(html) > 60 else ''}"
+    return f"{type(value).__name__}: {value!r:.80}"
 
 
 def each(
@@ -442,3 +814,9 @@ def each(
             )
         rendered.append(output)
     return _comprehension(rendered, tuple(keys))
+
+
+# A list whose items do not all come from one template is a comprehension of this template:
+# each item becomes the single dynamic of an entry, so any mix of templates and text works.
+_ITEM = parse("{item}")
+_EMPTY = parse("")

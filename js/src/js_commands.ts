@@ -17,6 +17,20 @@
  *     exec          {attr, to}                       run the commands in attribute `attr` of `to`
  *     transition    accepted and ignored
  *
+ * What commands may not do, whoever wrote them (a template lets data become an event name,
+ * never commands; see livewidget/contexts.py). A list that holds one of these is refused
+ * whole, reported, and none of it runs:
+ *
+ *   - set_attr / toggle_attr of an event-handler attribute (`on*`, any case) or `srcdoc`;
+ *   - set_attr / toggle_attr of a URL attribute (href, src, action, formaction, xlink:href,
+ *     srcset, ping, data-src..., and `to` / `from` / `by` / `values`, which SVG animation
+ *     copies into another attribute) to a URL whose scheme is not http(s), mailto or tel, or a
+ *     raster data:image (`javascript:`, `data:text/html`, `vbscript:`...);
+ *   - exec of an attribute that is not a phx-* binding: bindings are the attributes that
+ *     templates keep data out of, so `exec` never runs data (Phoenix's `data-cancel` pattern
+ *     becomes `phx-cancel`).
+ *
+ * setAttribute / toggleAttribute (also hooks' `this.js()`) throw for the first two.
  * Transitions (`transition`, `ins`/`outs`, `time`, `blocking`) are ignored: classes and
  * visibility change at once. Commands run synchronously (Phoenix waits an animation frame).
  *
@@ -59,6 +73,9 @@ export function isEncodedJS(value: string | null): value is string {
   return value !== null && value.trimStart().startsWith("[");
 }
 
+const MAX_EXEC_DEPTH = 8;
+let depth = 0; // exec commands running now, one inside the other
+
 /** Run encoded commands (the JSON text of a binding, or its parsed list). */
 export function exec(encoded: string | unknown[], ctx: ExecContext): void {
   let commands: unknown;
@@ -72,6 +89,15 @@ export function exec(encoded: string | unknown[], ctx: ExecContext): void {
   }
   if (!Array.isArray(commands)) {
     return ctx.report(`livewidget: expected a list of JS commands, got ${repr(commands)}`);
+  }
+  const refused = commands.map(refusal).filter((reason): reason is string => reason !== null);
+  if (refused.length > 0) {
+    return ctx.report(
+      `livewidget: JS commands refused, none of them ran: ${refused.join("; ")}. In ${excerpt(String(encoded))}`,
+    );
+  }
+  if (depth >= MAX_EXEC_DEPTH) {
+    return ctx.report(`livewidget: JS "exec" nested deeper than ${MAX_EXEC_DEPTH} (does it run itself?)`);
   }
   for (const command of commands) {
     if (!Array.isArray(command) || typeof command[0] !== "string" || !isObj(command[1] ?? {})) {
@@ -148,7 +174,12 @@ const COMMANDS: Record<string, Command> = {
     if (typeof attr !== "string") throw new TypeError(`exec needs an "attr" name`);
     const encoded = el.getAttribute(attr);
     if (!encoded) throw new Error(`expected ${attr} to hold JS commands on ${describe(el)}`);
-    exec(encoded, { ...ctx, source: el });
+    depth += 1;
+    try {
+      exec(encoded, { ...ctx, source: el });
+    } finally {
+      depth -= 1;
+    }
   },
   transition: () => {}, // transitions are not supported: nothing to do
 };
@@ -263,6 +294,8 @@ function addOrRemoveClasses(el: Element, adds: string[], removes: string[]): voi
 }
 
 export function setAttribute(el: Element, name: string, value: string): void {
+  const reason = attributeRefusal(name, value);
+  if (reason) throw new Error(reason);
   setOrRemoveAttrs(el, [[name, value]], []);
 }
 
@@ -271,6 +304,8 @@ export function removeAttribute(el: Element, name: string): void {
 }
 
 export function toggleAttribute(el: Element, name: string, v1: string, v2?: string): void {
+  const reason = attributeRefusal(name, v1) ?? (v2 === undefined ? null : attributeRefusal(name, v2));
+  if (reason) throw new Error(reason);
   if (!el.hasAttribute(name)) setAttribute(el, name, v1);
   else if (v2 === undefined) removeAttribute(el, name);
   else setAttribute(el, name, el.getAttribute(name) === v1 ? v2 : v1);
@@ -286,6 +321,128 @@ function setOrRemoveAttrs(el: Element, sets: [string, string][], removes: string
     for (const [name, value] of newSets) current.setAttribute(name, value);
     return [newSets, newRemoves];
   });
+}
+
+// --- what commands may not do (the same rules as livewidget/contexts.py) ------------------
+
+/** Attributes whose value is a URL (Go's html/template list); see urlSeparator. */
+const URL_ATTRIBUTES = new Set([
+  "action",
+  "archive",
+  "background",
+  "cite",
+  "classid",
+  "codebase",
+  "data",
+  "dynsrc",
+  "formaction",
+  "href",
+  "icon",
+  "longdesc",
+  "lowsrc",
+  "manifest",
+  "ping",
+  "poster",
+  "profile",
+  "src",
+  "srcset",
+  "usemap",
+  "xmlns",
+]);
+const URL_LISTS: Record<string, string> = { srcset: ",", imagesrcset: ",", ping: " ", values: ";" };
+/** SVG <animate>/<set> copy these into another attribute (attributeName="href"). */
+const ANIMATION_VALUES = new Set(["to", "from", "by", "values"]);
+const SAFE_SCHEMES = new Set(["http", "https", "mailto", "tel"]);
+const SAFE_DATA = /^data:image\/(png|gif|jpeg|jpg|webp|avif|bmp|x-icon)[;,]/i;
+
+/** phx-* attributes with plain values; every other phx-* attribute is a binding. */
+const PHX_PLAIN = new Set([
+  "phx-target",
+  "phx-key",
+  "phx-debounce",
+  "phx-throttle",
+  "phx-disable-with",
+  "phx-hook",
+  "phx-update",
+  "phx-trigger-action",
+  "phx-page-loading",
+  "phx-feedback-for",
+  "phx-feedback-group",
+  "phx-track-static",
+  "phx-no-feedback",
+]);
+
+/** True for a phx-* attribute that may hold JS commands (phx-click, phx-change, phx-cancel...). */
+export function isBindingAttribute(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower.startsWith("phx-") && !lower.startsWith("phx-value-") && !PHX_PLAIN.has(lower);
+}
+
+/** For a URL-valued attribute, how its URLs are separated ("" for one URL); else null. */
+function urlSeparator(name: string): string | null {
+  let local = name.toLowerCase();
+  if (local.startsWith("phx-")) return null;
+  if (local.includes(":") && !local.startsWith("xmlns")) local = local.slice(local.indexOf(":") + 1);
+  if (local.startsWith("data-")) local = local.slice(5);
+  if (
+    ANIMATION_VALUES.has(local) ||
+    URL_ATTRIBUTES.has(local) ||
+    ["src", "uri", "url"].some((part) => local.includes(part))
+  ) {
+    return URL_LISTS[local] ?? "";
+  }
+  return null;
+}
+
+/** False if following `url` could run script (as the browser's URL parser reads its scheme). */
+export function isSafeUrl(url: string): boolean {
+  // The URL parser strips C0 controls and spaces around the URL and drops tabs and newlines.
+  const cleaned = url.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "").replace(/[\t\n\r]/g, "");
+  const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(cleaned);
+  if (!match) return true;
+  const scheme = (match[1] as string).toLowerCase();
+  return SAFE_SCHEMES.has(scheme) || (scheme === "data" && SAFE_DATA.test(cleaned));
+}
+
+function urlsIn(value: string, separator: string): string[] {
+  if (separator === "") return [value];
+  // srcset "url 1x, url 2x", ping "url url": every word, descriptors too (they hold no scheme)
+  if (separator === "," || separator === " ") return value.split(/[\s,]+/);
+  return value.split(separator);
+}
+
+/** Why setting attribute `name` to `value` is refused, or null if it is not. */
+export function attributeRefusal(name: string, value: string | undefined): string | null {
+  const lower = name.toLowerCase();
+  if (lower.startsWith("on")) {
+    return `JS commands never set event-handler attributes ("${name}"): they run script; use a binding (phx-click) or a hook`;
+  }
+  if (lower === "srcdoc") return `JS commands never set "srcdoc": it is a whole HTML document`;
+  const separator = urlSeparator(name);
+  if (separator !== null && value !== undefined && !urlsIn(value, separator).every(isSafeUrl)) {
+    return (
+      `JS commands never set "${name}" to a URL that can run script (${repr(value)}); ` +
+      "allowed: http(s), mailto, tel, relative and data:image URLs"
+    );
+  }
+  return null;
+}
+
+/** Why a whole list must not run because of `command`, or null. Malformed ones fail later. */
+function refusal(command: unknown): string | null {
+  if (!Array.isArray(command) || !isObj(command[1])) return null;
+  const [kind, { attr }] = command as [unknown, Obj];
+  if ((kind === "set_attr" || kind === "toggle_attr") && Array.isArray(attr) && typeof attr[0] === "string") {
+    const values = attr.slice(1).filter((v): v is string => typeof v === "string");
+    for (const value of values.length > 0 ? values : [""]) {
+      const reason = attributeRefusal(attr[0], value);
+      if (reason) return reason;
+    }
+  }
+  if (kind === "exec" && typeof attr === "string" && !isBindingAttribute(attr)) {
+    return `exec reads only phx-* binding attributes (phx-click, phx-cancel...), not "${attr}", which may hold data`;
+  }
+  return null;
 }
 
 // --- argument helpers -------------------------------------------------------------------

@@ -1,6 +1,18 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import setAttrVectors from "../../tests/vectors/attributes/set_attr.json";
 import { patch } from "../src/dom_patch";
-import { applySticky, type ExecContext, exec, isEncodedJS, type PushArgs } from "../src/js_commands";
+import {
+  applySticky,
+  attributeRefusal,
+  type ExecContext,
+  exec,
+  isBindingAttribute,
+  isEncodedJS,
+  isSafeUrl,
+  type PushArgs,
+  setAttribute,
+  toggleAttribute,
+} from "../src/js_commands";
 
 let root: HTMLElement;
 let pushes: PushArgs[];
@@ -129,10 +141,11 @@ describe("JS commands", () => {
     expect(document.activeElement).toBe($("#b"));
   });
 
-  test("exec runs the commands held in another attribute", () => {
-    root.innerHTML = `<div id="modal" data-cancel='[["hide",{}]]'></div>`;
-    run([["exec", { attr: "data-cancel", to: "#modal" }]]);
+  test("exec runs the commands held in another binding attribute", () => {
+    root.innerHTML = `<div id="modal" phx-cancel='[["hide",{}]]'></div>`;
+    run([["exec", { attr: "phx-cancel", to: "#modal" }]]);
     expect($("#modal").style.display).toBe("none");
+    expect(reported).toEqual([]);
   });
 
   test("without to, commands act on the source; {closest} and {inner} are relative to it", () => {
@@ -228,5 +241,127 @@ describe("sticky JS-command state through patches", () => {
     run([["add_class", { to: "#p", names: ["a"] }]]);
     render('<div id="p">x</div>');
     expect(root.innerHTML).toBe('<div id="p">x</div>');
+  });
+});
+
+/** The issue's data: a value that would have been run as commands by a binding. */
+const ISSUE_ACTION = [
+  ["set_attr", { to: "#sink", attr: ["onerror", "fetch('/api/contents/pwned.txt',{method:'PUT'})"] }],
+  ["set_attr", { to: "#sink", attr: ["src", "x"] }],
+];
+
+describe("JS commands never run script, whoever wrote them", () => {
+  beforeEach(() => {
+    root.innerHTML =
+      '<img id="sink" alt="sink"><a id="a" href="/x">a</a><div id="f"></div>' +
+      '<button id="b">b</button><p id="p" title="t"></p>';
+  });
+  const sink = () => $("#sink").outerHTML;
+
+  test("the issue's commands are refused whole: the sink keeps its attributes", () => {
+    const before = sink();
+    run(ISSUE_ACTION);
+    expect(sink()).toBe(before);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toMatch(/JS commands refused, none of them ran: .*event-handler attributes \("onerror"\)/);
+  });
+
+  test.each([
+    ["onerror", "alert(1)"],
+    ["ONCLICK", "alert(1)"],
+    ["onMouseOver", "alert(1)"],
+    ["srcdoc", "<script>alert(1)</script>"],
+    ["href", "javascript:alert(1)"],
+    ["href", " JaVa\tScRiPt:alert(1)"],
+    ["href", "\u0001javascript:alert(1)"],
+    ["href", "data:text/html,<script>alert(1)</script>"],
+    ["src", "vbscript:msgbox(1)"],
+    ["formaction", "javascript:alert(1)"],
+    ["action", "javascript:alert(1)"],
+    ["xlink:href", "javascript:alert(1)"],
+    ["data-src", "javascript:alert(1)"],
+    ["to", "javascript:alert(1)"],
+    ["srcset", "/a.png 1x, javascript:alert(1) 2x"],
+    ["ping", "/p javascript:alert(1)"],
+  ])("set_attr %s=%j is refused, and the list's other commands do not run", (name, value) => {
+    const before = root.innerHTML;
+    run([
+      ["add_class", { to: "#p", names: ["ran"] }],
+      ["set_attr", { to: "#a", attr: [name, value] }],
+    ]);
+    expect(root.innerHTML).toBe(before);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toMatch(/refused, none of them ran/);
+  });
+
+  test("toggle_attr is refused for the same attributes and URLs", () => {
+    const before = root.innerHTML;
+    run([["toggle_attr", { to: "#b", attr: ["onclick", "alert(1)"] }]]);
+    run([["toggle_attr", { to: "#a", attr: ["href", "/ok", "javascript:alert(1)"] }]]);
+    expect(root.innerHTML).toBe(before);
+    expect(reported).toHaveLength(2);
+  });
+
+  test("safe URLs and ordinary attributes are still set", () => {
+    run([
+      ["set_attr", { to: "#a", attr: ["href", "https://example.org/?a=1"] }],
+      ["set_attr", { to: "#sink", attr: ["src", "data:image/png;base64,iVBORw0KGgo="] }],
+      ["set_attr", { to: "#p", attr: ["aria-label", "javascript:alert(1)"] }],
+      ["set_attr", { to: "#p", attr: ["data-state", "open"] }],
+      ["toggle_attr", { to: "#a", attr: ["href", "https://example.org/?a=1", "mailto:ada@example.org"] }],
+    ]);
+    expect(reported).toEqual([]);
+    expect($("#a").getAttribute("href")).toBe("mailto:ada@example.org");
+    expect($("#sink").getAttribute("src")).toBe("data:image/png;base64,iVBORw0KGgo=");
+    expect($("#p").getAttribute("aria-label")).toBe("javascript:alert(1)");
+  });
+
+  test("exec reads only phx-* binding attributes, which templates keep data out of", () => {
+    root.innerHTML =
+      `<div id="x" title='[["add_class",{"names":["ran"]}]]' data-cancel='[["add_class",{"names":["ran"]}]]' ` +
+      `phx-value-js='[["add_class",{"names":["ran"]}]]' phx-cancel='[["add_class",{"names":["ok"]}]]'></div>`;
+    for (const attr of ["title", "data-cancel", "phx-value-js", "phx-target"]) {
+      run([["exec", { attr, to: "#x" }]]);
+    }
+    expect($("#x").classList.contains("ran")).toBe(false);
+    expect(reported).toHaveLength(4);
+    expect(reported[0]).toMatch(/exec reads only phx-\* binding attributes .* not "title"/);
+    run([["exec", { attr: "phx-cancel", to: "#x" }]]);
+    expect($("#x").className).toBe("ok");
+  });
+
+  test("commands that exec runs are checked too", () => {
+    root.innerHTML = `<div id="x" phx-cancel='[["set_attr",{"attr":["onclick","alert(1)"]}]]'></div>`;
+    run([["exec", { attr: "phx-cancel", to: "#x" }]]);
+    expect($("#x").hasAttribute("onclick")).toBe(false);
+    expect(reported[0]).toMatch(/refused/);
+  });
+
+  test("an exec that runs itself stops, reported", () => {
+    root.innerHTML = `<div id="x" phx-loop='[["add_class",{"names":["n"]}],["exec",{"attr":"phx-loop"}]]'></div>`;
+    run([["exec", { attr: "phx-loop", to: "#x" }]]);
+    expect(reported.some((m) => /nested deeper than 8/.test(m))).toBe(true);
+  });
+
+  test("hooks' setAttribute and toggleAttribute throw for the same attributes", () => {
+    expect(() => setAttribute($("#sink"), "onerror", "alert(1)")).toThrow(/event-handler attributes/);
+    expect(() => setAttribute($("#a"), "href", "javascript:alert(1)")).toThrow(/URL that can run script/);
+    expect(() => toggleAttribute($("#a"), "href", "/x", "javascript:alert(1)")).toThrow(/URL that can run script/);
+    expect($("#sink").hasAttribute("onerror")).toBe(false);
+    setAttribute($("#a"), "href", "/y");
+    expect($("#a").getAttribute("href")).toBe("/y");
+  });
+
+  test.each(setAttrVectors.cases)("the shared vector: $name=$value refused: $refused", ({ name, value, refused }) => {
+    expect(attributeRefusal(name, value) !== null).toBe(refused);
+  });
+
+  test("the rules: URLs by scheme, attributes by name", () => {
+    expect(["http://x", "HTTPS://x", "/p", "p?q", "#f", "mailto:a@b", "tel:1", ""].every(isSafeUrl)).toBe(true);
+    expect(["javascript:x", "java\nscript:x", " data:text/html,x", "x:y", "data:image/svg+xml,x"].some(isSafeUrl)).toBe(false);
+    expect(attributeRefusal("title", "javascript:x")).toBeNull();
+    expect(attributeRefusal("onanything", undefined)).toMatch(/on/);
+    expect(["phx-click", "phx-change", "phx-window-keyup", "phx-cancel", "PHX-REMOVE"].every(isBindingAttribute)).toBe(true);
+    expect(["phx-value-id", "phx-target", "phx-hook", "phx-debounce", "data-cancel", "title"].some(isBindingAttribute)).toBe(false);
   });
 });

@@ -1,7 +1,10 @@
 """JS commands from Python: the encoding of Phoenix.LiveView.JS, escaped into attributes."""
 
 import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 import livewidget as lw
 from livewidget.testing import live
@@ -42,3 +45,49 @@ def test_the_test_client_runs_the_pushes_of_js_commands():
     lv = live(Menu)
     lv.click("#b")
     assert lv.has_element("#b", text="3")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("onerror", "fetch('/api/contents')"),
+        ("OnClick", "alert(1)"),
+        ("srcdoc", "<script>alert(1)</script>"),
+        ("href", "javascript:alert(1)"),
+        ("href", " JaVa\tScript:alert(1)"),
+        ("src", "data:text/html,<script>alert(1)</script>"),
+        ("formaction", "vbscript:x"),
+        ("xlink:href", "javascript:x"),
+        ("data-src", "javascript:x"),
+        ("to", "javascript:x"),
+        ("srcset", "/a.png 1x, javascript:x 2x"),
+    ],
+)
+def test_set_attribute_refuses_what_could_run_script(name: str, value: str):
+    with pytest.raises(ValueError, match=r"JS\.set_attribute\(.*never set"):
+        lw.JS.set_attribute(name, value, to="#sink")
+
+
+def test_set_attribute_sets_safe_urls_and_ordinary_attributes():
+    js = (
+        lw.JS.set_attribute("href", "https://example.org/?a=1")
+        .set_attribute("src", "data:image/png;base64,iVBORw0KGgo=")
+        .set_attribute("aria-expanded", "true")
+        .set_attribute("title", "javascript: not a URL here")
+    )
+    assert [args["attr"][0] for _, args in js.commands] == ["href", "src", "aria-expanded", "title"]
+
+
+SET_ATTR = json.loads(
+    (Path(__file__).parents[1] / "vectors" / "attributes" / "set_attr.json").read_text()
+)["cases"]
+
+
+@pytest.mark.parametrize("case", SET_ATTR, ids=lambda c: f"{c['name']}={c['value']!r}"[:50])
+def test_set_attribute_refuses_what_the_front_end_refuses(case: dict[str, Any]):
+    """The shared vectors: the front end's js_commands.test.ts reads the same file."""
+    if case["refused"]:
+        with pytest.raises(ValueError, match="never set"):
+            lw.JS.set_attribute(case["name"], case["value"])
+    else:
+        lw.JS.set_attribute(case["name"], case["value"])

@@ -1,7 +1,7 @@
 import pytest
 
 import livewidget as lw
-from livewidget.template import Comprehension, TemplateError, parse
+from livewidget.template import ComponentRef, Comprehension, TemplateError, parse
 
 
 def test_fields_split_statics_from_dynamics():
@@ -92,3 +92,113 @@ def test_each_refuses_duplicate_keys_and_non_templates():
 def test_renders_of_the_same_template_and_values_are_equal():
     assert lw.html("<b>{x}</b>", x=1) == lw.html("<b>{x}</b>", x=1)
     assert lw.html("<b>{x}</b>", x=1) != lw.html("<i>{x}</i>", x=1)
+
+
+# --- contexts: each field is escaped for where it lands (contexts.py) ------------------------
+
+
+def test_a_template_of_bare_fields_renders_through_one_compiled_function():
+    template = parse('<a href="{url}" title="{t}" phx-click="{e}">{x}</a>')
+    assert template.build is not None
+    assert template.build({"url": "javascript:x", "t": "<", "e": "go", "x": 1}) == (
+        "#ZgotmplZ",
+        "&lt;",
+        "go",
+        "1",
+    )
+    assert parse("<b>{x:.2f}</b>").build is None  # a spec: the general path
+    names = parse("<b>{a}{b}</b>").build
+    assert names is not None
+    with pytest.raises(KeyError):
+        names({"a": 1})  # html() then takes the general path, which names the missing value
+
+
+def test_a_url_built_from_a_path_keeps_its_values():
+    rendered = lw.html('<a href="/items/{id}?q={q}">x</a>', id="a b", q="<&>")
+    assert str(rendered) == '<a href="/items/a b?q=&lt;&amp;&gt;">x</a>'
+
+
+def test_a_boolean_attribute_takes_markup_none_false_or_an_empty_str():
+    template = '<input type="checkbox" {checked}>'
+    assert str(lw.html(template, checked=lw.Markup("checked"))) == (
+        '<input type="checkbox" checked>'
+    )
+    for nothing in (None, False, ""):
+        assert str(lw.html(template, checked=nothing)) == '<input type="checkbox" >'
+    with pytest.raises(TemplateError, match=r'\{checked\} stands where attributes go.*"checked"'):
+        lw.html(template, checked="autofocus onfocus=alert(1)")
+    with pytest.raises(TemplateError, match="stands where attributes go"):
+        lw.html(template, checked=lw.html("checked"))
+
+
+def test_a_trusted_value_holding_the_attribute_s_quote_is_refused_on_every_path():
+    with pytest.raises(TemplateError, match=r"\{t\} is in the attribute title=.*&quot;"):
+        lw.html('<p title="{t}">', t=lw.Markup('x" onmouseover="alert(1)'))  # the fast path
+    with pytest.raises(TemplateError, match=r"\{t\} is in the attribute"):
+        lw.html('<p title="{t:}">', t=lw.Markup('x" onmouseover="alert(1)'))
+    with pytest.raises(TemplateError, match=r"\{t\} is in the attribute"):
+        lw.html('<p title="{t}">', t=lw.html('<b class="x">{y}</b>', y=1))
+    assert str(lw.html("<p title='{t}'>", t=lw.Markup('say "hi"'))) == "<p title='say \"hi\"'>"
+
+
+def test_a_nested_template_must_close_what_it_opens():
+    for opened, what in [
+        ("<script>", "<script>"),
+        ("<textarea>", "<textarea>"),
+        ("<!-- x", "a comment"),
+        ('<p title="', "a tag"),
+        ("<svg>", "<svg>"),
+    ]:
+        with pytest.raises(TemplateError, match=f"leaves {what} open"):
+            lw.html("<div>{x}</div>", x=lw.html(opened))
+        with pytest.raises(TemplateError, match=f"leaves {what} open"):
+            lw.html("<div>{x}</div>", x=[lw.html(opened), lw.html(opened)])
+
+
+def test_a_trusted_value_cannot_end_its_raw_text_element():
+    with pytest.raises(TemplateError, match=r"holds '</textarea'"):
+        lw.html("<textarea>{x}</textarea>", x=lw.Markup("</textarea><script>alert(1)</script>"))
+    with pytest.raises(TemplateError, match=r"holds '</script'"):
+        lw.html("<script>var x = {x};</script>", x=lw.Markup('"</script><script>alert(1)//"'))
+    assert str(lw.html("<script>var x = {x};</script>", x=lw.Markup('{"a": 1}'))) == (
+        '<script>var x = {"a": 1};</script>'
+    )
+
+
+def test_numbers_go_in_scripts_and_handlers_even_formatted_but_text_does_not():
+    assert str(lw.html("<script>var n = {n:.2f};</script>", n=1.5)) == (
+        "<script>var n = 1.50;</script>"
+    )
+    assert str(lw.html('<b onclick="go({n})">', n=3)) == '<b onclick="go(3)">'
+    with pytest.raises(TemplateError, match=r"takes numbers and lw\.Markup"):
+        lw.html("<script>var s = '{s:>5}';</script>", s="x")
+    with pytest.raises(TemplateError, match=r"takes numbers and lw\.Markup"):
+        lw.html('<b onclick="go({b})">', b=True)  # a bool is not a number here
+
+
+def test_a_template_nested_in_svg_must_read_the_same_as_svg():
+    tip = lw.html('<circle r="{r}"><title>{t}</title></circle>', r=3, t="<b>")
+    assert str(lw.html("<svg>{shapes}</svg>", shapes=[tip, tip])).count("&lt;b&gt;") == 2
+    hidden_link = lw.html('<textarea><a href="{u}">x</a></textarea>', u="javascript:alert(1)")
+    with pytest.raises(TemplateError, match="reads differently there than in HTML"):
+        lw.html("<svg>{x}</svg>", x=hidden_link)
+    with pytest.raises(TemplateError, match="reads differently"):
+        lw.html("<svg>{x}</svg>", x=lw.html("<g>{inner}</g>", inner=hidden_link))
+
+
+def test_a_live_component_goes_between_tags_only():
+    ref = ComponentRef(lw.LiveComponent, "c", {})
+    with pytest.raises(TemplateError, match=r"\{c\} is a live component"):
+        lw.html('<p title="{c}">', c=ref)
+    with pytest.raises(TemplateError, match=r"\{c\} is a live component"):
+        lw.html('<a href="{c}">', c=ref)
+
+
+def test_a_binding_holds_an_event_name_js_commands_or_trusted_markup():
+    assert str(lw.html('<b phx-click="{e}">', e="save")) == '<b phx-click="save">'
+    written = lw.Markup('[["push",{"event":"x"}]]')  # commands the author vouches for
+    assert str(lw.html("<b phx-click='{e}'>", e=written)) == f"<b phx-click='{written}'>"
+    with pytest.raises(TemplateError, match="holds the attribute's quote"):
+        lw.html('<b phx-click="{e}">', e=written)
+    with pytest.raises(TemplateError, match="a binding takes an event name"):
+        lw.html('<b phx-click="{e}">', e=lw.html("[{x}]", x=1))
