@@ -53,6 +53,7 @@ from markupsafe import Markup, escape
 from . import contexts as cx
 from .contexts import Context, UrlCheck
 from .js import JSCommands
+from .text import repair
 
 __all__ = ["ComponentRef", "Comprehension", "Markup", "Rendered", "TemplateError", "each", "html"]
 
@@ -416,7 +417,7 @@ def _evaluate(field: _Field, values: Mapping[str, Any]) -> Dynamic:
                 f"html(): cannot format {{{field.name}:{field.spec}}} with {value!r:.80}: {error}"
             ) from None
         if field.context.kind in (cx.TEXT, cx.ATTR):
-            return str(escape(formatted))
+            return _escaped(formatted)
         # a number formatted by the template's own spec is still a number
         return _in_context(formatted, field, type(value) in (int, float))
     return _in_context(value, field, False)
@@ -438,7 +439,14 @@ def _is_sequence(value: Any) -> bool:
     )
 
 
-_NEEDS_ESCAPE = re.compile(r"[&<>\"']")
+# What makes a str need work: a character HTML gives meaning to, or a lone surrogate, which no
+# message could carry (UTF-8 cannot encode it: see livewidget.text).
+_NEEDS_ESCAPE = re.compile("[&<>\"'\ud800-\udfff]")
+
+
+def _escaped(value: Any) -> str:
+    """``value`` as escaped HTML text, any lone surrogate in it shown as U+FFFD."""
+    return repair(str(escape(value)))
 
 
 def to_dynamic(value: Any) -> Dynamic:
@@ -446,7 +454,7 @@ def to_dynamic(value: Any) -> Dynamic:
     kind = type(value)  # the common kinds first, by exact type: this runs for every field
     if kind is str:
         text: str = value
-        return str(escape(text)) if _NEEDS_ESCAPE.search(text) else text
+        return _escaped(text) if _NEEDS_ESCAPE.search(text) else text
     if kind is int or kind is float:
         return str(value)
     if kind is Rendered:
@@ -456,8 +464,8 @@ def to_dynamic(value: Any) -> Dynamic:
         return nested
     if isinstance(value, str):
         if hasattr(value, "__html__"):
-            return str(value.__html__())
-        return str(escape(value))
+            return repair(str(value.__html__()))
+        return _escaped(value)
     if isinstance(value, (Rendered, Comprehension, ComponentRef)):
         if isinstance(value, Rendered) and value.template.left_open:
             _refuse_open(value.template, value)
@@ -465,12 +473,12 @@ def to_dynamic(value: Any) -> Dynamic:
     if value is None or value is False:
         return ""
     if hasattr(value, "__html__"):
-        return str(value.__html__())
+        return repair(str(value.__html__()))
     if _is_sequence(value):
         return _comprehension(list(value))
     if isinstance(value, (bytes, bytearray)):
         raise TemplateError(f"html(): got bytes {bytes(value)[:40]!r}; decode them to str first.")
-    return str(escape(value))
+    return _escaped(value)
 
 
 def _refuse_open(template: Template, value: Rendered | Comprehension) -> None:
@@ -601,7 +609,7 @@ def _check_url(check: UrlCheck, dynamics: list[Dynamic]) -> None:
 
 def _binding(value: Any, field: _Field, number: bool) -> Dynamic:
     if isinstance(value, JSCommands):
-        return str(escape(str(value)))
+        return _escaped(str(value))
     if number:
         return str(value)
     context = field.context
@@ -674,8 +682,8 @@ def _css(value: Any, field: _Field, number: bool) -> Dynamic:  # style="...", <s
 
 def _srcdoc(value: Any, field: _Field, number: bool) -> Dynamic:  # <iframe srcdoc="...">
     if hasattr(value, "__html__") or isinstance(value, Comprehension):
-        return str(escape(_html_of(to_dynamic(value))))  # markup for the inner document
-    return str(escape(str(escape(value))))  # text in the inner document (escape(Markup) is a no-op)
+        return _escaped(_html_of(to_dynamic(value)))  # markup for the inner document
+    return _escaped(_escaped(value))  # text in the inner document (escape(Markup) is a no-op)
 
 
 def _slot(value: Any, field: _Field, number: bool) -> Dynamic:  # <input {checked}>
@@ -701,7 +709,7 @@ def _converter(field: _Field) -> Callable[[Any], Dynamic]:
 
         def binding(value: Any) -> Dynamic:
             if type(value) is str and "[" not in value:
-                return str(escape(value)) if _NEEDS_ESCAPE.search(value) else value
+                return _escaped(value) if _NEEDS_ESCAPE.search(value) else value
             return _in_context(value, field, False)
 
         return binding
@@ -711,7 +719,7 @@ def _converter(field: _Field) -> Callable[[Any], Dynamic]:
             if type(value) is str:  # what the browser reads back from the escaped value
                 if not cx.is_safe_url(value):
                     return cx.FAILSAFE_URL
-                return str(escape(value)) if _NEEDS_ESCAPE.search(value) else value
+                return _escaped(value) if _NEEDS_ESCAPE.search(value) else value
             return _in_context(value, field, False)
 
         return url
@@ -720,7 +728,7 @@ def _converter(field: _Field) -> Callable[[Any], Dynamic]:
         def plain(value: Any) -> Dynamic:
             kind = type(value)
             if kind is str:
-                return str(escape(value)) if _NEEDS_ESCAPE.search(value) else value
+                return _escaped(value) if _NEEDS_ESCAPE.search(value) else value
             if kind is int or kind is float:
                 return str(value)
             return _in_context(value, field, False)

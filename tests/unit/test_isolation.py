@@ -30,7 +30,9 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[LiveWidget, dict[str, An
     messages: list[tuple[LiveWidget, dict[str, Any]]] = []
 
     def send(self: LiveWidget, content: dict[str, Any], buffers: Any = None) -> None:
-        json_packer(content)  # what ipykernel does to every message: raises if it cannot
+        # What ipykernel does to every message (it raises for some lone surrogates and writes
+        # invalid UTF-8 for others), then what the Jupyter server does to read it back.
+        json_packer(content).decode("utf-8")
         messages.append((self, content))
 
     monkeypatch.setattr(LiveWidget, "send", send)
@@ -251,8 +253,8 @@ def test_a_lone_surrogate_in_data_shows_as_a_replacement_and_the_view_goes_on(
     widget = LiveWidget(Victim())
     try:
         assert widget.html
-        widget.assign(text=json.loads('"Eve \\ud800"'))  # data from an API, say
-        assert widget.context["text"] == "Eve \ud800"
+        widget.assign(text=json.loads('"Eve \\ud800 \\udc80"'))  # data from an API, say
+        assert widget.context["text"] == "Eve \ud800 \udc80"
         widget._on_front_message(widget, {"type": "join"}, [])
         wait_for(lambda: any(m["type"] == "full" for w, m in list(sent) if w is widget))
         event(widget, "ok")
@@ -262,10 +264,10 @@ def test_a_lone_surrogate_in_data_shows_as_a_replacement_and_the_view_goes_on(
 
         wait_for(lambda: payloads()[-1]["rendered"] == {"0": "1"})  # the next event's diff
         assert [m["seq"] for m in payloads()] == list(range(1, len(payloads()) + 1))  # no gap
-        assert "Eve \ufffd" in str(payloads())
+        assert "Eve \ufffd \ufffd" in str(payloads())
         bundle = widget._bundle()  # what display() sends: it must encode
-        json_packer(bundle)
-        assert "Eve \ufffd" in bundle["text/html"]
+        json_packer(bundle).decode("utf-8")
+        assert "Eve \ufffd \ufffd" in bundle["text/html"]
     finally:
         widget.close()
 

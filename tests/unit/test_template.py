@@ -202,3 +202,16 @@ def test_a_binding_holds_an_event_name_js_commands_or_trusted_markup():
         lw.html('<b phx-click="{e}">', e=written)
     with pytest.raises(TemplateError, match="a binding takes an event name"):
         lw.html('<b phx-click="{e}">', e=lw.html("[{x}]", x=1))
+
+
+def test_a_lone_surrogate_in_a_value_renders_as_a_replacement_character():
+    bad = "Eve \ud800 and \udc80"  # json.loads of bad data gives such text
+    for rendered in (
+        lw.html("<p>{who}</p>", who=bad),
+        lw.html('<p title="{who}">{n:>3}</p>', who=bad, n=1),
+        lw.html("<p>{who}</p>", who=lw.Markup(bad)),
+        lw.html("<p>{who!s}</p>", who=bad),
+    ):
+        html = rendered.to_html()
+        html.encode("utf-8")  # would raise for a lone surrogate
+        assert "Eve \ufffd and \ufffd" in html
