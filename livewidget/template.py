@@ -68,6 +68,8 @@ class Template:
 
 
 _formatter = string.Formatter()
+_CALL = re.compile(r"[\w\])]\s*\(")  # name( or ]( : a call, outside [...] keys
+_BRACKETED = re.compile(r"\[[^\]]*\]")
 
 
 @lru_cache(maxsize=4096)
@@ -91,6 +93,12 @@ def parse(source: str) -> Template:
             raise TemplateError(
                 f"html(): fields must be named, got {{{field}}}. "
                 "Write {name} and pass name=... to html()."
+            )
+        if _CALL.search(_BRACKETED.sub("", field)):
+            raise TemplateError(
+                f"html(): fields cannot call: {{{field}}}. Compute the value in render and pass "
+                "it (html(..., table=df.to_html())), or pass the object itself: {df} shows a "
+                "DataFrame as Jupyter's table."
             )
         first, rest = _split_field(field)
         statics.append(literal)
@@ -293,8 +301,8 @@ def html(source: str, /, **values: Any) -> Rendered:
     if template.names is not None:  # bare {name} fields only: look up and convert, no more
         try:
             return Rendered(template, tuple([to_dynamic(values[name]) for name in template.names]))
-        except KeyError:
-            pass  # the general path below names the missing value
+        except (KeyError, ValueMistake):
+            pass  # the general path below names the missing value, or the mistaken field
     return Rendered(template, tuple(_evaluate(field, values) for field in template.fields))
 
 
@@ -332,7 +340,10 @@ def _evaluate(field: _Field, values: Mapping[str, Any]) -> Dynamic:
             raise TemplateError(
                 f"html(): cannot format {{{field.name}:{field.spec}}} with {value!r:.80}: {error}"
             ) from None
-    return to_dynamic(value)
+    try:
+        return to_dynamic(value)
+    except ValueMistake as error:
+        raise TemplateError(f"html(): {{{field.name}}} {error}") from None
 
 
 def _convert(value: Any, field: _Field) -> Any:
@@ -367,18 +378,23 @@ def to_dynamic(value: Any) -> Dynamic:
         return nested
     if isinstance(value, str):
         if hasattr(value, "__html__"):
-            return str(value.__html__())
+            return trusted_html(str(value.__html__()))
         return str(escape(value))
     if isinstance(value, (Rendered, Comprehension, ComponentRef)):
         return value
     if value is None or value is False:
         return ""
     if hasattr(value, "__html__"):
-        return str(value.__html__())
+        return trusted_html(str(value.__html__()))
     if _is_sequence(value):
+        if isinstance(value, tuple):
+            refuse_plain_tuple(value)
         return _comprehension(list(value))
     if isinstance(value, (bytes, bytearray)):
         raise TemplateError(f"html(): got bytes {bytes(value)[:40]!r}; decode them to str first.")
+    rich = rich_dynamic(value)  # DataFrames, figures, the display protocol: rich.py
+    if rich is not None:
+        return rich
     return str(escape(value))
 
 
@@ -425,3 +441,7 @@ def each(
             )
         rendered.append(output)
     return _comprehension(rendered, tuple(keys))
+
+
+# rich.py builds on the names above (Rendered, parse, ...), so it is imported last.
+from .rich import ValueMistake, refuse_plain_tuple, rich_dynamic, trusted_html  # noqa: E402
