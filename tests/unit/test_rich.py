@@ -22,6 +22,9 @@ import livewidget as lw
 from livewidget import protocol, rich
 from livewidget.template import Comprehension, Rendered, TemplateError
 from livewidget.testing import live
+from tests.unit.test_differential import Clients, check_every_client, clients  # noqa: F401
+
+# (`clients` is test_differential's fixture: one Node process with both clients.)
 
 matplotlib.use("Agg")
 
@@ -159,11 +162,23 @@ def test_cells_formatted_again_one_by_one_match_pandas_after_any_changes(all_row
         if column == "qty":
             frame.loc[row, column] = rng.randrange(-5000, 5000)
         elif column == "price":
-            frame.loc[row, column] = rng.choice([0.5, 1e7, 12.125, float("nan")])
+            frame.loc[row, column] = rng.choice([0.5, 1e7, 12.125, float("nan"), 0.0, -0.0])
         elif column == "objects":
-            frame.at[row, column] = rng.choice([None, "a <b>", [1, "x"], 3.25])
+            frame.at[row, column] = rng.choice([None, "a <b>", [1, "x"], 3.25, 1, True, 1.0])
         else:
             frame.loc[row, column] = rng.choice(["x" * 60, "  spaced  ", "a&b", None])
+        assert lw.html("{df}", df=frame).to_html() == frame._repr_html_()
+
+
+def test_frames_alike_shown_one_after_another_each_show_their_own_rows() -> None:
+    # One table's cache serves the next frame with the same columns: rows are matched by label
+    # (or by position when labels repeat) and only reused when the label is the same value.
+    for index in ([0, 1], [0, 0], [1, 0], [1, 2, 3], [True, False], [1.0, 2.0]):
+        frame = pd.DataFrame({"a": [1, True, 1.0][: len(index)]}, index=pd.Index(index))
+        assert lw.html("{df}", df=frame).to_html() == frame._repr_html_()
+    objects = pd.Index([1, 2.0, "x"], dtype=object)
+    for index in (objects, pd.Index([1.0, 2, "x"], dtype=object), pd.Index([True, 2, "x"])):
+        frame = pd.DataFrame({"a": [0, 0, 0]}, index=index)
         assert lw.html("{df}", df=frame).to_html() == frame._repr_html_()
 
 
@@ -210,6 +225,26 @@ def test_a_sliding_window_sends_moves_within_a_block_not_every_row(all_rows: Non
     assert max(sizes) < 1500, sizes
     assert sum(sizes) / len(sizes) < 600, sizes
     assert lv.html.endswith(lv.context.df._repr_html_())
+
+
+def test_the_official_client_and_the_widget_build_every_frame_from_the_payloads(
+    clients: Clients,  # noqa: F811  # pytest passes the fixture imported above
+) -> None:
+    frames = [orders(300)]
+    for step in range(12):
+        frame = frames[-1].copy()
+        if step % 3 == 0:
+            frame.loc[frame.index[step * 7], "item"] = f"<changed {step}>"
+        elif step % 3 == 1:
+            frame.loc[frame.index[-1] + 1] = [step, "new", 1, 2.5, "new"]
+        else:
+            frame = frame.iloc[5:]
+        frames.append(frame)
+    with pd.option_context("display.max_rows", None):
+        renders = [lw.html("<h1>t</h1>{df}", df=frame) for frame in frames]
+    renders += [lw.html("<h1>t</h1>{df}", df=frame) for frame in frames[-3:]]  # truncated
+    renders += [lw.html("<h1>t</h1>{s}", s=frame.head(40).style) for frame in frames[-3:]]
+    check_every_client(clients, renders)
 
 
 def test_an_unchanged_frame_rendered_again_diffs_to_nothing(all_rows: None) -> None:
