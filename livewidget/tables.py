@@ -110,11 +110,11 @@ def _typed(labels: Any) -> tuple[Any, ...]:
     return tuple((type(label), label) for label in labels)
 
 
-_BLOCK_ROWS: Final = 32  # mean rows per block (a label starts a block with chance 1/32)
+_BLOCK_ROWS: Final = 32  # rows per block on average: a label starts one with chance 1/32
 _BLOCK_CAP: Final = 256  # no block is longer
 _MIX: Final = 0x9E3779B97F4A7C15  # Fibonacci hashing: spreads the bits of hash(label)
 _MASK: Final = (1 << 64) - 1
-_BLOCK_SHIFT: Final = 64 - 5  # the top 5 bits: zero with chance 1/32
+_BLOCK_SHIFT: Final = 64 - (_BLOCK_ROWS.bit_length() - 1)  # the top 5 bits all 0: 1 in 32
 
 
 def _starts_block(key: Hashable) -> bool:
@@ -245,18 +245,18 @@ def _option_reader(pandas: Any) -> Callable[[str], Any]:
     return option
 
 
-def frame(frame: Any) -> Dynamic:
+def frame(df: Any) -> Dynamic:
     """A DataFrame as Jupyter shows it: a template diffed by cell (see the module docstring)."""
     pandas = sys.modules["pandas"]
     option = _option_reader(pandas)
     if not option("display.notebook_repr_html"):
-        return f"<pre>{escape(repr(frame))}</pre>"  # Jupyter then shows the text repr
-    if isinstance(frame.index, pandas.MultiIndex) or frame._info_repr():
-        return str(frame._repr_html_())  # one dynamic: the whole table (pandas: no scripts)
+        return f"<pre>{escape(repr(df))}</pre>"  # Jupyter then shows the text repr
+    if isinstance(df.index, pandas.MultiIndex) or df._info_repr():
+        return str(df._repr_html_())  # one dynamic: the whole table (pandas: no scripts)
     try:
         fmt = importlib.import_module("pandas.io.formats.format")
         formatter = fmt.DataFrameFormatter(
-            frame,
+            df,
             na_rep="NaN",
             float_format=option("display.float_format"),
             index_names=True,
@@ -271,9 +271,9 @@ def frame(frame: Any) -> Dynamic:
             decimal=".",
         )
         options = tuple(option(name) for name in _FORMAT_OPTIONS)
-        return _frame_rendered(frame, formatter, fmt, options)
+        return _frame_rendered(df, formatter, fmt, options)
     except (ImportError, AttributeError, _Unexpected):  # another pandas than the one tested
-        return str(frame._repr_html_())
+        return str(df._repr_html_())
 
 
 class _Table:
