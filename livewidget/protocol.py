@@ -40,6 +40,7 @@ from typing import Any, Final, TypeAlias
 
 from .stream import StreamComprehension
 from .template import ComponentRef, Comprehension, Dynamic, Rendered
+from .text import repair
 
 __all__ = [
     "KEYED",
@@ -103,7 +104,7 @@ class _Encoder:
 
     def dynamic(self, node: Dynamic, share: bool) -> Any:
         if type(node) is str:
-            return node
+            return repair(node)  # the wire's last guard against a lone surrogate (text.py)
         if isinstance(node, Rendered):
             return self.rendered(node, share)
         if isinstance(node, Comprehension):
@@ -213,7 +214,7 @@ def _component(ref: ComponentRef, inline: Any) -> Any:
 
 def _diff_dynamic(a: Dynamic, b: Dynamic, encoder: _Encoder) -> Any:
     if type(b) is str:
-        return _SAME if a == b else b
+        return _SAME if a == b else repair(b)
     if isinstance(b, ComponentRef):
         if b.cid is not None:
             return _SAME if isinstance(a, ComponentRef) and a.cid == b.cid else b.cid

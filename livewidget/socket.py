@@ -11,10 +11,15 @@ context under ``streams``, as Phoenix's ``@streams``; ``livewidget.stream`` expl
 
 from __future__ import annotations
 
+import datetime
+import enum
+import numbers
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
+from .js import JSCommands
 from .stream import Streams
+from .template import Comprehension, Rendered
 
 __all__ = ["Cancellable", "Context", "Socket", "SocketHost"]
 
@@ -114,9 +119,37 @@ class DisconnectedHost:
         pass
 
 
+# Values that cannot change after they are made: assigning the same one again changes nothing.
+_IMMUTABLE: tuple[type, ...] = (
+    str,
+    bytes,
+    int,
+    float,
+    complex,
+    bool,
+    type(None),
+    range,
+    numbers.Number,  # numpy's scalars too
+    datetime.date,  # and datetime
+    datetime.time,
+    datetime.timedelta,
+    enum.Enum,
+    Rendered,
+    Comprehension,
+    JSCommands,
+)
+
+
+def _immutable(value: Any) -> bool:
+    if isinstance(value, (tuple, frozenset)):
+        return all(_immutable(item) for item in value)
+    return isinstance(value, _IMMUTABLE)
+
+
 def _same(old: Any, new: Any) -> bool:
+    """Whether assigning ``new`` over ``old`` changes nothing (see ``Socket.assign``)."""
     if old is new:
-        return True
+        return _immutable(new)
     try:
         return bool(old == new)
     except Exception:  # values whose == is not a bool (arrays, frames) count as changed
@@ -143,7 +176,14 @@ class Socket:
         return self._context
 
     def assign(self, mapping: Mapping[str, Any] | None = None, /, **values: Any) -> None:
-        """Set context values, from a mapping, keywords or both; equal values change nothing."""
+        """Set context values, from a mapping, keywords or both.
+
+        A value equal to the one in the context changes nothing (``assign(n=1)`` twice renders
+        once). The very same object assigned again counts as a change unless it is immutable
+        (text, numbers, None, dates, enums, templates, JS commands, tuples and frozensets of
+        those): a list, a dict or a DataFrame changed in place (``df.loc[5] = ...``) and
+        assigned again re-renders, since no copy is kept to compare it with.
+        """
         if mapping is not None:
             if not isinstance(mapping, Mapping):
                 raise TypeError(

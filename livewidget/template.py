@@ -93,6 +93,8 @@ class Template:
 
 
 _formatter = string.Formatter()
+_CALL = re.compile(r"[\w\])]\s*\(")  # name( or ]( : a call, outside [...] keys
+_BRACKETED = re.compile(r"\[[^\]]*\]")
 
 
 @lru_cache(maxsize=4096)
@@ -116,6 +118,12 @@ def parse(source: str) -> Template:
             raise TemplateError(
                 f"html(): fields must be named, got {{{field}}}. "
                 "Write {name} and pass name=... to html()."
+            )
+        if _CALL.search(_BRACKETED.sub("", field)):
+            raise TemplateError(
+                f"html(): fields cannot call: {{{field}}}. Compute the value in render and pass "
+                "it (html(..., table=df.to_html())), or pass the object itself: {df} shows a "
+                "DataFrame as Jupyter's table."
             )
         first, rest = _split_field(field)
         statics.append(literal)
@@ -367,8 +375,8 @@ def html(source: str, /, **values: Any) -> Rendered:
     if build is not None:  # bare {name} fields only
         try:
             dynamics = build(values)
-        except KeyError:
-            pass  # the general path below names the missing value
+        except (KeyError, ValueMistake):
+            pass  # the general path below names the missing value, or the mistaken field
         else:
             if template.urls:
                 checked = list(dynamics)
@@ -420,7 +428,10 @@ def _evaluate(field: _Field, values: Mapping[str, Any]) -> Dynamic:
             return _escaped(formatted)
         # a number formatted by the template's own spec is still a number
         return _in_context(formatted, field, type(value) in (int, float))
-    return _in_context(value, field, False)
+    try:
+        return _in_context(value, field, False)
+    except ValueMistake as error:
+        raise TemplateError(f"html(): {{{field.name}}} {error}") from None
 
 
 def _convert(value: Any, field: _Field) -> Any:
@@ -464,7 +475,7 @@ def to_dynamic(value: Any) -> Dynamic:
         return nested
     if isinstance(value, str):
         if hasattr(value, "__html__"):
-            return repair(str(value.__html__()))
+            return repair(trusted_html(str(value.__html__())))
         return _escaped(value)
     if isinstance(value, (Rendered, Comprehension, ComponentRef)):
         if isinstance(value, Rendered) and value.template.left_open:
@@ -473,11 +484,16 @@ def to_dynamic(value: Any) -> Dynamic:
     if value is None or value is False:
         return ""
     if hasattr(value, "__html__"):
-        return repair(str(value.__html__()))
+        return repair(trusted_html(str(value.__html__())))
     if _is_sequence(value):
+        if isinstance(value, tuple):
+            refuse_plain_tuple(value)
         return _comprehension(list(value))
     if isinstance(value, (bytes, bytearray)):
         raise TemplateError(f"html(): got bytes {bytes(value)[:40]!r}; decode them to str first.")
+    rich = rich_dynamic(value)  # DataFrames, figures, the display protocol: rich.py
+    if rich is not None:
+        return rich
     return _escaped(value)
 
 
@@ -828,3 +844,7 @@ def each(
 # each item becomes the single dynamic of an entry, so any mix of templates and text works.
 _ITEM = parse("{item}")
 _EMPTY = parse("")
+
+
+# rich.py builds on the names above (Rendered, parse, ...), so it is imported last.
+from .rich import ValueMistake, refuse_plain_tuple, rich_dynamic, trusted_html  # noqa: E402

@@ -1,6 +1,8 @@
 """The socket: assign, the read-only context, start_async, pub/sub, a static render."""
 
 import asyncio
+import datetime
+import decimal
 import threading
 from typing import Any
 
@@ -27,6 +29,41 @@ def test_assign_of_an_equal_value_changes_nothing():
     socket.changed = False
     socket.assign(a=[1, 2])
     assert not socket.changed
+
+
+def test_the_same_mutable_object_assigned_again_counts_as_changed():
+    rows = [1, 2]
+    socket = Socket()
+    socket.assign(rows=rows, settings={"a": 1})
+    socket.changed = False
+    rows.append(3)  # changed in place: no copy was kept to compare it with
+    socket.assign(rows=rows)
+    assert socket.changed
+    socket.changed = False
+    socket.assign(settings=socket.context.settings)
+    assert socket.changed
+
+
+def test_the_same_immutable_value_assigned_again_changes_nothing():
+    values = {
+        "n": 10**20,
+        "text": "x" * 1000,
+        "pair": (1, ("a", None)),
+        "tags": frozenset({"a"}),
+        "day": datetime.date(2024, 1, 2),
+        "price": decimal.Decimal("1.50"),
+        "view": lw.html("<b>{x}</b>", x=1),
+        "js": lw.JS.push("save"),
+    }
+    socket = Socket()
+    socket.assign(values)
+    socket.changed = False
+    socket.assign(dict(socket.context))
+    assert not socket.changed
+    socket.assign(pair=socket.context.pair, mixed=(1, [2]))
+    socket.changed = False
+    socket.assign(mixed=socket.context.mixed)  # a tuple holding a list can change inside
+    assert socket.changed
 
 
 def test_values_whose_equality_is_not_a_bool_count_as_changed():
