@@ -494,6 +494,7 @@ class ViewRuntime:
         if kind == "sync":  # someone waits until everything before this was handled
             if self._render_pending:
                 await self._render()
+                self._mark_dirty()  # a pacer's turn during that render found nothing to send
             if not message[1].done():
                 message[1].set_result(None)
             return
