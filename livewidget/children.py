@@ -72,20 +72,26 @@ def any_made() -> bool:
 
 
 def children_of(rendered: Rendered | None) -> list[Child]:
-    """The placeholders in ``rendered`` (its components' renders included), in page order."""
+    """The placeholders in ``rendered`` (its components' renders included), in page order.
+
+    It runs after each render a view sends, once any widget was placed: text, nearly every
+    dynamic of a big table, is skipped in comprehensions (about as fast as the diff).
+    """
     found: list[Child] = []
-    stack: list[Any] = [rendered]
-    while stack:
-        node = stack.pop()
-        if type(node) is str:
-            continue
-        if isinstance(node, Child):
-            found.append(node)
-        elif isinstance(node, Rendered):
-            stack.extend(reversed(node.dynamics))
-        elif isinstance(node, Comprehension):
-            for entry in reversed(node.entries):
-                stack.extend(reversed(entry))
-        elif isinstance(node, ComponentRef):
-            stack.append(node.rendered)
+    _walk(rendered, found)
     return found
+
+
+def _walk(node: Any, found: list[Child]) -> None:
+    if isinstance(node, Rendered):
+        if type(node) is Child:
+            found.append(node)
+            return
+        for dynamic in node.dynamics:
+            if type(dynamic) is not str:
+                _walk(dynamic, found)
+    elif isinstance(node, Comprehension):
+        for dynamic in [d for entry in node.entries for d in entry if type(d) is not str]:
+            _walk(dynamic, found)
+    elif isinstance(node, ComponentRef):
+        _walk(node.rendered, found)
