@@ -47,6 +47,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import json
+import logging
 import sys
 import threading
 import time
@@ -70,6 +71,7 @@ from .view import LiveView
 __all__ = ["Link", "LiveWidget"]
 
 _STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("livewidget")
 
 
 def _static(name: str) -> str:
@@ -154,7 +156,10 @@ class _CellViews:
             views = list(self._headless)
         deadline = time.monotonic() + _CELL_END_SECONDS
         for widget in views:
-            widget._snapshot_now(deadline)
+            try:
+                widget._snapshot_now(deadline)
+            except Exception:  # the cell ran fine: its output gets no traceback of ours
+                log.exception("livewidget could not snapshot %r at the cell's end", widget)
 
 
 _cell_views = _CellViews()
@@ -507,7 +512,10 @@ class LiveWidget(anywidget.AnyWidget):
         if self.comm is not None:
             self.send(message)
         if message.get("type") in ("full", "diff"):
-            self._update_children(self._runtime.rendered)
+            try:  # the message went: nothing here may make it look as if it had not
+                self._update_children(self._runtime.rendered)
+            except Exception as error:  # a child closed meanwhile cannot be serialized
+                self._runtime.post(("report", error, "listing the widgets the view shows"))
             if self._frames is not None:
                 self._record(message)
             if self._headless and not self._joined and not self._snapshot_scheduled:

@@ -75,6 +75,33 @@ chart = Chart()
 chart
 """
 
+NESTED = """\
+class Inner(lw.LiveView):
+    def mount(self, socket):
+        socket.assign(clicks=0)
+
+    def handle_event(self, event, params, socket):
+        socket.assign(clicks=socket.context.clicks + 1)
+
+    def render(self, ctx):
+        return lw.html('<button id="inner-button" phx-click="inc">inner {clicks}</button>', **ctx)
+
+class Outer(lw.LiveView):
+    def mount(self, socket):
+        socket.assign(clicks=0, inner=Inner())  # a view in a field shows as its widget
+
+    def handle_event(self, event, params, socket):
+        socket.assign(clicks=socket.context.clicks + 1)
+
+    def render(self, ctx):
+        return lw.html(
+            '<div id="outer" phx-click="any"><b id="outer-clicks">{clicks}</b>{inner}</div>', **ctx
+        )
+
+outer = Outer()
+outer
+"""
+
 KNOB_VIEW = ".livewidget:has(#knob)"
 SLIDER = f"{KNOB_VIEW} #knob .lw-child .widget-slider"
 CHART_VIEW = ".livewidget:has(#points)"
@@ -101,7 +128,7 @@ def _kernel_json(nb: Notebook, code: str) -> Any:
 
 @pytest.fixture(scope="module")
 def children_nb(lab: JupyterServer, open_notebook: Callable[..., Notebook]) -> Notebook:
-    _write_notebook(lab, "children.ipynb", [KNOB, CHART])
+    _write_notebook(lab, "children.ipynb", [KNOB, CHART, NESTED])
     nb = open_notebook(lab, "children.ipynb")
     nb.run_all()
     expect(nb.page.locator(SLIDER)).to_be_visible(timeout=30_000)
@@ -152,10 +179,14 @@ def test_a_key_pressed_on_the_slider_reaches_python(children_nb: Notebook) -> No
     expect(page.locator(f"{SLIDER} .widget-readout")).to_have_text("21")
     expect(page.locator(f"{KNOB_VIEW} #speed")).to_have_text("21")  # linked: kernel and back
     expect(handle).to_be_focused()  # the view's renders since did not take the focus away
+    for key in ("ArrowUp", "ArrowUp", "ArrowDown"):  # JupyterLab's cell shortcuts stay out
+        page.keyboard.press(key)
+    expect(page.locator(f"{SLIDER} .widget-readout")).to_have_text("22")
+    expect(handle).to_be_focused()
     kernel = _kernel_json(
         children_nb, "print(json.dumps([knob.slider.value, knob.widget.context['speed']]))"
     )
-    assert kernel == [21, 21]
+    assert kernel == [22, 22]
     assert children_nb.widget_errors() == []
 
 
@@ -180,6 +211,20 @@ def test_a_plotly_chart_inside_a_ticking_view_shows_new_points(children_nb: Note
     assert children_nb.widget_errors() == []
     saved = _saved_chart_data(children_nb)
     assert len(saved["x"]) >= before + 5, "the saved widget state holds the points drawn"
+
+
+def test_a_view_inside_a_view_handles_its_own_clicks(children_nb: Notebook) -> None:
+    page = children_nb.page
+    outer = page.locator(".livewidget:has(#outer)").last
+    inner = outer.locator(".lw-child .livewidget #inner-button")
+    expect(inner).to_have_text("inner 0")
+    inner.click()
+    inner.click()
+    expect(inner).to_have_text("inner 2")
+    outer.locator("#outer-clicks").click()
+    expect(outer.locator("#outer-clicks")).to_have_text("1")  # the inner clicks were not its own
+    expect(inner).to_have_text("inner 2")
+    assert children_nb.widget_errors() == []
 
 
 def _saved_chart_data(nb: Notebook) -> Any:
