@@ -487,7 +487,6 @@ class ViewRuntime:
 
     async def _handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
-        view, socket = self.view, self.socket
         if kind == "page":  # from the page: it leaves the page's share of the mailbox
             _, message, size = message
             with self._page_lock:
@@ -497,6 +496,7 @@ class ViewRuntime:
         if kind == "sync":  # someone waits until everything before this was handled
             if self._render_pending:
                 await self._render()
+                self._mark_dirty()  # a pacer's turn during that render found nothing to send
             if not message[1].done():
                 message[1].set_result(None)
             return
@@ -515,6 +515,21 @@ class ViewRuntime:
                 self._render_pending = True
             self._mark_dirty()
             return
+        if kind == "event":
+            try:
+                await self._handle_view_code(message)
+            finally:
+                # The page holds the event "in flight" until it is answered: by the render of
+                # what its handler did, or an empty diff, never before the handler is done.
+                self._answer_pending = True
+                self._mark_dirty()
+            return
+        await self._handle_view_code(message)
+
+    async def _handle_view_code(self, message: tuple[Any, ...]) -> None:
+        """A message the view's own code handles: mount, an event, an info, a timer, assign."""
+        kind = message[0]
+        view, socket = self.view, self.socket
         before = socket.context
         where = kind
         try:
@@ -524,8 +539,6 @@ class ViewRuntime:
             elif kind == "event":
                 _, event, params, cid = message
                 where = f"handle_event({event!r})"
-                self._answer_pending = True  # the page holds it "in flight" until answered
-                self._mark_dirty()
                 if cid is not None:
                     await self._component_event(cid, event, params)
                     return

@@ -483,6 +483,8 @@ def to_dynamic(value: Any) -> Dynamic:
         return value
     if value is None or value is False:
         return ""
+    if _embedded and isinstance(value, _embedded):
+        return _embedded_dynamic(value)
     if hasattr(value, "__html__"):
         return repair(trusted_html(str(value.__html__())))
     if _is_sequence(value):
@@ -504,6 +506,26 @@ def _refuse_open(template: Template, value: Rendered | Comprehension) -> None:
         "what it opens (a tag, a comment, <script>, <textarea>, <svg>): put the whole element "
         "in one template."
     )
+
+
+# Kinds of value that another module renders in a field: the Jupyter door registers its widgets
+# (children.py), so that the pure core recognises them without importing Jupyter.
+_embeds: dict[type, Callable[[Any], Dynamic]] = {}
+_embedded: tuple[type, ...] = ()
+
+
+def embed(kind: type, render: Callable[[Any], Dynamic]) -> None:
+    """Render a value of ``kind`` (or a subclass) in a field as ``render(value)``."""
+    global _embedded
+    _embeds[kind] = render
+    _embedded = tuple(_embeds)
+
+
+def _embedded_dynamic(value: Any) -> Dynamic:
+    for kind, render in _embeds.items():
+        if isinstance(value, kind):
+            return render(value)
+    raise AssertionError(f"no embed for {type(value)!r}")  # _embedded holds _embeds' keys
 
 
 def _comprehension(items: list[Any], keys: tuple[Hashable, ...] | None = None) -> Comprehension:

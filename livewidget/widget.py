@@ -21,6 +21,18 @@ What travels where:
   view's last state for renderers with and without widgets.
 * ``record(seconds)`` keeps the payloads sent for a while in ``_recording`` (synced, saved with
   the notebook's widget state), so an exported page can replay the view's updates.
+* ``_children`` (synced, ``widget_serialization``) lists the Jupyter widgets the last render
+  shows (``{slider}`` in a template: see ``children.py``). It changes only when that set does;
+  it keeps them alive and puts them in the saved widget state beside the view.
+* ``link(key, other, trait)`` ties one context key to another widget's trait, both ways; the
+  whole ``context`` cannot be ``traitlets.link``-ed to a trait of another kind (see ``Link``).
+
+The constructor returns once the view has mounted and rendered (or after ``_WAIT_SECONDS`` of a
+mount that is still running), so ``Dashboard().widget.context`` is the mounted context at once.
+Headless, every live view also snapshots when each cell finishes (IPython's ``post_run_cell``),
+so an executed notebook's saved state agrees with what its last cells printed, including views
+displayed inside an ipywidgets container (``HBox([view.widget, slider])``), whose own display
+code never runs.
 
 While no front end is attached (a closed tab, a reload in progress) the view keeps running and
 its state stays current in the kernel; a front end that attaches asks for the full render.
@@ -33,25 +45,33 @@ handed to that loop.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
+import logging
+import sys
 import threading
+import time
 import weakref
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import anywidget
 import ipywidgets  # type: ignore[import-untyped]  # ipywidgets ships no type hints
 import traitlets
 
+from .children import Child, any_made, children_of
 from .events import FrontendMessageError, decode_message
 from .runtime import ViewRuntime, background_loop, call_soon_threadsafe, census_sources
 from .socket import Context
+from .template import Rendered, TemplateError, embed
 from .text import repair
 from .view import LiveView
 
-__all__ = ["LiveWidget"]
+__all__ = ["Link", "LiveWidget"]
 
 _STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("livewidget")
 
 
 def _static(name: str) -> str:
@@ -63,6 +83,7 @@ def _static(name: str) -> str:
 
 _WAIT_SECONDS = 10.0
 _SNAPSHOT_SECONDS = 0.5  # how often, at most, the kernel refreshes the HTML snapshot itself
+_CELL_END_SECONDS = 2.0  # how long, at most, a cell's end waits for the views' pending renders
 _RECORDING_MAX_BYTES = 5_000_000
 
 
@@ -96,6 +117,7 @@ class _CellViews:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_cell: dict[str, list[weakref.ref[LiveWidget]]] = {}
+        self._headless: weakref.WeakSet[LiveWidget] = weakref.WeakSet()
         self._registered = False
 
     def register(self, widget: LiveWidget, cell_id: str | None) -> None:
@@ -105,6 +127,8 @@ class _CellViews:
                 self._hook()
             if cell_id is not None:
                 self._by_cell.setdefault(cell_id, []).append(weakref.ref(widget))
+            if widget._headless:
+                self._headless.add(widget)
 
     def _hook(self) -> None:
         try:
@@ -114,6 +138,7 @@ class _CellViews:
         shell = get_ipython()
         if shell is not None:
             shell.events.register("pre_run_cell", self._pre_run_cell)
+            shell.events.register("post_run_cell", self._post_run_cell)
 
     def _pre_run_cell(self, info: Any) -> None:
         cell_id = getattr(info, "cell_id", None)
@@ -123,6 +148,18 @@ class _CellViews:
             widget = ref()
             if widget is not None:
                 widget.close()
+
+    def _post_run_cell(self, result: Any) -> None:
+        """Headless, a cell has finished: snapshot every live view now, while the cell is
+        still the one running (a headless run records only what a cell does)."""
+        with self._lock:
+            views = list(self._headless)
+        deadline = time.monotonic() + _CELL_END_SECONDS
+        for widget in views:
+            try:
+                widget._snapshot_now(deadline)
+            except Exception:  # the cell ran fine: its output gets no traceback of ours
+                log.exception("livewidget could not snapshot %r at the cell's end", widget)
 
 
 _cell_views = _CellViews()
@@ -151,8 +188,145 @@ def _size(content: Any) -> int:
 census_sources["widgets"] = lambda: len(ipywidgets.widgets.widget._instances)
 
 
+def _as_child(value: Any) -> Child:
+    """A Jupyter widget (or a view: its widget) in a template field: its placeholder."""
+    widget = value.widget if isinstance(value, LiveView) else value
+    if not isinstance(widget, ipywidgets.DOMWidget):
+        raise TemplateError(
+            f"html(): {widget!r:.80} is a {type(widget).__name__}, a widget with no view of its "
+            "own (not an ipywidgets.DOMWidget); only widgets that display can sit in a template."
+        )
+    comm = widget.comm
+    return Child(widget, comm.comm_id if comm is not None else None)
+
+
+embed(ipywidgets.Widget, _as_child)
+embed(LiveView, _as_child)
+
+
+def _raised_in(error: BaseException, frame: FrameType) -> bool:
+    """Whether ``error`` came out of (or through) ``frame``."""
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame is frame:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # an array's == is elementwise and has no truth value: compare identity
+        return a is b
+
+
+class _ContextTrait(traitlets.Dict):
+    """``LiveWidget.context``: a dict, whose keys an assignment assigns; anything else is refused
+    with the ways that do work (``traitlets.link`` of the whole context to a value cannot)."""
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise traitlets.TraitError(
+                f"LiveWidget.context takes a dict of context keys to assign, got "
+                f"{type(value).__name__} {value!r:.80}. To tie one key to another widget's "
+                "trait both ways: view.widget.link('key', other_widget, trait='value'); one way: "
+                "traitlets.dlink((other_widget, 'value'), (view.widget, 'context'), "
+                "lambda v: {'key': v})."
+            )
+        return super().validate(obj, value)
+
+
+class Link:
+    """One context key tied to another widget's trait, both ways: ``widget.link(...)``.
+
+    A change of the trait assigns the key through the view's mailbox (as ``widget.assign``
+    does, without waiting); a change of the key sets the trait, when it differs. While
+    assigns from the other widget are still queued, the view's changes of the key wait for
+    them, so a slider dragged fast is never pulled back to a value it has already left.
+    ``unlink()`` undoes it; closing the view unlinks it too.
+    """
+
+    def __init__(self, widget: LiveWidget, key: str, other: traitlets.HasTraits, trait: str):
+        self.widget, self.key, self.other, self.trait = widget, key, other, trait
+        self._lock = threading.Lock()
+        self._queued = 0  # assigns from the other widget not yet handled by the view
+        self._setting: int | None = None  # the thread setting the other widget's trait now
+
+    def _start(self) -> None:
+        context = self.widget.context
+        if self.key in context:
+            try:
+                self._to_other(context[self.key])
+            except traitlets.TraitError as error:
+                raise traitlets.TraitError(
+                    f"{self!r}: the context's {self.key!r} {error}"
+                ) from None
+        else:
+            self._assign(getattr(self.other, self.trait))
+        self.other.observe(self._other_changed, names=self.trait)
+
+    def unlink(self) -> None:
+        """Stop tying the key and the trait (both ways); safe to call twice."""
+        self.other.unobserve(self._other_changed, names=self.trait)
+        self.widget._links = [link for link in self.widget._links if link is not self]
+
+    def __repr__(self) -> str:
+        return (
+            f"<Link {type(self.widget.view).__name__}.context[{self.key!r}] <-> "
+            f"{type(self.other).__name__}.{self.trait}>"
+        )
+
+    def _other_changed(self, change: dict[str, Any]) -> None:
+        if self._setting == threading.get_ident():
+            return  # our own _to_other: the view has the value already
+        self._assign(change["new"])
+
+    def _assign(self, value: Any) -> None:
+        runtime = self.widget._runtime
+        if runtime.closed:
+            return
+        with self._lock:
+            self._queued += 1
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        done.add_done_callback(self._handled)
+        runtime.post(("assign", {self.key: value}))
+        runtime.post(("sync", done))
+
+    def _handled(self, _done: Any) -> None:
+        """On the view's loop: an assign from the other widget has been handled."""
+        with self._lock:
+            self._queued -= 1
+            settled = self._queued == 0
+        if settled:  # the view may have changed the key meanwhile: the other follows now
+            self.context_changed(self.widget.context)
+
+    def context_changed(self, context: dict[str, Any]) -> None:
+        """On the view's loop, after a change of the context: the other widget follows."""
+        if self._queued or self.key not in context:
+            return
+        try:
+            self._to_other(context[self.key])
+        except Exception as error:
+            self.widget._runtime.post(("report", error, repr(self)))
+
+    def _to_other(self, value: Any) -> None:
+        if _same(getattr(self.other, self.trait), value):
+            return
+        self._setting = threading.get_ident()
+        try:
+            setattr(self.other, self.trait, value)
+        finally:
+            self._setting = None
+
+
 class LiveWidget(anywidget.AnyWidget):
-    """A live view as a widget: ``LiveWidget(Dashboard())``, or just display the view."""
+    """A live view as a widget: ``LiveWidget(Dashboard())``, or just display the view.
+
+    The constructor returns once the view has mounted and rendered, so ``context`` and ``html``
+    hold the mounted view at once; a mount still running after 10 s is left to finish on its
+    own (the view then reports it as slow) and the constructor returns without it.
+    """
 
     _esm = _static("widget.js")
     _css = _static("widget.css")
@@ -160,7 +334,11 @@ class LiveWidget(anywidget.AnyWidget):
     _html = traitlets.Unicode("").tag(sync=True)
     _hooks = traitlets.Unicode("").tag(sync=True)  # the view's phx-hook module (JS source)
     _recording: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
-    context = traitlets.Dict(help="The view's context; not synced to the browser.")
+    # The Jupyter widgets the last render shows ({slider} in its template): see children.py.
+    _children = traitlets.List(traitlets.Instance(ipywidgets.Widget)).tag(
+        sync=True, **ipywidgets.widget_serialization
+    )
+    context = _ContextTrait(help="The view's context; not synced to the browser.")
 
     def __init__(self, view: LiveView, **kwargs: Any) -> None:
         if not isinstance(view, LiveView):
@@ -175,6 +353,10 @@ class LiveWidget(anywidget.AnyWidget):
         self._state_refused = False
         self._snapshot_scheduled = False
         self._displays: list[Any] = []
+        self._state_lock = threading.Lock()  # the snapshot and _children: loop or cell thread
+        self._walked: Rendered | None = None  # the render whose children _children lists
+        self._reported_children: set[int] = set()  # widgets shown twice or inside themselves
+        self._links: list[Link] = []
         self._frames: list[dict[str, Any]] | None = None
         self._recorded = threading.Event()
         self._recording_started = 0.0
@@ -193,6 +375,8 @@ class LiveWidget(anywidget.AnyWidget):
         self._headless = in_cell and cell_id is None
         self._runtime.start()
         _cell_views.register(self, cell_id)
+        # The mount and its render: `context` holds them from now on.
+        self._wait(_WAIT_SECONDS, raises=False)
 
     # -- from notebook code -------------------------------------------------------------------
 
@@ -206,6 +390,62 @@ class LiveWidget(anywidget.AnyWidget):
         self._runtime.post(("info", info))
         self._wait()
 
+    def link(self, key: str, other: traitlets.HasTraits, trait: str = "value") -> Link:
+        """Tie the context's ``key`` to ``other``'s ``trait``, both ways; returns the ``Link``
+        (``link.unlink()`` undoes it).
+
+        At once, the trait takes the key's value, or, if the context has no such key, the key
+        takes the trait's. Then a change of either sets the other, when it differs. A change of
+        the trait reaches the view through its mailbox (``widget.context`` has it once the view
+        has handled it, as ``view.widget.html`` shows).
+        """
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"link() takes a context key (a non-empty str) first, got {key!r:.80}")
+        if not isinstance(other, traitlets.HasTraits) or not other.has_trait(trait):
+            traits = (
+                ", ".join(sorted(n for n in other.trait_names() if not n.startswith("_")))
+                if isinstance(other, traitlets.HasTraits)
+                else ""
+            )
+            raise TypeError(
+                f"link({key!r}, ..., trait={trait!r}) needs a widget (a traitlets.HasTraits) "
+                f"with a trait {trait!r}, got {type(other).__name__} {other!r:.80}"
+                + (f" (its traits: {traits})" if traits else "")
+            )
+        self._wait()
+        link = Link(self, key, other, trait)
+        link._start()
+        self._links.append(link)
+        return link
+
+    def observe(self, handler: Any, names: Any = traitlets.All, type: Any = "change") -> None:
+        """As ``HasTraits.observe``; a ``traitlets.link`` of ``context`` that failed to start
+        is refused here, whole (traitlets would leave its observers, failing on every render)."""
+        owner = getattr(handler, "__self__", None)
+        failed = sys.exc_info()[1]
+        if (
+            isinstance(owner, traitlets.link)
+            and isinstance(failed, traitlets.TraitError)
+            and (names == "context" or (isinstance(names, (list, tuple)) and "context" in names))
+            and _raised_in(failed, sys._getframe(1))
+        ):
+            # traitlets.link's first copy failed and it now observes both ends regardless (in a
+            # `finally`): undo the end it has observed already, and observe nothing here.
+            for obj, name, fn in (
+                (owner.source[0], owner.source[1], owner._update_target),
+                (owner.target[0], owner.target[1], owner._update_source),
+            ):
+                if obj is not self:
+                    with contextlib.suppress(ValueError):  # not observed (yet)
+                        obj.unobserve(fn, names=name)
+            other, name = owner.source if owner.source[0] is not self else owner.target
+            raise traitlets.TraitError(
+                f"traitlets.link cannot tie {other.__class__.__name__}.{name} to the whole "
+                f"LiveWidget.context (a dict of every context key): {failed} Link one key "
+                f"instead, both ways: view.widget.link('key', other_widget, trait={name!r})."
+            ) from None
+        super().observe(handler, names=names, type=type)
+
     @property
     def html(self) -> str:
         """The HTML of the view's last good render."""
@@ -215,10 +455,12 @@ class LiveWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop the view (its timers, tasks, subscriptions and thread) and close the widget,
-        with the ``Layout`` widget that ipywidgets made for it."""
+        with the ``Layout`` widget that ipywidgets made for it; its links are undone."""
         runtime = getattr(self, "_runtime", None)  # absent if __init__ failed early
         if runtime is not None:
             runtime.close()
+        for link in list(getattr(self, "_links", ())):
+            link.unlink()
         layout = self._trait_values.get("layout")  # made at construction; never made here
         super().close()
         if isinstance(layout, ipywidgets.Widget):
@@ -233,24 +475,31 @@ class LiveWidget(anywidget.AnyWidget):
         state = "closed" if self.closed else "live"
         return f"<LiveWidget of {self.view!r}, {state}>"
 
-    def _wait(self) -> None:
-        """Wait until the view has handled everything posted so far (not on the view's loop)."""
-        if self._runtime.closed or self._runtime.on_loop_thread():
-            return
+    def _wait(self, timeout: float = _WAIT_SECONDS, *, raises: bool = True) -> bool:
+        """Wait until the view has handled everything posted so far (and rendered it); True if
+        it has. From the view's own code (its loop or thread) this would wait for itself: it
+        returns at once."""
+        if self._runtime.closed or self._runtime.in_view_code():
+            return True
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._runtime.post(("sync", done))
         try:
-            done.result(timeout=_WAIT_SECONDS)
+            done.result(timeout=timeout)
         except concurrent.futures.TimeoutError:
+            if not raises:
+                return False
             raise TimeoutError(
-                f"{type(self.view).__name__} is still busy after {_WAIT_SECONDS:.0f} s "
+                f"{type(self.view).__name__} is still busy after {timeout:.0f} s "
                 "(a handler that blocks?); the message stays queued."
             ) from None
+        return True
 
     # -- the context trait --------------------------------------------------------------------
 
     def _on_view_context(self, context: Context) -> None:
         self.context = dict(context)  # from the view's own code: _context_assigned ignores it
+        for link in list(self._links):
+            link.context_changed(self.context)
 
     def _context_assigned(self, change: dict[str, Any]) -> None:
         if self._runtime.in_view_code():
@@ -263,19 +512,72 @@ class LiveWidget(anywidget.AnyWidget):
         if self.comm is not None:
             self.send(message)
         if message.get("type") in ("full", "diff"):
+            try:  # the message went: nothing here may make it look as if it had not
+                self._update_children(self._runtime.rendered)
+            except Exception as error:  # a child closed meanwhile cannot be serialized
+                self._runtime.post(("report", error, "listing the widgets the view shows"))
             if self._frames is not None:
                 self._record(message)
             if self._headless and not self._joined and not self._snapshot_scheduled:
                 self._snapshot_scheduled = True
                 self._loop.call_later(_SNAPSHOT_SECONDS, self._snapshot)
 
+    def _update_children(self, rendered: Rendered | None) -> None:
+        """Keep ``_children`` at the widgets ``rendered`` shows; set only when they change."""
+        if rendered is None or rendered is self._walked or not (any_made() or self._children):
+            return
+        shown: list[Any] = []
+        for child in children_of(rendered):
+            widget = child.widget
+            if widget is self or any(widget is seen for seen in shown):
+                self._report_child(widget, twice=widget is not self)
+            elif widget.comm is not None:  # a closed widget has no model left to show
+                shown.append(widget)
+        with self._state_lock:
+            self._walked = rendered
+            current = self._children
+            if len(shown) != len(current) or any(a is not b for a, b in zip(shown, current)):
+                self._children = shown
+
+    def _report_child(self, widget: Any, *, twice: bool) -> None:
+        if id(widget) in self._reported_children:
+            return
+        self._reported_children.add(id(widget))
+        name = type(self.view).__name__
+        problem = (
+            f"{widget!r:.80} is shown at two places in one render of {name}; a widget shows "
+            "at one place per view (its placeholder's id is its model id). Show a second "
+            "widget, tied to the first with ipywidgets.jslink((a, 'value'), (b, 'value'))."
+            if twice
+            else f"{name} shows its own widget inside itself; it is left out"
+        )
+        self._runtime.post(("report", TemplateError(problem), "render"))
+
     def _snapshot(self) -> None:
         """Headless: keep ``_html`` and the output's ``text/html`` at the last render."""
         self._snapshot_scheduled = False
         if self._joined or self.closed or self._runtime.rendered is None:
             return
-        html = self._runtime.rendered.to_html()
-        if html != self._html:
+        self._set_snapshot(self._runtime.rendered.to_html())
+
+    def _snapshot_now(self, deadline: float) -> None:
+        """Headless, at a cell's end (on the cell's thread): the view's pending render, then its
+        children and HTML, so that the cell records them."""
+        if self._joined or self.closed:
+            return
+        self._wait(max(0.0, deadline - time.monotonic()), raises=False)
+        rendered = self._runtime.rendered
+        if rendered is not None:
+            self._update_children(rendered)
+            self._set_snapshot(rendered.to_html())
+
+    def _set_snapshot(self, html: str) -> None:
+        html = repair(html)
+        with self._state_lock:
+            if html == self._html:
+                return
+            if not self._displays:  # shown inside a container (HBox...), or not shown yet
+                self._html = html
             for handle in self._displays:
                 handle.update(self._bundle(html), raw=True)
 

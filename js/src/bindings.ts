@@ -27,6 +27,8 @@
  * - phx-click, phx-keydown and phx-keyup bind the closest element with the attribute (so a
  *   click on a button's icon counts); phx-blur and phx-focus bind the focused element itself.
  * - Window key bindings do not fire for a key event that an element key binding handled.
+ * - Events inside a Jupyter widget placed in the view (children.ts) are that widget's own:
+ *   no binding of the view fires for them, window key bindings included.
  */
 import {
   CID,
@@ -54,6 +56,7 @@ import {
   TYPE,
   VALUE,
 } from "./constants";
+import { inChild } from "./children";
 import type { InFlightSpec } from "./in_flight";
 import { exec, isEncodedJS, type PushArgs } from "./js_commands";
 import {
@@ -235,7 +238,7 @@ export function bindEvents(root: HTMLElement, pushEvent: PushEvent, options: Bin
   // a key inside an element with its own key binding, in any widget, is that binding's. Keys
   // typed into an editor outside the widgets (a notebook cell) are not the page's keys.
   const onWindowKey = (e: Event) => {
-    if (handledByElement.has(e) || windowEvents.has(e)) return;
+    if (handledByElement.has(e) || windowEvents.has(e) || inChild(root, e.target as Node | null)) return;
     const target = e.target instanceof Element ? e.target : null;
     const elementAttr = e.type === "keydown" ? PHX_KEYDOWN : PHX_KEYUP;
     if (target?.closest(`[${elementAttr}]`)?.closest(`.${ROOT_CLASS}`)) return;
@@ -243,6 +246,7 @@ export function bindEvents(root: HTMLElement, pushEvent: PushEvent, options: Bin
     windowEvents.add(e);
     const attr = e.type === "keydown" ? PHX_WINDOW_KEYDOWN : PHX_WINDOW_KEYUP;
     for (const el of Array.from(root.querySelectorAll(`[${attr}]`))) {
+      if (inChild(root, el)) continue;
       const binding = el.getAttribute(attr);
       if (binding && keyMatches(el, e as KeyboardEvent)) sendKey(el, binding, e as KeyboardEvent);
     }
@@ -277,6 +281,12 @@ export function bindEvents(root: HTMLElement, pushEvent: PushEvent, options: Bin
     ["keyup", onWindowKey],
   ];
   const win = root.ownerDocument.defaultView;
+  for (const entry of listeners) {
+    const fn = entry[1];
+    entry[1] = (e: Event) => {
+      if (!inChild(root, e.target as Node | null)) fn(e);
+    };
+  }
   for (const [type, fn] of listeners) root.addEventListener(type, fn);
   for (const [type, fn] of windowListeners) win?.addEventListener(type, fn, true);
   return () => {

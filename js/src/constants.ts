@@ -94,6 +94,13 @@ export const HOOKS_TRAIT = "_hooks";
  */
 export const KEY_ATTR = "_lw_key";
 
+/**
+ * The attribute of a child widget's placeholder: the model id of the Jupyter widget shown
+ * there (`<span class="lw-child" data-lw-widget="ID" id="lw-child-ID" phx-update="ignore">`,
+ * written by the kernel's children.py; children.ts places the widget's view inside).
+ */
+export const CHILD_ATTR = "data-lw-widget";
+
 // --- message shapes -------------------------------------------------------------
 
 export interface JoinMessage {

@@ -40,6 +40,7 @@
  *
  * An error thrown by a callback is shown in the widget's banner; the view carries on.
  */
+import { inChild } from "./children";
 import {
   CID,
   EVENT,
@@ -162,7 +163,9 @@ export class ViewHooks {
   /** After a patch: destroy the hooks whose element went, mount new ones, tell the changed ones. */
   sync(): void {
     if (!this.registry) return;
-    const present = Array.from(this.root.querySelectorAll(`[${PHX_HOOK}]`));
+    const present = Array.from(this.root.querySelectorAll(`[${PHX_HOOK}]`)).filter(
+      (el) => !inChild(this.root, el), // a child widget's hooks are its own (children.ts)
+    );
     const here = new Set(present);
     for (const [el, entry] of Array.from(this.mounted)) {
       if (!here.has(el) || el.getAttribute(PHX_HOOK) !== entry.name) this.destroy(el, entry);

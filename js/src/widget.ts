@@ -32,7 +32,8 @@
  * loading classes and phx-disable-with go *before* the patch, so the render has the last word.
  *
  * Each patch re-applies what JS commands did to the elements it keeps (js_commands.ts:
- * applySticky) and drives the phx-hook lifecycle (hooks.ts). The hook registry is the `_hooks`
+ * applySticky), drives the phx-hook lifecycle (hooks.ts) and places the Jupyter widgets the
+ * view shows in their placeholders (children.ts). The hook registry is the `_hooks`
  * trait (ES module source), imported once per model and again when it changes.
  *
  * Until the first full render the views show the synced `_html` trait, so a
@@ -42,6 +43,7 @@
  */
 import type { AnyModel, AnyWidget, InitializeProps, RenderProps } from "@anywidget/types";
 import { bindEvents } from "./bindings";
+import { Children, managerOf } from "./children";
 import {
   EVENT,
   type EventMessage,
@@ -80,6 +82,8 @@ interface View {
   root: HTMLElement;
   errors: HTMLElement;
   hooks: ViewHooks;
+  /** The Jupyter widgets placed in this view (children.ts). */
+  children: Children;
 }
 
 type Content = { [key: string]: unknown };
@@ -124,7 +128,8 @@ class LiveModel {
       onAnswer: (ref, fn) => this.inFlight.onAnswer(ref, fn),
       report,
     });
-    const view: View = { root, errors, hooks };
+    const children = new Children(root, managerOf(this.model), report);
+    const view: View = { root, errors, hooks, children };
     const unbind = bindEvents(root, (message, spec) => this.push(message, spec), {
       isPending: (target, type) => this.inFlight.isPending(target, type),
       windowEvents: this.windowEvents,
@@ -142,6 +147,7 @@ class LiveModel {
     return () => {
       unbind();
       hooks.destroyAll();
+      children.dispose();
       this.views.delete(view);
       root.parentElement?.remove();
     };
@@ -227,6 +233,7 @@ class LiveModel {
       showBanner(view.errors, `livewidget could not patch the page: ${errorText(err)}`, "");
     }
     view.hooks.sync();
+    view.children.sync();
   }
 
   private onPushEvent(content: Content): void {
@@ -311,7 +318,7 @@ class LiveModel {
   }
 }
 
-function createView(el: HTMLElement): Omit<View, "hooks"> {
+function createView(el: HTMLElement): Pick<View, "root" | "errors"> {
   const doc = el.ownerDocument;
   const outer = doc.createElement("div");
   outer.className = "livewidget";

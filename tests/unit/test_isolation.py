@@ -180,6 +180,21 @@ def test_a_blocking_handler_holds_up_its_own_view_only(
     wait_for(lambda: victim.context["handled"] == 2)
 
 
+def test_an_event_is_answered_after_its_handler_not_while_it_runs(
+    pair: tuple[LiveWidget, LiveWidget], sent: list[Any]
+) -> None:
+    victim, other = pair
+    victim._on_front_message(victim, {"type": "join"}, [])
+    wait_for(lambda: any(w is victim and m["type"] == "full" for w, m in list(sent)))
+    answered = len([m for w, m in list(sent) if w is victim])
+    event(victim, "block")
+    wait_for(lambda: victim._runtime.busy() is not None)
+    ticks_go_on(other)  # the shared pacer has had many turns meanwhile
+    assert len([m for w, m in list(sent) if w is victim]) == answered  # nothing, not even ""
+    victim._runtime.view.release.set()  # type: ignore[attr-defined]
+    wait_for(lambda: any(w is victim and m.get("rendered") == {"0": "1"} for w, m in list(sent)))
+
+
 def test_a_handler_that_runs_long_is_reported_in_its_view(
     pair: tuple[LiveWidget, LiveWidget], sent: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -198,3 +198,20 @@ def test_closing_brings_the_census_back_to_its_baseline():
     for w in widgets:
         w.close()
     wait_for(lambda: census() == baseline)
+
+
+def test_a_plain_handler_that_assigns_through_its_own_widget_does_not_wait_for_itself(
+    sent: list[dict[str, Any]],
+):
+    class SelfAssigning(Counter):
+        def handle_info(self, info: Any, socket: lw.Socket) -> None:
+            self.widget.assign(name=str(info))  # from the view's own thread, while it is busy
+
+    widget = LiveWidget(SelfAssigning())
+    try:
+        widget.send_info("hello")
+        wait_for(lambda: widget.context["name"] == "hello")
+        # waiting for itself, it would have timed out after 10 s: a TimeoutError in the view
+        assert not [m for m in sent if m["type"] == "error"]
+    finally:
+        widget.close()
