@@ -103,9 +103,19 @@ class _SettlePacer:
 
 
 def live(
-    view: type[LiveView] | LiveView, /, *, raise_errors: bool = True, **params: Any
+    view: type[LiveView] | LiveView,
+    /,
+    *,
+    raise_errors: bool = True,
+    error_interval: float = 0.0,
+    **params: Any,
 ) -> LiveViewTest:
-    """Mount ``view`` (a class, made with ``params``, or an instance) as a connected view."""
+    """Mount ``view`` (a class, made with ``params``, or an instance) as a connected view.
+
+    ``error_interval`` (seconds of the virtual clock) batches the errors shown in the view as a
+    widget does (1.0 there): within it of the last one shown, only the latest is shown, when it
+    ends. The test client's default, 0, shows each error at once.
+    """
     if isinstance(view, type) and issubclass(view, LiveView):
         instance = view(**params)
     elif isinstance(view, LiveView):
@@ -114,7 +124,7 @@ def live(
         instance = view
     else:
         raise TypeError(f"live() takes a LiveView class or instance, got {view!r:.80}")
-    return LiveViewTest(instance, raise_errors=raise_errors)
+    return LiveViewTest(instance, raise_errors=raise_errors, error_interval=error_interval)
 
 
 def _shutdown(runtime: ViewRuntime, loop: asyncio.AbstractEventLoop) -> None:
@@ -167,7 +177,9 @@ def _run_loop(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, No
 class LiveViewTest:
     """A mounted view driven like a browser would drive it; see the module docstring."""
 
-    def __init__(self, view: LiveView, *, raise_errors: bool = True) -> None:
+    def __init__(
+        self, view: LiveView, *, raise_errors: bool = True, error_interval: float = 0.0
+    ) -> None:
         self.view = view
         self.payloads: list[Payload] = []
         self.messages: list[dict[str, Any]] = []
@@ -189,7 +201,7 @@ class LiveViewTest:
             clock=self.clock,
             pacer=self._pacer,  # type: ignore[arg-type]  # duck-typed: request / discard
             on_error=lambda error, where: _call_weak(on_error, error, where),
-            error_interval=0.0,
+            error_interval=error_interval,
         )
         self._finalizer = weakref.finalize(self, _shutdown, self._runtime, self._loop)
         self._runtime.start()
@@ -209,6 +221,10 @@ class LiveViewTest:
     def has_element(self, selector: str, text: str | None = None) -> bool:
         """Whether an element matches ``selector`` (and contains ``text``, if given)."""
         return any(text is None or text in el.get_text() for el in self._soup().select(selector))
+
+    def elements(self, selector: str) -> list[Tag]:
+        """Every element matching ``selector``, in document order (none is no error)."""
+        return list(self._soup().select(selector))
 
     def element(self, selector: str) -> Tag:
         """The one element matching ``selector``; an error if none or several match."""
@@ -254,10 +270,17 @@ class LiveViewTest:
         return self._settle()
 
     def change(self, selector: str, data: Mapping[str, Any] | None = None) -> str:
-        """Change a ``phx-change`` form: its current fields, updated with ``data``."""
+        """Change a ``phx-change`` form: its current fields, updated with ``data``.
+
+        ``params["_target"]`` names the field that changed: the first one in ``data``, or
+        ``data["_target"]`` as Phoenix's ``render_change`` takes it, a path
+        (``["user", "name"]``) or a field name (``"user[name]"``).
+        """
         form = self._form(selector, "phx-change")
-        changes = _flatten(data or {})
-        target = next(iter(changes), None)
+        data = dict(data or {})
+        explicit = data.pop("_target", None)
+        changes = _flatten(data)
+        target = _target_name(explicit) if explicit is not None else next(iter(changes), None)
         fields = _with_changes(_form_fields(form), changes)
         encoded = urlencode([*fields, *([("_target", target)] if target else [])])
         return self._push(form, "phx-change", "form", encoded)
@@ -472,6 +495,19 @@ def _with_changes(fields: list[tuple[str, str]], changes: dict[str, str]) -> lis
     """The fields with each changed name's value replaced (or added, if the form lacks it)."""
     kept = [(name, value) for name, value in fields if name not in changes]
     return kept + list(changes.items())
+
+
+def _target_name(target: Any) -> str:
+    """The form field name of a ``_target``: a path ``["user", "name"]`` is ``user[name]``."""
+    if isinstance(target, str):
+        return target
+    if isinstance(target, list | tuple) and target and all(isinstance(p, str) for p in target):
+        head, *rest = target
+        return head + "".join(f"[{part}]" for part in rest)
+    raise TypeError(
+        f'change(): "_target" is a field name ("user[name]") or a path (["user", "name"]), '
+        f"got {target!r:.80}"
+    )
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
