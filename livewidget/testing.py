@@ -502,7 +502,7 @@ def _target_name(target: Any) -> str:
     if isinstance(target, str):
         return target
     if isinstance(target, list | tuple) and target and all(isinstance(p, str) for p in target):
-        head, *rest = target
+        head, *rest = (str(part) for part in target)
         return head + "".join(f"[{part}]" for part in rest)
     raise TypeError(
         f'change(): "_target" is a field name ("user[name]") or a path (["user", "name"]), '
