@@ -24,13 +24,17 @@ a notebook.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 import json
+import math
+import selectors
 import threading
+import time
 import weakref
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from typing import Any, TypeVarTuple, Unpack
 from urllib.parse import urlencode
 
 from bs4 import BeautifulSoup, Tag
@@ -41,6 +45,8 @@ from .protocol import Payload
 from .runtime import ViewRuntime
 from .socket import Cancellable, Context
 from .view import LiveView
+
+_Ts = TypeVarTuple("_Ts")
 
 __all__ = ["LiveViewTest", "VirtualClock", "live"]
 
@@ -81,12 +87,75 @@ class VirtualClock:
                 return timer
         return None
 
+    def next_due(self) -> float:
+        """When the next live timer falls due (``math.inf`` if none)."""
+        while self._queue and self._queue[0][2].cancelled:
+            heapq.heappop(self._queue)
+        return self._queue[0][0] if self._queue else math.inf
+
     def move_to(self, when: float) -> None:
         self._now = max(self._now, when)
 
     @property
     def pending(self) -> int:
         return sum(not timer.cancelled for _, _, timer in self._queue)
+
+
+class _StallSelector(selectors.DefaultSelector):
+    """The selector of a ``_VirtualLoop``: where the loop would wait, it asks the loop whether
+    anything real (a thread) can wake it; if not, the loop stops instead of waiting."""
+
+    loop: _VirtualLoop | None = None
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        loop = self.loop
+        if loop is None or (timeout is not None and timeout <= 0):
+            return super().select(timeout)
+        wait = loop.real_wait()
+        if wait is None:  # only the virtual clock could wake it: stalled until lv.advance
+            loop.stalled = True
+            loop.stop()
+            return super().select(0)
+        return super().select(None if math.isinf(wait) else wait)
+
+
+class _VirtualLoop(asyncio.SelectorEventLoop):
+    """An event loop whose ``time()`` is the virtual clock: ``asyncio.sleep``, ``call_later``
+    and timeouts in handlers wait for ``lv.advance``, never for real time.
+
+    It never waits for a timer: where it would, it waits for a thread of the view (a plain
+    ``def`` handler on the view's thread, a ``start_async`` job while ``render_async`` waits),
+    or, with none running, stops (``stalled``) and hands back to the test client.
+    """
+
+    def __init__(self, clock: VirtualClock) -> None:
+        selector = _StallSelector()
+        super().__init__(selector)
+        selector.loop = self
+        self._clock = clock
+        self._timers: list[asyncio.TimerHandle] = []
+        self.stalled = False
+        self.real_wait: Callable[[], float | None] = lambda: None
+
+    def time(self) -> float:
+        return self._clock.now()
+
+    def call_at(
+        self,
+        when: float,
+        callback: Callable[[Unpack[_Ts]], object],
+        *args: Unpack[_Ts],
+        context: contextvars.Context | None = None,
+    ) -> asyncio.TimerHandle:
+        handle = super().call_at(when, callback, *args, context=context)
+        self._timers.append(handle)
+        return handle
+
+    def next_due(self) -> float:
+        """When the next of its timers falls due (those due by now have fired once it ran)."""
+        now = self.time()
+        self._timers = [h for h in self._timers if not h.cancelled() and h.when() > now]
+        return min((h.when() for h in self._timers), default=math.inf)
 
 
 class _SettlePacer:
@@ -143,8 +212,9 @@ def _shutdown(runtime: ViewRuntime, loop: asyncio.AbstractEventLoop) -> None:
     loop.close()
 
 
-def _run_loop(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None]) -> None:
-    """Run ``loop`` until ``coroutine`` is done, from any thread.
+def _run_loop(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None]) -> bool:
+    """Run ``loop`` until ``coroutine`` is done, or until it stalls on the virtual clock (then
+    the coroutine is cancelled and this returns False), from any thread.
 
     In a notebook cell a loop already runs in this thread (ipykernel's), and a thread can run
     only one loop at a time: the client's loop then runs on a short-lived thread while this one
@@ -156,22 +226,42 @@ def _run_loop(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, No
         busy = False
     else:
         busy = True
-    if not busy:
-        loop.run_until_complete(coroutine)
-        return
+    finished: list[bool] = []
     failure: list[BaseException] = []
 
     def run() -> None:
         try:
-            loop.run_until_complete(coroutine)
+            finished.append(_drive(loop, coroutine))
         except BaseException as error:  # handed to the waiting thread below
             failure.append(error)
 
-    thread = threading.Thread(target=run, name="livewidget-test-client")
-    thread.start()
-    thread.join()
+    if busy:
+        thread = threading.Thread(target=run, name="livewidget-test-client")
+        thread.start()
+        thread.join()
+    else:
+        run()
     if failure:
         raise failure[0]
+    return finished[0]
+
+
+def _drive(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None]) -> bool:
+    def stop(_: object) -> None:
+        loop.stop()
+
+    task = loop.create_task(coroutine)
+    task.add_done_callback(stop)
+    if isinstance(loop, _VirtualLoop):
+        loop.stalled = False
+    loop.run_forever()
+    if task.done():
+        task.result()
+        return True
+    # Stalled: the task ends with the loop's next run, which its end must not stop.
+    task.remove_done_callback(stop)
+    task.cancel()
+    return False
 
 
 class LiveViewTest:
@@ -186,7 +276,7 @@ class LiveViewTest:
         self.errors: list[BaseException] = []
         self.raise_errors = raise_errors
         self.clock = VirtualClock()
-        self._loop = asyncio.new_event_loop()
+        self._loop = _VirtualLoop(self.clock)
         self._pacer = _SettlePacer()
         self._tree: Payload | None = None
         self._raised = 0
@@ -204,6 +294,22 @@ class LiveViewTest:
             error_interval=error_interval,
         )
         self._finalizer = weakref.finalize(self, _shutdown, self._runtime, self._loop)
+        # The loop may wait (in real time) while the view's thread runs a plain ``def``
+        # handler, whose outcome comes back to the loop: count the calls the thread owes.
+        thread = self._runtime._thread  # the runtime's own; read, and one call wrapped
+        owed = [0]
+        call = thread.call
+
+        def counted(fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+            future = call(fn, *args)
+            owed[0] += 1
+            future.add_done_callback(lambda _: owed.__setitem__(0, owed[0] - 1))
+            return future
+
+        thread.call = counted  # type: ignore[method-assign]  # a counting wrapper, same call
+        self._owed = owed
+        self._real_deadline: float | None = None
+        self._loop.real_wait = self._real_wait
         self._runtime.start()
         self._run_until_settled()
 
@@ -314,17 +420,31 @@ class LiveViewTest:
         return self._settle()
 
     def advance(self, ms: float) -> str:
-        """Move the virtual clock ``ms`` milliseconds, firing due timers in order; settle."""
+        """Move the virtual clock ``ms`` milliseconds, firing due timers in order (the view's
+        and the loop's: ``asyncio.sleep``, ``call_later``), settling after each; settle."""
         until = self.clock.now() + ms / 1000
-        while (timer := self.clock.pop_due(until)) is not None:
-            timer.callback()
-            self._run_until_settled()
+        while (when := min(self.clock.next_due(), self._loop.next_due())) <= until:
+            self.clock.move_to(when)
+            while (timer := self.clock.pop_due(when)) is not None:
+                timer.callback()
+                self._run_until_settled()
+            self._run_until_settled()  # the loop's timers due now fire
         self.clock.move_to(until)
         return self._settle()
 
     def render_async(self, timeout: float = 5.0) -> str:
         """Wait (in real time, up to ``timeout`` seconds) for ``start_async`` jobs; settle."""
-        _run_loop(self._loop, self._until_jobs_done(timeout))
+        self._real_deadline = time.monotonic() + timeout
+        try:
+            done = _run_loop(self._loop, self._until_jobs_done())
+        finally:
+            self._real_deadline = None
+        if not done:
+            pending = len(self._runtime.jobs)
+            raise TimeoutError(
+                f"{pending} start_async job(s) still running after {timeout} s, or waiting on "
+                "the virtual clock (asyncio.sleep in a job): lv.advance(ms) moves it"
+            )
         return self._settle()
 
     def close(self) -> None:
@@ -425,15 +545,20 @@ class LiveViewTest:
         await asyncio.sleep(0)
         await self._runtime.idle()
 
-    async def _until_jobs_done(self, timeout: float) -> None:
+    async def _until_jobs_done(self) -> None:
         jobs = self._runtime.jobs
         if jobs:
-            _, pending = await asyncio.wait(jobs, timeout=timeout)
-            if pending:
-                raise TimeoutError(
-                    f"{len(pending)} start_async job(s) still running after {timeout} s"
-                )
+            await asyncio.wait(jobs)
         await self._runtime.idle()
+
+    def _real_wait(self) -> float | None:
+        """How long (real seconds) the loop may wait for a thread; None: nothing real runs."""
+        if self._owed[0] > 0:
+            return math.inf
+        if self._real_deadline is not None and self._runtime.jobs:
+            left = self._real_deadline - time.monotonic()
+            return left if left > 0 else None
+        return None
 
 
 def _call_weak(method: weakref.WeakMethod[Callable[..., None]], *args: Any) -> None:

@@ -30,6 +30,8 @@ def test_messages_are_handled_in_order_one_at_a_time():
     lv._runtime.post(("info", "b"))
     lv._runtime.post(("event", "c", {}, None))
     lv.send_info("d")
+    assert lv.context.log == ()  # the sleep is on the virtual clock: everything waits behind it
+    lv.advance(10)
     assert lv.context.log == (0.01, "b", "c", "d")
 
 

@@ -1,5 +1,6 @@
 """The test client: the same runtime, diff and merge as a widget, on a virtual clock."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -133,3 +134,46 @@ def test_elements_returns_every_match_and_none_is_no_error():
     lv = live(Profile)
     assert [el.get_text() for el in lv.elements("li.tag")] == ["a", "b"]
     assert lv.elements("li.missing") == []
+
+
+class Sleeper(lw.LiveView):
+    def mount(self, socket: lw.Socket) -> None:
+        socket.assign(state="idle")
+
+    async def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        if event == "later":
+            loop = asyncio.get_running_loop()
+            loop.call_later(0.25, socket.send_info, "done")
+            return
+        await asyncio.sleep(0.5)
+        socket.assign(state="slept")
+
+    def handle_info(self, info: Any, socket: lw.Socket) -> None:
+        socket.assign(state=info)
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            '<p id="state">{state}</p><button id="go" phx-click="go">go</button>'
+            '<button id="later" phx-click="later">later</button>',
+            **ctx,
+        )
+
+
+def test_asyncio_sleep_in_a_handler_waits_for_the_virtual_clock():
+    lv = live(Sleeper)
+    lv.click("#go")
+    assert lv.has_element("#state", text="idle")
+    assert lv.clock.now() == 0.0
+    lv.advance(499)
+    assert lv.has_element("#state", text="idle")
+    lv.advance(1)
+    assert lv.has_element("#state", text="slept")
+
+
+def test_loop_call_later_in_a_handler_fires_on_advance():
+    lv = live(Sleeper)
+    lv.click("#later")
+    lv.advance(249)
+    assert lv.has_element("#state", text="idle")
+    lv.advance(1)
+    assert lv.has_element("#state", text="done")
