@@ -13,8 +13,16 @@ client-side tree whose HTML is ``lv.html``. It is synchronous, so plain pytest f
         assert lv.has_element("#count", text="1")
         lv.advance(1000)          # fire the timers due in the next second, then settle
 
-Each action returns the new HTML once the view has handled everything it caused. Jobs started
-with ``socket.start_async`` run on in real time; ``lv.render_async()`` waits for them.
+Each action returns the new HTML once the view has handled everything it caused, as far as it
+can go without time passing. The client's event loop runs on the virtual clock too: a handler's
+``await asyncio.sleep(0.5)``, ``loop.call_later`` or ``asyncio.timeout`` waits for
+``lv.advance(500)``, never for real time (the loop waits in real time only for the view's own
+thread, where plain ``def`` handlers run). Jobs started with ``socket.start_async`` run on in
+real time; ``lv.render_async()`` waits for them.
+
+``lv.elements(selector)`` lists every match (``lv.element`` wants exactly one);
+``lv.change(sel, {..., "_target": ["user", "name"]})`` names the changed field as Phoenix's
+``render_change`` does (by default, the first field in the data).
 
 A handler or render that raises fails the action with that exception, unless
 ``live(..., raise_errors=False)``; then ``lv.errors`` collects them and the view goes on, as in
