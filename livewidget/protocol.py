@@ -298,10 +298,19 @@ def merge(tree: Payload | None, payload: Payload) -> Payload:
     if not isinstance(payload, dict):
         raise ProtocolError(f"a payload is a JSON object, got {payload!r:.80}")
     payload = copy.deepcopy(payload)
+    components = payload.pop(COMPONENTS, None)
     _resolve_templates(payload, None)
+    if components is not None:
+        if not isinstance(components, dict):
+            raise ProtocolError(f'"c" maps cids to rendered objects, got {components!r:.80}')
+        for cid, part in components.items():
+            if not isinstance(part, dict):
+                raise ProtocolError(f"component {cid} is a rendered object, got {part!r:.80}")
+            _resolve_templates(part, None, component_root=True)
     fresh: list[Payload] = []
     _fresh_streams(payload, fresh)
-    components = payload.pop(COMPONENTS, None)
+    if components is not None:
+        _fresh_streams(components, fresh)
     if tree is None or STATIC in payload:
         if STATIC not in payload:
             raise ProtocolError("the first payload must be a full render (with 's')")
@@ -419,24 +428,60 @@ def _apply_stream(
     return [dom_id for dom_id, _ in pairs], [row for _, row in pairs]
 
 
-def _resolve_templates(node: Any, templates: dict[str, list[str]] | None) -> None:
-    """Replace statics given as a number by the ``"p"`` template of the nearest enclosing node."""
-    if isinstance(node, list):
-        for item in node:
-            _resolve_templates(item, templates)
+def _resolve_templates(
+    node: Payload, templates: Payload | None, component_root: bool = False
+) -> None:
+    """Replace statics given as a number by the ``"p"`` template in scope, and drop ``"p"``.
+
+    The scoping is the official client's (``rendered.js``, ``toOutputBuffer`` and
+    ``comprehensionToBuffer``): a rendered node's own ``"p"`` wins over the one around it; a
+    comprehension's statics use only the templates around it, and its entries those, or else
+    its own. A live component starts with no templates (its ``"p"`` travels in its own
+    payload), and the number in its root ``"s"`` is a cid whose statics it shares, resolved by
+    ``_merge_components``.
+    """
+    own = node.pop(TEMPLATES, None)
+    if own is not None and not isinstance(own, dict):
+        raise ProtocolError(f'"p" maps template numbers to statics, got {own!r:.80}')
+    keyed = node.get(KEYED)
+    if isinstance(keyed, dict):
+        if STATIC in node:
+            node[STATIC] = _template(node[STATIC], templates)
+        inner = templates if templates is not None else own
+        for entry in keyed.values():
+            if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], dict):
+                entry = entry[1]  # [old index, diff]
+            if isinstance(entry, dict):
+                _resolve_dynamics(entry, inner)
         return
-    if not isinstance(node, dict):
-        return
-    templates = node.pop(TEMPLATES, templates)
+    scope = own if own is not None else templates
     statics = node.get(STATIC)
-    if isinstance(statics, int) and not isinstance(statics, bool) and templates is not None:
-        try:
-            node[STATIC] = templates[str(statics)]
-        except KeyError:
-            raise ProtocolError(f"statics refer to template {statics}, not in 'p'") from None
+    if statics is not None and not (component_root and _is_int(statics)):
+        node[STATIC] = _template(statics, scope)
+    _resolve_dynamics(node, scope)
+
+
+def _resolve_dynamics(node: Payload, templates: Payload | None) -> None:
     for key, value in node.items():
-        if key not in (STATIC, COMPONENTS):
+        if isinstance(value, dict) and key != COMPONENTS:
             _resolve_templates(value, templates)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _template(statics: Any, templates: Payload | None) -> list[str]:
+    if _is_int(statics):
+        found = templates.get(str(statics)) if templates is not None else None
+        if not isinstance(found, list):
+            raise ProtocolError(
+                f'"s": {statics} names a template, but no enclosing "p" has template {statics}'
+            )
+        return found
+    if not isinstance(statics, list) or not all(isinstance(part, str) for part in statics):
+        raise ProtocolError(f'"s" is a list of strings or a template number, got {statics!r:.80}')
+    return statics
 
 
 def _merge_components(old: Payload, new: Payload) -> Payload:

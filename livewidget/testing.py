@@ -13,8 +13,16 @@ client-side tree whose HTML is ``lv.html``. It is synchronous, so plain pytest f
         assert lv.has_element("#count", text="1")
         lv.advance(1000)          # fire the timers due in the next second, then settle
 
-Each action returns the new HTML once the view has handled everything it caused. Jobs started
-with ``socket.start_async`` run on in real time; ``lv.render_async()`` waits for them.
+Each action returns the new HTML once the view has handled everything it caused, as far as it
+can go without time passing. The client's event loop runs on the virtual clock too: a handler's
+``await asyncio.sleep(0.5)``, ``loop.call_later`` or ``asyncio.timeout`` waits for
+``lv.advance(500)``, never for real time (the loop waits in real time only for the view's own
+thread, where plain ``def`` handlers run). Jobs started with ``socket.start_async`` run on in
+real time; ``lv.render_async()`` waits for them.
+
+``lv.elements(selector)`` lists every match (``lv.element`` wants exactly one);
+``lv.change(sel, {..., "_target": ["user", "name"]})`` names the changed field as Phoenix's
+``render_change`` does (by default, the first field in the data).
 
 A handler or render that raises fails the action with that exception, unless
 ``live(..., raise_errors=False)``; then ``lv.errors`` collects them and the view goes on, as in
@@ -24,13 +32,17 @@ a notebook.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 import json
+import math
+import selectors
 import threading
+import time
 import weakref
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from typing import Any, TypeVarTuple, Unpack
 from urllib.parse import urlencode
 
 from bs4 import BeautifulSoup, Tag
@@ -41,6 +53,8 @@ from .protocol import Payload
 from .runtime import ViewRuntime
 from .socket import Cancellable, Context
 from .view import LiveView
+
+_Ts = TypeVarTuple("_Ts")
 
 __all__ = ["LiveViewTest", "VirtualClock", "live"]
 
@@ -81,12 +95,75 @@ class VirtualClock:
                 return timer
         return None
 
+    def next_due(self) -> float:
+        """When the next live timer falls due (``math.inf`` if none)."""
+        while self._queue and self._queue[0][2].cancelled:
+            heapq.heappop(self._queue)
+        return self._queue[0][0] if self._queue else math.inf
+
     def move_to(self, when: float) -> None:
         self._now = max(self._now, when)
 
     @property
     def pending(self) -> int:
         return sum(not timer.cancelled for _, _, timer in self._queue)
+
+
+class _StallSelector(selectors.DefaultSelector):
+    """The selector of a ``_VirtualLoop``: where the loop would wait, it asks the loop whether
+    anything real (a thread) can wake it; if not, the loop stops instead of waiting."""
+
+    loop: _VirtualLoop | None = None
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        loop = self.loop
+        if loop is None or (timeout is not None and timeout <= 0):
+            return super().select(timeout)
+        wait = loop.real_wait()
+        if wait is None:  # only the virtual clock could wake it: stalled until lv.advance
+            loop.stalled = True
+            loop.stop()
+            return super().select(0)
+        return super().select(None if math.isinf(wait) else wait)
+
+
+class _VirtualLoop(asyncio.SelectorEventLoop):
+    """An event loop whose ``time()`` is the virtual clock: ``asyncio.sleep``, ``call_later``
+    and timeouts in handlers wait for ``lv.advance``, never for real time.
+
+    It never waits for a timer: where it would, it waits for a thread of the view (a plain
+    ``def`` handler on the view's thread, a ``start_async`` job while ``render_async`` waits),
+    or, with none running, stops (``stalled``) and hands back to the test client.
+    """
+
+    def __init__(self, clock: VirtualClock) -> None:
+        selector = _StallSelector()
+        super().__init__(selector)
+        selector.loop = self
+        self._clock = clock
+        self._timers: list[asyncio.TimerHandle] = []
+        self.stalled = False
+        self.real_wait: Callable[[], float | None] = lambda: None
+
+    def time(self) -> float:
+        return self._clock.now()
+
+    def call_at(
+        self,
+        when: float,
+        callback: Callable[[Unpack[_Ts]], object],
+        *args: Unpack[_Ts],
+        context: contextvars.Context | None = None,
+    ) -> asyncio.TimerHandle:
+        handle = super().call_at(when, callback, *args, context=context)
+        self._timers.append(handle)
+        return handle
+
+    def next_due(self) -> float:
+        """When the next of its timers falls due (those due by now have fired once it ran)."""
+        now = self.time()
+        self._timers = [h for h in self._timers if not h.cancelled() and h.when() > now]
+        return min((h.when() for h in self._timers), default=math.inf)
 
 
 class _SettlePacer:
@@ -103,9 +180,19 @@ class _SettlePacer:
 
 
 def live(
-    view: type[LiveView] | LiveView, /, *, raise_errors: bool = True, **params: Any
+    view: type[LiveView] | LiveView,
+    /,
+    *,
+    raise_errors: bool = True,
+    error_interval: float = 0.0,
+    **params: Any,
 ) -> LiveViewTest:
-    """Mount ``view`` (a class, made with ``params``, or an instance) as a connected view."""
+    """Mount ``view`` (a class, made with ``params``, or an instance) as a connected view.
+
+    ``error_interval`` (seconds of the virtual clock) batches the errors shown in the view as a
+    widget does (1.0 there): within it of the last one shown, only the latest is shown, when it
+    ends. The test client's default, 0, shows each error at once.
+    """
     if isinstance(view, type) and issubclass(view, LiveView):
         instance = view(**params)
     elif isinstance(view, LiveView):
@@ -114,7 +201,7 @@ def live(
         instance = view
     else:
         raise TypeError(f"live() takes a LiveView class or instance, got {view!r:.80}")
-    return LiveViewTest(instance, raise_errors=raise_errors)
+    return LiveViewTest(instance, raise_errors=raise_errors, error_interval=error_interval)
 
 
 def _shutdown(runtime: ViewRuntime, loop: asyncio.AbstractEventLoop) -> None:
@@ -133,8 +220,9 @@ def _shutdown(runtime: ViewRuntime, loop: asyncio.AbstractEventLoop) -> None:
     loop.close()
 
 
-def _run_loop(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None]) -> None:
-    """Run ``loop`` until ``coroutine`` is done, from any thread.
+def _run_loop(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None]) -> bool:
+    """Run ``loop`` until ``coroutine`` is done, or until it stalls on the virtual clock (then
+    the coroutine is cancelled and this returns False), from any thread.
 
     In a notebook cell a loop already runs in this thread (ipykernel's), and a thread can run
     only one loop at a time: the client's loop then runs on a short-lived thread while this one
@@ -146,35 +234,57 @@ def _run_loop(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, No
         busy = False
     else:
         busy = True
-    if not busy:
-        loop.run_until_complete(coroutine)
-        return
+    finished: list[bool] = []
     failure: list[BaseException] = []
 
     def run() -> None:
         try:
-            loop.run_until_complete(coroutine)
+            finished.append(_drive(loop, coroutine))
         except BaseException as error:  # handed to the waiting thread below
             failure.append(error)
 
-    thread = threading.Thread(target=run, name="livewidget-test-client")
-    thread.start()
-    thread.join()
+    if busy:
+        thread = threading.Thread(target=run, name="livewidget-test-client")
+        thread.start()
+        thread.join()
+    else:
+        run()
     if failure:
         raise failure[0]
+    return finished[0]
+
+
+def _drive(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None]) -> bool:
+    def stop(_: object) -> None:
+        loop.stop()
+
+    task = loop.create_task(coroutine)
+    task.add_done_callback(stop)
+    if isinstance(loop, _VirtualLoop):
+        loop.stalled = False
+    loop.run_forever()
+    if task.done():
+        task.result()
+        return True
+    # Stalled: the task ends with the loop's next run, which its end must not stop.
+    task.remove_done_callback(stop)
+    task.cancel()
+    return False
 
 
 class LiveViewTest:
     """A mounted view driven like a browser would drive it; see the module docstring."""
 
-    def __init__(self, view: LiveView, *, raise_errors: bool = True) -> None:
+    def __init__(
+        self, view: LiveView, *, raise_errors: bool = True, error_interval: float = 0.0
+    ) -> None:
         self.view = view
         self.payloads: list[Payload] = []
         self.messages: list[dict[str, Any]] = []
         self.errors: list[BaseException] = []
         self.raise_errors = raise_errors
         self.clock = VirtualClock()
-        self._loop = asyncio.new_event_loop()
+        self._loop = _VirtualLoop(self.clock)
         self._pacer = _SettlePacer()
         self._tree: Payload | None = None
         self._raised = 0
@@ -189,9 +299,25 @@ class LiveViewTest:
             clock=self.clock,
             pacer=self._pacer,  # type: ignore[arg-type]  # duck-typed: request / discard
             on_error=lambda error, where: _call_weak(on_error, error, where),
-            error_interval=0.0,
+            error_interval=error_interval,
         )
         self._finalizer = weakref.finalize(self, _shutdown, self._runtime, self._loop)
+        # The loop may wait (in real time) while the view's thread runs a plain ``def``
+        # handler, whose outcome comes back to the loop: count the calls the thread owes.
+        thread = self._runtime._thread  # the runtime's own; read, and one call wrapped
+        owed = [0]
+        call = thread.call
+
+        def counted(fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+            future = call(fn, *args)
+            owed[0] += 1
+            future.add_done_callback(lambda _: owed.__setitem__(0, owed[0] - 1))
+            return future
+
+        thread.call = counted  # type: ignore[method-assign]  # a counting wrapper, same call
+        self._owed = owed
+        self._real_deadline: float | None = None
+        self._loop.real_wait = self._real_wait
         self._runtime.start()
         self._run_until_settled()
 
@@ -209,6 +335,10 @@ class LiveViewTest:
     def has_element(self, selector: str, text: str | None = None) -> bool:
         """Whether an element matches ``selector`` (and contains ``text``, if given)."""
         return any(text is None or text in el.get_text() for el in self._soup().select(selector))
+
+    def elements(self, selector: str) -> list[Tag]:
+        """Every element matching ``selector``, in document order (none is no error)."""
+        return list(self._soup().select(selector))
 
     def element(self, selector: str) -> Tag:
         """The one element matching ``selector``; an error if none or several match."""
@@ -254,10 +384,17 @@ class LiveViewTest:
         return self._settle()
 
     def change(self, selector: str, data: Mapping[str, Any] | None = None) -> str:
-        """Change a ``phx-change`` form: its current fields, updated with ``data``."""
+        """Change a ``phx-change`` form: its current fields, updated with ``data``.
+
+        ``params["_target"]`` names the field that changed: the first one in ``data``, or
+        ``data["_target"]`` as Phoenix's ``render_change`` takes it, a path
+        (``["user", "name"]``) or a field name (``"user[name]"``).
+        """
         form = self._form(selector, "phx-change")
-        changes = _flatten(data or {})
-        target = next(iter(changes), None)
+        data = dict(data or {})
+        explicit = data.pop("_target", None)
+        changes = _flatten(data)
+        target = _target_name(explicit) if explicit is not None else next(iter(changes), None)
         fields = _with_changes(_form_fields(form), changes)
         encoded = urlencode([*fields, *([("_target", target)] if target else [])])
         return self._push(form, "phx-change", "form", encoded)
@@ -291,17 +428,31 @@ class LiveViewTest:
         return self._settle()
 
     def advance(self, ms: float) -> str:
-        """Move the virtual clock ``ms`` milliseconds, firing due timers in order; settle."""
+        """Move the virtual clock ``ms`` milliseconds, firing due timers in order (the view's
+        and the loop's: ``asyncio.sleep``, ``call_later``), settling after each; settle."""
         until = self.clock.now() + ms / 1000
-        while (timer := self.clock.pop_due(until)) is not None:
-            timer.callback()
-            self._run_until_settled()
+        while (when := min(self.clock.next_due(), self._loop.next_due())) <= until:
+            self.clock.move_to(when)
+            while (timer := self.clock.pop_due(when)) is not None:
+                timer.callback()
+                self._run_until_settled()
+            self._run_until_settled()  # the loop's timers due now fire
         self.clock.move_to(until)
         return self._settle()
 
     def render_async(self, timeout: float = 5.0) -> str:
         """Wait (in real time, up to ``timeout`` seconds) for ``start_async`` jobs; settle."""
-        _run_loop(self._loop, self._until_jobs_done(timeout))
+        self._real_deadline = time.monotonic() + timeout
+        try:
+            done = _run_loop(self._loop, self._until_jobs_done())
+        finally:
+            self._real_deadline = None
+        if not done:
+            pending = len(self._runtime.jobs)
+            raise TimeoutError(
+                f"{pending} start_async job(s) still running after {timeout} s, or waiting on "
+                "the virtual clock (asyncio.sleep in a job): lv.advance(ms) moves it"
+            )
         return self._settle()
 
     def close(self) -> None:
@@ -402,15 +553,20 @@ class LiveViewTest:
         await asyncio.sleep(0)
         await self._runtime.idle()
 
-    async def _until_jobs_done(self, timeout: float) -> None:
+    async def _until_jobs_done(self) -> None:
         jobs = self._runtime.jobs
         if jobs:
-            _, pending = await asyncio.wait(jobs, timeout=timeout)
-            if pending:
-                raise TimeoutError(
-                    f"{len(pending)} start_async job(s) still running after {timeout} s"
-                )
+            await asyncio.wait(jobs)
         await self._runtime.idle()
+
+    def _real_wait(self) -> float | None:
+        """How long (real seconds) the loop may wait for a thread; None: nothing real runs."""
+        if self._owed[0] > 0:
+            return math.inf
+        if self._real_deadline is not None and self._runtime.jobs:
+            left = self._real_deadline - time.monotonic()
+            return left if left > 0 else None
+        return None
 
 
 def _call_weak(method: weakref.WeakMethod[Callable[..., None]], *args: Any) -> None:
@@ -472,6 +628,19 @@ def _with_changes(fields: list[tuple[str, str]], changes: dict[str, str]) -> lis
     """The fields with each changed name's value replaced (or added, if the form lacks it)."""
     kept = [(name, value) for name, value in fields if name not in changes]
     return kept + list(changes.items())
+
+
+def _target_name(target: Any) -> str:
+    """The form field name of a ``_target``: a path ``["user", "name"]`` is ``user[name]``."""
+    if isinstance(target, str):
+        return target
+    if isinstance(target, list | tuple) and target and all(isinstance(p, str) for p in target):
+        head, *rest = (str(part) for part in target)
+        return head + "".join(f"[{part}]" for part in rest)
+    raise TypeError(
+        f'change(): "_target" is a field name ("user[name]") or a path (["user", "name"]), '
+        f"got {target!r:.80}"
+    )
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:

@@ -291,9 +291,12 @@ function mergeKeyed(target: Obj, diff: Obj): void {
     throw new TypeError(`a keyed comprehension diff needs "kc" (the entry count), got ${repr(diff)}`);
   }
   // Moves read from the old positions: copy them before any entry is overwritten.
+  // "kc" is a number too: only the entries (not the count) say whether anything moved.
   const hasMoves =
     diff[KEYED_MOVED] !== undefined ||
-    Object.values(diff).some((e) => typeof e === "number" || Array.isArray(e));
+    Object.entries(diff).some(
+      ([index, e]) => index !== KEYED_COUNT && (typeof e === "number" || Array.isArray(e)),
+    );
   const old = hasMoves ? clone(entries) : entries;
   for (const [index, entry] of Object.entries(diff)) {
     if (index === KEYED_COUNT || index === KEYED_MOVED) continue;

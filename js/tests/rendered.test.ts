@@ -1,4 +1,4 @@
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { RenderedTree } from "../src/rendered";
 import { vectorFiles } from "./vectors";
 
@@ -88,5 +88,39 @@ describe("RenderedTree", () => {
     tree.merge({ s: ["", "|", ""], "0": 1, "1": "a", c: { "1": { s: ["<b>", "</b>"], "0": "c1" } } });
     tree.merge({ "1": "b" });
     expect(tree.toHTML()).toBe("<b>c1</b>|b");
+  });
+});
+
+describe("keyed merges", () => {
+  const rows = (n: number) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i), { "0": `r${i}` }]));
+  type Tree = { root: Record<string, { k: Record<string, unknown> }> };
+  // Private state read on purpose: what the tree holds is what the test is about.
+  const entries = (tree: RenderedTree) => (tree as unknown as Tree).root["0"].k;
+
+  test("a one-entry diff without moves copies no entry and keeps the others as they were", () => {
+    const tree = new RenderedTree();
+    tree.merge({ s: ["<ul>", "</ul>"], "0": { s: ["<li>", "</li>"], k: { ...rows(1000), kc: 1000 } } });
+    const held = entries(tree);
+    const before = { ...held };
+    // A spy that calls through: it records what is deep-copied, it replaces nothing.
+    const copies = vi.spyOn(globalThis, "structuredClone");
+    try {
+      tree.merge({ "0": { k: { "1": { "0": "changed" }, kc: 1000 } } });
+      expect(copies.mock.calls.filter(([value]) => value === held)).toEqual([]);
+    } finally {
+      copies.mockRestore();
+    }
+    const after = entries(tree);
+    expect(after["0"]).toBe(before["0"]);
+    expect(after["999"]).toBe(before["999"]);
+    expect(tree.toHTML()).toContain("<li>r0</li><li>changed</li><li>r2</li>");
+  });
+
+  test("a diff with moves still reads each moved entry from its old position", () => {
+    const tree = new RenderedTree();
+    tree.merge({ s: ["", ""], "0": { s: ["<i>", "</i>"], k: { ...rows(3), kc: 3 } } });
+    tree.merge({ "0": { k: { "0": 2, "1": [0, { "0": "x" }], "2": 1, km: true, kc: 3 } } });
+    expect(tree.toHTML()).toBe("<i>r2</i><i>x</i><i>r1</i>");
   });
 });

@@ -624,3 +624,32 @@ def check_stream_script(
 @given(script=stream_scripts())
 def test_every_client_shows_the_rows_of_a_stream_alike(clients: Clients, script):
     check_stream_script(clients, *script)
+
+
+# -- the shared vectors --------------------------------------------------------------------------
+
+VECTORS = sorted((ROOT / "tests" / "vectors").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", VECTORS, ids=lambda p: p.name)
+def test_every_client_builds_the_html_of_every_shared_vector(clients: Clients, path: Path):
+    """The hand-written vectors ("p" scoping, components) through the three merges at once."""
+    for case in json.loads(path.read_text(encoding="utf-8"))["cases"]:
+        if case.get("dom"):
+            continue  # streams: compared as pages by test_every_client_shows_the_rows_...
+        payloads = [step["payload"] for step in case["steps"]]
+        expected = [step["html"] for step in case["steps"]]
+        tree = None
+        merged = []
+        for payload in payloads:
+            tree = merge(tree, payload)
+            merged.append(to_html(tree))
+        answer = clients.merge(payloads)
+        assert "error" not in answer, f"{case['name']}: {answer}"
+        for name, built in (
+            ("protocol.merge", merged),
+            *((n, answer[n]) for n in ("official", "livewidget")),
+        ):
+            assert built == expected, f"{name}, {case['name']}: " + first_mismatch(
+                built, expected, payloads
+            )

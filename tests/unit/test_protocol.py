@@ -1,11 +1,13 @@
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import livewidget as lw
-from livewidget.protocol import diff, full, merge, to_html
+from livewidget.protocol import ProtocolError, diff, full, merge, to_html
 from livewidget.template import Rendered
+from livewidget.testing import live
 
 
 def row(i: int, value: str) -> Rendered:
@@ -122,3 +124,69 @@ def test_merge_leaves_its_arguments_alone_and_shares_what_did_not_change():
     assert payload == diff(a, b)
     assert merged["0"]["k"]["0"] is tree["0"]["k"]["0"]
     assert to_html(merged) == b.to_html()
+
+
+class Tags(lw.LiveComponent):
+    """A component whose keyed rows nest a template: its payload shares that under "p"."""
+
+    def render(self, ctx: lw.Context) -> Rendered:
+        return lw.html(
+            "<ul>{rows}</ul>",
+            rows=lw.each(
+                ctx.tags, lambda t: lw.html("<li>{b}</li>", b=lw.html("<b>{t}</b>", t=t)), key=str
+            ),
+        )
+
+
+class TagPage(lw.LiveView):
+    def mount(self, socket: lw.Socket) -> None:
+        socket.assign(tags=["a", "b"])
+
+    def handle_event(self, event: str, params: dict[str, object], socket: lw.Socket) -> None:
+        socket.assign(tags=[*socket.context.tags, "c"])
+
+    def render(self, ctx: lw.Context) -> Rendered:
+        return lw.html(
+            '<div>{tags}</div><button id="more" phx-click="more">+</button>',
+            tags=lw.live_component(Tags, id="tags", tags=ctx.tags),
+        )
+
+
+def test_a_component_whose_rows_share_a_template_shows_in_the_test_client():
+    lv = live(TagPage)
+    assert "<ul><li><b>a</b></li><li><b>b</b></li></ul>" in lv.html
+    lv.click("#more")
+    assert "<li><b>b</b></li><li><b>c</b></li></ul>" in lv.html
+
+
+def test_merge_resolves_a_shared_template_inside_a_component():
+    payload = {
+        "s": ["<div>", "</div>"],
+        "0": 1,
+        "c": {
+            "1": {
+                "s": ["<ul>", "</ul>"],
+                "p": {"0": ["<b>", "</b>"]},
+                "0": {"s": ["<li>", "</li>"], "k": {"0": {"0": {"s": 0, "0": "x"}}, "kc": 1}},
+            }
+        },
+    }
+    assert to_html(merge(None, payload)) == "<div><ul><li><b>x</b></li></ul></div>"
+
+
+def test_a_comprehension_takes_the_templates_around_it_over_its_own_as_the_official_client():
+    payload = {
+        "s": ["", ""],
+        "p": {"0": ["<outer>", "</outer>"]},
+        "0": {
+            "s": ["", ""],
+            "k": {"0": {"0": {"s": 0, "0": "x"}}, "kc": 1},
+            "p": {"0": ["<own>", "</own>"]},
+        },
+    }
+    assert to_html(merge(None, payload)) == "<outer>x</outer>"
+
+
+def test_a_template_number_with_no_template_in_scope_is_an_error_that_names_it():
+    with pytest.raises(ProtocolError, match='"s": 3 names a template, but no enclosing "p"'):
+        merge(None, {"s": ["<p>", "</p>"], "0": {"s": 3, "0": "x"}})

@@ -30,6 +30,8 @@ def test_messages_are_handled_in_order_one_at_a_time():
     lv._runtime.post(("info", "b"))
     lv._runtime.post(("event", "c", {}, None))
     lv.send_info("d")
+    assert lv.context.log == ()  # the sleep is on the virtual clock: everything waits behind it
+    lv.advance(10)
     assert lv.context.log == (0.01, "b", "c", "d")
 
 
@@ -276,3 +278,23 @@ def test_a_flood_rests_the_loop_thread_after_each_10_ms_streak_and_a_trickle_nev
         trickle.breathe()
         clock[0] += 0.002
     assert rests == []
+
+
+def test_errors_are_batched_on_the_virtual_clock_of_live():
+    class Failing(Recorder):
+        def handle_info(self, info: Any, socket: lw.Socket) -> None:
+            raise ValueError(f"failure {info}")
+
+    lv = live(Failing(), raise_errors=False, error_interval=1.0)
+    lv.send_info(0)
+    lv.send_info(1)
+    lv.send_info(2)
+
+    def shown() -> list[str]:
+        return [m["message"] for m in lv.messages if m["type"] == "error"]
+
+    assert len(shown()) == 1
+    lv.advance(999)  # the interval is virtual time: nothing real passes, nothing new shows
+    assert len(shown()) == 1
+    lv.advance(1)
+    assert shown()[-1].endswith("failure 2 (and 1 more errors like it, not shown)")

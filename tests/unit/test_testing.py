@@ -1,7 +1,11 @@
 """The test client: the same runtime, diff and merge as a widget, on a virtual clock."""
 
+import asyncio
+from typing import Any
+
 import pytest
 
+import livewidget as lw
 from livewidget.testing import live
 from tests.unit.views import Counter, Ticker
 
@@ -87,3 +91,89 @@ def test_closing_cancels_the_timers():
     assert lv.clock.pending == 2  # its repeat, and the "settled" after its first render
     lv.close()
     assert lv.clock.pending == 0
+
+
+class Profile(lw.LiveView):
+    def mount(self, socket: lw.Socket) -> None:
+        socket.assign(target=None, user=None)
+
+    def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        socket.assign(target=params.get("_target"), user=params.get("user"))
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            '<form id="f" phx-change="validate">'
+            '<input name="user[name]" value=""><input name="user[email]" value=""></form>'
+            '<ul><li class="tag">a</li><li class="tag">b</li></ul>',
+            **ctx,
+        )
+
+
+def test_change_takes_an_explicit_target_as_render_change_does():
+    lv = live(Profile)
+    lv.change("#f", {"user": {"name": "Ada", "email": "a@b"}, "_target": ["user", "email"]})
+    assert lv.context.target == ["user", "email"]
+    assert lv.context.user == {"name": "Ada", "email": "a@b"}
+    lv.change("#f", {"user": {"name": "Bo"}, "_target": "user[name]"})
+    assert lv.context.target == ["user", "name"]
+
+
+def test_change_without_a_target_names_the_first_changed_field():
+    lv = live(Profile)
+    lv.change("#f", {"user": {"email": "x"}})
+    assert lv.context.target == ["user", "email"]
+
+
+def test_a_target_that_is_neither_a_name_nor_a_path_is_an_error_that_shows_both_forms():
+    lv = live(Profile)
+    with pytest.raises(TypeError, match=r'a field name \("user\[name\]"\) or a path'):
+        lv.change("#f", {"_target": 3})
+
+
+def test_elements_returns_every_match_and_none_is_no_error():
+    lv = live(Profile)
+    assert [el.get_text() for el in lv.elements("li.tag")] == ["a", "b"]
+    assert lv.elements("li.missing") == []
+
+
+class Sleeper(lw.LiveView):
+    def mount(self, socket: lw.Socket) -> None:
+        socket.assign(state="idle")
+
+    async def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        if event == "later":
+            loop = asyncio.get_running_loop()
+            loop.call_later(0.25, socket.send_info, "done")
+            return
+        await asyncio.sleep(0.5)
+        socket.assign(state="slept")
+
+    def handle_info(self, info: Any, socket: lw.Socket) -> None:
+        socket.assign(state=info)
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            '<p id="state">{state}</p><button id="go" phx-click="go">go</button>'
+            '<button id="later" phx-click="later">later</button>',
+            **ctx,
+        )
+
+
+def test_asyncio_sleep_in_a_handler_waits_for_the_virtual_clock():
+    lv = live(Sleeper)
+    lv.click("#go")
+    assert lv.has_element("#state", text="idle")
+    assert lv.clock.now() == 0.0
+    lv.advance(499)
+    assert lv.has_element("#state", text="idle")
+    lv.advance(1)
+    assert lv.has_element("#state", text="slept")
+
+
+def test_loop_call_later_in_a_handler_fires_on_advance():
+    lv = live(Sleeper)
+    lv.click("#later")
+    lv.advance(249)
+    assert lv.has_element("#state", text="idle")
+    lv.advance(1)
+    assert lv.has_element("#state", text="done")
