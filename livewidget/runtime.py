@@ -251,7 +251,7 @@ class ViewRuntime:
         self._sent_components: dict[int, Rendered] = {}
         self._thread = ViewThread(loop, f"livewidget-view-{type(view).__name__}")
         self._busy: _Busy | None = None
-        self._flush_queued = False
+        self._rendering: asyncio.Task[None] | None = None  # a render the pacer asked for
         self._page_lock = threading.Lock()
         self._page_queued = 0  # messages from the page waiting in the mailbox
         self._page_bytes = 0  # and their size
@@ -424,8 +424,10 @@ class ViewRuntime:
             call_soon_threadsafe(self.loop, fn, *args)
 
     async def idle(self) -> None:
-        """Wait until every queued message has been handled."""
+        """Wait until every queued message has been handled, and a render under way is sent."""
         await self._mailbox.join()
+        while self._rendering is not None:
+            await asyncio.shield(self._rendering)
 
     @property
     def jobs(self) -> list[asyncio.Future[Any]]:
@@ -494,17 +496,13 @@ class ViewRuntime:
                 self._page_bytes -= size
             kind = message[0]
         if kind == "sync":  # someone waits until everything before this was handled
+            while self._rendering is not None:
+                await asyncio.shield(self._rendering)
             if self._render_pending:
                 await self._render()
                 self._mark_dirty()  # a pacer's turn during that render found nothing to send
             if not message[1].done():
                 message[1].set_result(None)
-            return
-        if kind == "flush":  # the pacer's turn came while a render was due: render, then send
-            self._flush_queued = False
-            if self._render_pending:
-                await self._render()
-            self._send_changes()
             return
         if kind == "report":
             self._report(message[1], message[2])
@@ -650,18 +648,27 @@ class ViewRuntime:
     def flush(self) -> None:
         """The pacer's turn for this view: send what changed since the last send.
 
-        A render that is due runs first, through the mailbox (the render is the view's code:
-        it runs on the view's thread, after the messages already queued), and the send follows
-        it there.
+        A render that is due runs first, as a task beside the mailbox: the render is the view's
+        code, so it runs on the view's thread, after the handler running there (if any) and
+        before the next one. It does not wait for the messages queued behind: an async handler
+        that shows "Loading..." and awaits its result gets the loading state rendered meanwhile,
+        as a handler that sends itself the result as an info does.
         """
         if self.closed:
             return
         if self._render_pending:
-            if not self._flush_queued:
-                self._flush_queued = True
-                self._mailbox.put_nowait(("flush",))
+            if self._rendering is None:
+                self._rendering = self.loop.create_task(self._render_and_send())
             return
         self._send_changes()
+
+    async def _render_and_send(self) -> None:
+        try:
+            if self._render_pending:
+                await self._render()
+            self._send_changes()
+        finally:
+            self._rendering = None
 
     def _send_changes(self) -> None:
         if self.closed:
@@ -885,6 +892,8 @@ class ViewRuntime:
             task.cancel()
         if self._worker is not None:
             self._worker.cancel()
+        if self._rendering is not None:
+            self._rendering.cancel()
         if self._settle_timer is not None:
             self._settle_timer.cancel()
             self._settle_timer = None

@@ -185,12 +185,18 @@ def test_an_event_is_answered_after_its_handler_not_while_it_runs(
 ) -> None:
     victim, other = pair
     victim._on_front_message(victim, {"type": "join"}, [])
-    wait_for(lambda: any(w is victim and m["type"] == "full" for w, m in list(sent)))
-    answered = len([m for w, m in list(sent) if w is victim])
+    assert victim.html  # the join is handled: its full render is due
+    wait_for(lambda: not victim._runtime._needs_full)  # and being sent on the loop,
+    assert victim.html  # which has finished sending it by the time it answers this
+
+    def renders() -> int:  # fulls and diffs ("settled" notes come on their own schedule)
+        return len([m for w, m in list(sent) if w is victim and m["type"] in ("full", "diff")])
+
+    answered = renders()
     event(victim, "block")
     wait_for(lambda: victim._runtime.busy() is not None)
     ticks_go_on(other)  # the shared pacer has had many turns meanwhile
-    assert len([m for w, m in list(sent) if w is victim]) == answered  # nothing, not even ""
+    assert renders() == answered  # nothing, not even an empty diff
     victim._runtime.view.release.set()  # type: ignore[attr-defined]
     wait_for(lambda: any(w is victim and m.get("rendered") == {"0": "1"} for w, m in list(sent)))
 
@@ -388,3 +394,40 @@ def test_the_test_client_reports_base_exceptions_like_the_widget() -> None:
     lv.send_info("nothing")
     assert lv.context.handled == 1
     lv.close()
+
+
+def test_a_loading_state_shows_while_the_info_it_sent_is_handled(sent: list[Any]) -> None:
+    release = threading.Event()
+
+    class Loader(lw.LiveView):
+        def mount(self, socket: lw.Socket) -> None:
+            socket.assign(status="idle")
+
+        def handle_event(self, event: str, params: Any, socket: lw.Socket) -> None:
+            socket.assign(status="Loading...")
+            socket.send_info("fetch")
+
+        async def handle_info(self, info: Any, socket: lw.Socket) -> None:
+            await asyncio.to_thread(release.wait, 30)  # the result takes a while
+            socket.assign(status="Done")
+
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            return lw.html("<p>{status}</p>", **ctx)
+
+    widget = LiveWidget(Loader())
+    try:
+        assert widget.html == "<p>idle</p>"
+        widget._on_front_message(widget, {"type": "join"}, [])
+        assert widget.html  # the join is handled
+        wait_for(lambda: not widget._runtime._needs_full)  # and its full render sent
+        assert widget.html
+        event(widget, "load")
+        shown = lambda text: any(  # noqa: E731  # a condition, read twice
+            w is widget and m.get("rendered") == {"0": text} for w, m in list(sent)
+        )
+        wait_for(lambda: shown("Loading..."))  # rendered while the handler still awaits
+        release.set()
+        wait_for(lambda: shown("Done"))
+    finally:
+        release.set()
+        widget.close()
