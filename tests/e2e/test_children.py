@@ -24,6 +24,8 @@ import json
 
 import ipywidgets
 import livewidget as lw
+import pandas as pd  # before any view ticks: plotly imports pandas in the views' thread, and
+                     # two threads' first imports of one package can meet half done
 
 class Knob(lw.LiveView):
     def mount(self, socket):
@@ -237,8 +239,6 @@ def _saved_chart_data(nb: Notebook) -> Any:
 
 
 TABLE = """\
-import pandas as pd
-
 class Table(lw.LiveView):
     def mount(self, socket):
         socket.assign(df=pd.DataFrame({
