@@ -138,7 +138,7 @@ def _export(args: argparse.Namespace) -> int:
             f" ({page.replays} replaying {'its' if page.replays == 1 else 'their'} recording)"
         )
     if page.other_widgets:
-        summary += f", {page.other_widgets} other widget(s) shown as text"
+        summary += f", {page.other_widgets} other widget(s) drawn from their saved state"
     _say(f"wrote {output} ({size / 1000:.0f} kB): {summary}")
     return EXIT_OK
 

@@ -61,6 +61,7 @@ from nbconvert.preprocessors import Preprocessor
 
 from . import protocol
 from .export_repair import ExportError, parse_json, repair_notebook
+from .export_widgets import FIGURES_ID, Widgets, figures_json
 from .text import repair
 
 __all__ = [
@@ -84,6 +85,8 @@ MODEL_ATTR = "data-livewidget-model"
 RECORDINGS_ID = "livewidget-recordings"
 #: The global that static/replay.js defines (package.json: --global-name).
 REPLAY_GLOBAL = "livewidgetReplay"
+#: The global that static/export_children.js defines (package.json: --global-name).
+CHILDREN_GLOBAL = "livewidgetChildren"
 BLOCKED_PREFIX = "data-livewidget-blocked-"
 #: The latest time a replayed frame may have, in ms (record() stops at 600 s); a frame with a
 #: later (or missing, or earlier than its predecessor's) time comes with the frame before it.
@@ -358,10 +361,13 @@ class LiveWidgetPreprocessor(Preprocessor):
             "other_widgets": 0,
             "warnings": [],
         }
+        self._where = ""
+        widgets = Widgets(models, view=lambda i, h: self._view(i, h, models, info))
         for index, output in _widget_outputs(nb):
-            self._replace(index, output, models, info)
+            self._where = f"cell {index}"
+            self._replace(index, output, models, widgets, info)
         nb.metadata.pop("widgets", None)
-        info["css"], info["scripts"] = _page_assets(info["recordings"], info["warnings"])
+        info["css"], info["scripts"] = _page_assets(info["recordings"], info["warnings"], widgets)
         resources["livewidget"] = info
         return nb, resources
 
@@ -370,6 +376,7 @@ class LiveWidgetPreprocessor(Preprocessor):
         index: int,
         output: nbformat.NotebookNode,
         models: dict[str, dict[str, Any]],
+        widgets: Widgets,
         info: dict[str, Any],
     ) -> None:
         data = output["data"]
@@ -378,12 +385,15 @@ class LiveWidgetPreprocessor(Preprocessor):
         model = models.get(model_id)
         if not _is_livewidget(model):
             info["other_widgets"] += 1
-            if not data:
+            if model is not None and isinstance(model.get("state"), dict):
+                # a slider, a plot, a VBox of views: drawn from its saved state
+                data.clear()
+                data["text/html"] = widgets.draw(model_id)
+            elif not data:
                 data["text/plain"] = "(a widget; its state was not saved with the notebook)"
             return
         assert model is not None
-        state = model["state"]
-        html = state[HTML_TRAIT] or _text(data.get("text/html"))
+        html = model["state"][HTML_TRAIT] or _text(data.get("text/html"))
         if not html:
             info["warnings"].append(
                 f"cell {index}: the view {model_id} has no saved HTML; "
@@ -391,11 +401,20 @@ class LiveWidgetPreprocessor(Preprocessor):
             )
             return
         data.clear()
-        data["text/html"] = _view_html(model_id, html)
+        data["text/html"] = self._view(model_id, widgets.fill(html, (model_id,)), models, info)
+
+    def _view(
+        self, model_id: str, html: str, models: dict[str, dict[str, Any]], info: dict[str, Any]
+    ) -> str:
+        """A view (shown in an output, a container or another view) and its recording."""
         info["views"] += 1
+        state = models[model_id]["state"]
         saved = state.get(RECORDING_TRAIT)
-        if not saved:
-            return
+        if saved and model_id not in info["recordings"]:
+            self._record(model_id, saved, info)
+        return _view_html(model_id, html)
+
+    def _record(self, model_id: str, saved: Any, info: dict[str, Any]) -> None:
         frames, notes = _replayable(saved)
         try:
             recording = json.dumps(
@@ -403,7 +422,7 @@ class LiveWidgetPreprocessor(Preprocessor):
             )
         except ValueError as error:  # cannot be: _replayable checks every number
             frames, notes = [], [*notes, str(error)]
-        what = f"cell {index}: the recording of view {model_id}"
+        what = f"{self._where}: the recording of view {model_id}"
         if not frames:
             info["warnings"] += [f"{what} cannot be replayed: {note}" for note in notes]
             return
@@ -483,25 +502,75 @@ def export_notebook(
     )
 
 
-def _page_assets(recordings: dict[str, str], warnings: list[str]) -> tuple[str, str]:
-    """The page's livewidget CSS, and its scripts: the recordings and the replay, if any."""
+def _page_assets(
+    recordings: dict[str, str], warnings: list[str], widgets: Widgets
+) -> tuple[str, str]:
+    """The page's livewidget CSS, and its scripts: the figures, the recordings and the replay.
+
+    The figures are drawn before the replays start, so that a replay keeps the drawn chart.
+    """
     css = _static_text("widget.css")
+    if widgets.used:
+        css += "\n" + _static_text("export.css")
+    scripts = _figure_scripts(widgets.figures, warnings)
     if not recordings:
-        return css, ""
+        return css, scripts
     try:
         replay = _static_text("replay.js")
         css += "\n" + _static_text("replay.css")
     except ExportError as error:
         warnings.append(f"the recordings are not replayed: {error}")
-        return css, ""
-    if "</script" in replay.lower():
-        raise ExportError("static/replay.js contains '</script' and cannot be inlined")
-    scripts = (
+        return css, scripts
+    scripts += (
         _recordings_script(recordings)
-        + f"\n<script>{replay}</script>"
+        + f"\n{_inline_script('replay.js', replay)}"
         + f"\n<script>{REPLAY_GLOBAL}.startReplays(document);</script>"
     )
     return css, scripts
+
+
+def _inline_script(name: str, code: str) -> str:
+    if "</script" in code.lower():
+        raise ExportError(f"{name} contains '</script' and cannot be inlined")
+    return f"<script>{code}</script>"
+
+
+def _plotly_js() -> str | None:
+    """plotly.js as the installed plotly package ships it, or None without plotly."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / "package_data" / "plotly.min.js"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return None
+
+
+def _figure_scripts(figures: dict[str, dict[str, Any]], warnings: list[str]) -> str:
+    """plotly.js, the figures as JSON and the script that draws them (when there are any)."""
+    if not figures:
+        return ""
+    plotly = _plotly_js()
+    if plotly is None:
+        warnings.append(
+            f"{len(figures)} plotly chart(s) show as a box: plotly is not installed where "
+            "the export runs (pip install plotly), so plotly.js cannot be inlined"
+        )
+        return ""
+    try:
+        data = figures_json(figures)
+    except ValueError as error:  # NaN or Infinity in a figure: plotly.js's JSON cannot hold it
+        warnings.append(f"the plotly charts show as a box: {error}")
+        return ""
+    return (
+        _inline_script("plotly.min.js", plotly)
+        + f'\n<script type="application/json" id="{FIGURES_ID}">{data}</script>'
+        + f"\n{_inline_script('export_children.js', _static_text('export_children.js'))}"
+        + f"\n<script>{CHILDREN_GLOBAL}.drawFigures(document, window.Plotly);</script>"
+    )
 
 
 def _static_text(name: str) -> str:

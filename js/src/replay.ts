@@ -31,6 +31,12 @@
  *   `url(//...)`) is neutralised as the export neutralises the rest of the page, so a replay
  *   loads nothing either. The HTML is parsed in an inert `<template>` first, where nothing loads.
  *
+ * A view that shows Jupyter widgets (a slider, a chart, another view) has them drawn by the
+ * export inside its placeholders (`<span class="lw-child" data-lw-widget="ID">`), which every
+ * frame renders empty: the Replay keeps each placeholder's content when the view is built and
+ * puts it back into the placeholder of the same widget after each frame (`ChildKeeper`), so a
+ * chart stays drawn, once, while the view around it replays.
+ *
  * This file is bundled as an IIFE (global `livewidgetReplay`) into livewidget/static/replay.js
  * and inlined into exported pages; it never touches the network.
  */
@@ -46,6 +52,8 @@ export const HOLD_MS = 2000;
 export const MAX_FRAME_MS = 3_600_000;
 /** What a neutralised attribute is renamed to, plus its name (livewidget/export.py). */
 export const BLOCKED_PREFIX = "data-livewidget-blocked-";
+/** The attribute of a child widget's placeholder (livewidget/children.py: CHILD_ATTR). */
+export const CHILD_ATTR = "data-lw-widget";
 /** setTimeout's longest delay: a longer one would fire at once. */
 const MAX_DELAY = 2_147_483_647;
 
@@ -119,6 +127,7 @@ export class Replay {
   private frames: Frame[];
   private readonly root: HTMLElement;
   private readonly lastHtml: string;
+  private readonly children: ChildKeeper;
   private readonly now: () => number;
   private readonly badge: HTMLElement;
   private readonly toggle: HTMLButtonElement;
@@ -139,6 +148,7 @@ export class Replay {
     if (!root) throw new Error("a livewidget view without its .lw-root element");
     this.root = root;
     this.frames = frames;
+    this.children = new ChildKeeper(root);
     this.lastHtml = root.innerHTML;
     this.now = options.now ?? (() => performance.now());
     this.loopMs = (frames[frames.length - 1] as Frame).t + HOLD_MS;
@@ -185,6 +195,7 @@ export class Replay {
   dispose(): void {
     this.pause();
     this.root.innerHTML = this.lastHtml;
+    this.children.restore();
   }
 
   private readonly tick = (): void => {
@@ -220,6 +231,7 @@ export class Replay {
     template.innerHTML = html; // inert: nothing in a template loads or runs
     blockExternal(template.content);
     this.root.replaceChildren(template.content);
+    this.children.restore();
   }
 
   /**
@@ -258,6 +270,7 @@ export class Replay {
     this.failed = true;
     this.timer = undefined;
     this.root.innerHTML = this.lastHtml;
+    this.children.restore();
     const message = err instanceof Error ? err.message : String(err);
     this.badge.textContent = "replay failed";
     this.badge.title = message;
@@ -270,6 +283,45 @@ export class Replay {
     const label = this.playing ? "Pause" : "Play";
     this.toggle.textContent = label;
     this.toggle.setAttribute("aria-label", `${label} the replay`);
+  }
+}
+
+/**
+ * The child widgets an export drew into a view's placeholders, taken out of the page when the
+ * view is built (emptying the placeholders, as the frames have them) and put back after each
+ * swap into the placeholder of the same widget: the same DOM nodes, so a drawn chart is drawn
+ * once. A placeholder inside a child belongs to that child and moves with it.
+ */
+export class ChildKeeper {
+  private readonly kept = new Map<string, Node[]>();
+
+  constructor(private readonly root: HTMLElement) {
+    for (const placeholder of this.placeholders()) {
+      const id = placeholder.getAttribute(CHILD_ATTR) ?? "";
+      if (!this.kept.has(id)) this.kept.set(id, Array.from(placeholder.childNodes));
+    }
+    this.restore();
+  }
+
+  /** Put each kept child into the placeholder of its widget, if the view shows it now. */
+  restore(): void {
+    const filled = new Set<string>();
+    for (const placeholder of this.placeholders()) {
+      const id = placeholder.getAttribute(CHILD_ATTR) ?? "";
+      const nodes = this.kept.get(id);
+      if (nodes && !filled.has(id)) {
+        placeholder.replaceChildren(...nodes);
+        filled.add(id);
+      }
+    }
+  }
+
+  /** The root's own placeholders (not those inside a child widget). */
+  private placeholders(): Element[] {
+    return Array.from(this.root.querySelectorAll(`[${CHILD_ATTR}]`)).filter((el) => {
+      const outer = el.parentElement?.closest(`[${CHILD_ATTR}]`);
+      return !outer || !this.root.contains(outer);
+    });
   }
 }
 

@@ -310,3 +310,27 @@ describe("startReplays", () => {
     warn.mockRestore();
   });
 });
+
+describe("child widgets drawn by the export", () => {
+  const PLACEHOLDER = '<span class="lw-child" data-lw-widget="abcdef0123456789"></span>';
+  const withChild = (n: number, t: number): Frame => ({
+    t,
+    type: t === 0 ? "full" : "diff",
+    rendered: t === 0 ? { s: ['<b id="n">', `</b>${PLACEHOLDER}`], "0": String(n) } : { "0": String(n) },
+  });
+
+  test("stay the same nodes in their placeholder through every frame and the loop", () => {
+    document.body.innerHTML = "";
+    view = exportedView("m1", `<b id="n">9</b>${PLACEHOLDER.replace("></span>", '><div id="chart">drawn</div></span>')}`);
+    const chart = view.querySelector("#chart");
+    new Replay(view, [withChild(0, 0), withChild(1, 100)], { now, paused: false });
+    expect(shown()).toBe("0drawn");
+    expect(view.querySelector("#chart")).toBe(chart);
+    advance(100);
+    expect(shown()).toBe("1drawn");
+    advance(HOLD_MS);
+    expect(shown()).toBe("0drawn");
+    expect(view.querySelectorAll("#chart").length).toBe(1);
+    expect(view.querySelector("#chart")).toBe(chart);
+  });
+});

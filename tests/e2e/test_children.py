@@ -24,6 +24,8 @@ import json
 
 import ipywidgets
 import livewidget as lw
+import pandas as pd  # before any view ticks: plotly imports pandas in the views' thread, and
+                     # two threads' first imports of one package can meet half done
 
 class Knob(lw.LiveView):
     def mount(self, socket):
@@ -234,3 +236,31 @@ def _saved_chart_data(nb: Notebook) -> Any:
     saved = nbformat.read(nb.server.root / nb.path, as_version=4)
     state = saved.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     return state[model_id]["state"]["_widget_data"][0]
+
+
+TABLE = """\
+class Table(lw.LiveView):
+    def mount(self, socket):
+        socket.assign(df=pd.DataFrame({
+            "name": ["<b>markup</b>", '<img src=x onerror="window.lwOwned = 1">'],
+            "n": [1, 2],
+        }))
+
+    def render(self, ctx):
+        return lw.html('<div id="frame">{df}</div>', **ctx)
+
+Table()
+"""
+
+
+def test_markup_in_a_dataframe_cell_shows_as_text(children_nb: Notebook) -> None:
+    page = children_nb.page
+    children_nb.run_code(TABLE)
+    table = page.locator(".livewidget #frame table.dataframe")
+    expect(table).to_be_visible(timeout=30_000)
+    cells = table.locator("tbody td")
+    expect(cells.first).to_have_text("<b>markup</b>")
+    expect(cells.nth(2)).to_have_text('<img src=x onerror="window.lwOwned = 1">')
+    assert table.locator("b, img").count() == 0, "no cell's text became an element"
+    assert page.evaluate("() => window.lwOwned") is None
+    assert children_nb.widget_errors() == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -206,10 +207,52 @@ def test_the_export_shows_the_last_state_with_every_request_aborted(
     view.page.goto(url)
     expect(view.page.locator(f"{ROOT} #note")).to_have_text(NOTE_TEXT)
     assert view.page.locator(f"{ROOT} #note script").count() == 0
-    expect(
-        view.page.locator(".jp-OutputArea-output pre", has_text="IntSlider(value=7)")
-    ).to_be_visible()
+    slider = view.page.locator(".jp-OutputArea-output .lw-x-slider input[type=range]")
+    expect(slider).to_have_value("7")
     expect(view.page.locator("h1", has_text="An exported demo")).to_be_visible()
+    view.page.wait_for_load_state("load")
+    assert view.requested == [url], "the page is all there is: nothing else was requested"
+    assert view.aborted == []
+
+
+SALES = REPO / "notebooks" / "sales_analytics.ipynb"
+
+
+@pytest.fixture(scope="module")
+def sales_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``livewidget export --execute notebooks/sales_analytics.ipynb``, as the README says."""
+    out = tmp_path_factory.mktemp("sales") / "sales_analytics.html"
+    result = subprocess.run(
+        [str(VENV_BIN / "livewidget"), "export", "--execute", str(SALES), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr, result.stderr
+    print(f"\n[sales_analytics export] {_kb(out)}: {result.stderr.strip()}")
+    return out
+
+
+def test_the_sales_analytics_export_shows_kpis_table_chart_and_slider_offline(
+    sales_export: Path, offline: Callable[..., OfflinePage]
+) -> None:
+    url = sales_export.as_uri()
+    view = offline({url})
+    view.page.goto(url)
+    root = view.page.locator(ROOT)
+    for kpi in ("#kpi-orders", "#kpi-revenue", "#kpi-average"):
+        expect(root.locator(kpi)).to_have_text(re.compile(r"^\$?[1-9][\d,]*(\.\d\d)?$"))
+    table = root.locator("table.dataframe")
+    expect(table).to_be_visible()
+    expect(table.locator("tbody th", has_text="North")).to_be_visible()
+    chart = root.locator(".lw-child .main-svg").first
+    expect(chart).to_be_visible()
+    assert root.locator(".lw-child .scatterlayer .trace path.js-line").count() == 1
+    slider = root.locator(".lw-child .lw-x-slider input[type=range]")
+    expect(slider).to_have_value("20")
+    expect(root.locator(".lw-child .lw-x-slider .lw-x-desc")).to_have_text("Seconds shown")
+    expect(root.locator("#orders tr").first).to_be_visible()
     view.page.wait_for_load_state("load")
     assert view.requested == [url], "the page is all there is: nothing else was requested"
     assert view.aborted == []

@@ -15,6 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 import livewidget as lw
+from livewidget import export as lw_export
 from livewidget import protocol
 from livewidget.__main__ import main
 from livewidget.export import (
@@ -137,11 +138,22 @@ def test_the_outputs_text_html_stands_in_when_no_html_was_saved():
     assert _view_root(page.html).decode_contents() == '<i id="snap">7</i>'
 
 
-def test_a_widget_of_another_library_shows_its_text():
+def test_a_widget_of_another_library_shows_as_drawn_from_its_saved_state():
     soup = BeautifulSoup(export_notebook(make_notebook()).html, "html.parser")
+    slider = soup.select_one(".jp-OutputArea-output .lw-x-slider input[type=range]")
+    assert slider is not None, "the IntSlider is drawn, not printed"
+    assert (slider["value"], slider.has_attr("disabled")) == ("3", True)
+    texts = [pre.get_text() for pre in soup.select(".jp-OutputArea-output pre")]
+    assert "IntSlider(value=3)" not in texts
+    assert "hello\n" in texts
+
+
+def test_a_widget_whose_state_was_not_saved_shows_its_text():
+    nb = make_notebook()
+    del nb.metadata["widgets"][STATE_MIME]["state"][SLIDER_ID]
+    soup = BeautifulSoup(export_notebook(nb).html, "html.parser")
     texts = [pre.get_text() for pre in soup.select(".jp-OutputArea-output pre")]
     assert "IntSlider(value=3)" in texts
-    assert "hello\n" in texts
 
 
 def test_markdown_and_code_render_as_in_nbconvert():
@@ -267,7 +279,7 @@ def test_the_command_writes_one_self_contained_file(tmp_path: Path, capsys: Any)
     assert "<title>demo</title>" in html
     err = capsys.readouterr().err
     assert "wrote" in err
-    assert "1 live view (1 replaying its recording), 1 other widget(s) shown as text" in err
+    assert "1 live view (1 replaying its recording), 1 other widget(s) drawn from" in err
 
 
 def test_the_output_defaults_to_the_notebook_name_with_html(tmp_path: Path):
@@ -679,3 +691,136 @@ def test_no_javascript_saved_with_the_notebook_gets_into_the_page():
     scripts = BeautifulSoup(page.html, "html.parser").select("script")
     assert [s.get("type") for s in scripts] == ["application/json", None, None]
     assert scripts[2].string == "livewidgetReplay.startReplays(document);"
+
+
+def test_a_charts_saved_module_is_not_in_the_page_only_its_figure():
+    nb = make_notebook()
+    models = nb.metadata["widgets"][STATE_MIME]["state"]
+    models[SLIDER_ID] = {
+        "model_name": "AnyModel",
+        "model_module": "anywidget",
+        "state": {
+            "_anywidget_id": "plotly.graph_objs._figurewidget.FigureWidget",
+            "_esm": "globalThis.fromPlotlyEsm = 1",
+            "_widget_data": [{"type": "bar", "y": [1, 2]}],
+            "_widget_layout": {"title": {"text": "</script><b>t</b>"}},
+            "_config": {},
+        },
+    }
+    page = export_notebook(nb)
+    assert "fromPlotlyEsm" not in page.html
+    soup = BeautifulSoup(page.html, "html.parser")
+    figures = json.loads(soup.select_one("script#livewidget-figures").string)
+    assert figures[SLIDER_ID]["layout"]["title"]["text"] == "</script><b>t</b>"
+    assert (
+        soup.select_one("[data-livewidget-figure] .lw-x-other")
+        .get_text()
+        .startswith("Chart: </script><b>t</b>")
+    )
+
+
+# -- widgets inside views, and containers ---------------------------------------------------
+
+CHART_VIEW = """
+import ipywidgets
+import plotly.graph_objects as go
+import livewidget as lw
+
+
+class Chart(lw.LiveView):
+    def mount(self, socket):
+        self.slider = ipywidgets.IntSlider(value=7, max=20, description="window")
+        self.figure = go.FigureWidget(go.Scatter(x=[1, 2, 3], y=[30, 10, 20], name="revenue"))
+        socket.assign(window=7)
+
+    def render(self, ctx):
+        return lw.html(
+            '<div><p id="w">Window {window}</p>{slider}{figure}</div>',
+            window=ctx.window, slider=self.slider, figure=self.figure,
+        )
+"""
+
+
+def _executed(*sources: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    lw_export.execute_notebook(nb, timeout=60)
+    return nb
+
+
+def test_a_view_holding_a_slider_and_a_chart_exports_both_from_the_executed_notebook():
+    nb = _executed(CHART_VIEW, "Chart()")
+    page = export_notebook(nb)
+    soup = BeautifulSoup(page.html, "html.parser")
+    view = soup.select_one(".livewidget .lw-root")
+    assert view is not None
+    assert view.select_one("#w").get_text() == "Window 7"
+    slider = view.select_one(".lw-child .lw-x-slider")
+    assert slider is not None, "the slider is drawn inside the view's placeholder"
+    assert slider.select_one("input[type=range]")["value"] == "7"
+    assert slider.select_one(".lw-x-desc").get_text() == "window"
+    assert slider.select_one("output").get_text() == "7"
+    chart = view.select_one(".lw-child [data-livewidget-figure]")
+    assert chart is not None, "the chart has its place inside the view"
+    figures = json.loads(soup.select_one("script#livewidget-figures").string)
+    figure = figures[chart["data-livewidget-figure"]]
+    assert figure["data"][0]["y"] == [30, 10, 20]
+    assert "livewidgetChildren.drawFigures(document, window.Plotly)" in page.html
+    assert external_references(page.html) == []
+    assert page.warnings == []
+
+
+def _saved(model_name: str, state: dict[str, Any]) -> dict[str, Any]:
+    return {"model_name": model_name, "model_module": "@jupyter-widgets/controls", "state": state}
+
+
+def test_views_inside_a_tab_export_as_panes_with_their_titles():
+    nb = make_notebook()
+    models = nb.metadata["widgets"][STATE_MIME]["state"]
+    second = "ab" * 16
+    models[second] = _livewidget_model('<b id="second">two</b>')
+    tab = "cd" * 16
+    models[tab] = _saved(
+        "TabModel",
+        {
+            "children": [f"IPY_MODEL_{VIEW_ID}", f"IPY_MODEL_{second}"],
+            "titles": ["First <view>", "Second"],
+            "selected_index": 0,
+        },
+    )
+    nb.cells[2].outputs = [_widget_output(tab, "Tab(...)")]
+    page = export_notebook(nb)
+    soup = BeautifulSoup(page.html, "html.parser")
+    panes = soup.select(".lw-x-panes > .lw-x-pane")
+    assert [p.select_one(".lw-x-title").get_text() for p in panes] == ["First <view>", "Second"]
+    assert panes[0].select_one(f'.livewidget[{MODEL_ATTR}="{VIEW_ID}"]').get_text() == SHOWN_TEXT
+    assert panes[1].select_one("#second").get_text() == "two"
+
+
+def test_a_widget_shown_inside_itself_is_drawn_once_and_named():
+    nb = make_notebook()
+    models = nb.metadata["widgets"][STATE_MIME]["state"]
+    models[SLIDER_ID] = _saved("HBoxModel", {"children": [f"IPY_MODEL_{SLIDER_ID}"]})
+    page = export_notebook(nb)
+    soup = BeautifulSoup(page.html, "html.parser")
+    assert (
+        soup.select_one(".lw-x-row .lw-x-other").get_text() == "Widget: HBox, shown inside itself"
+    )
+
+
+def test_a_childs_text_is_escaped_and_an_html_widget_is_html():
+    nb = make_notebook(
+        html='<p>{<span class="lw-child" data-lw-widget="' + "ee" * 16 + '"></span>}</p>'
+    )
+    models = nb.metadata["widgets"][STATE_MIME]["state"]
+    models["ee" * 16] = _saved(
+        "VBoxModel", {"children": [f"IPY_MODEL_{'11' * 16}", f"IPY_MODEL_{'22' * 16}"]}
+    )
+    models["11" * 16] = _saved("LabelModel", {"value": "<b>label</b>", "description": "<i>d</i>"})
+    models["22" * 16] = _saved("HTMLModel", {"value": "<b id='bold'>html</b>"})
+    soup = BeautifulSoup(export_notebook(nb).html, "html.parser")
+    label = soup.select_one(".lw-x-label")
+    assert label.get_text() == "<i>d</i><b>label</b>"
+    assert label.select("b, i") == []
+    assert soup.select_one(".lw-x-html #bold").get_text() == "html"
