@@ -56,6 +56,8 @@ from .view import LiveView
 
 _Ts = TypeVarTuple("_Ts")
 
+_REAL_SLICE = 0.05  # render_async's slices of real time, in seconds
+
 __all__ = ["LiveViewTest", "VirtualClock", "live"]
 
 
@@ -441,18 +443,33 @@ class LiveViewTest:
         return self._settle()
 
     def render_async(self, timeout: float = 5.0) -> str:
-        """Wait (in real time, up to ``timeout`` seconds) for ``start_async`` jobs; settle."""
-        self._real_deadline = time.monotonic() + timeout
-        try:
-            done = _run_loop(self._loop, self._until_jobs_done())
-        finally:
-            self._real_deadline = None
-        if not done:
-            pending = len(self._runtime.jobs)
-            raise TimeoutError(
-                f"{pending} start_async job(s) still running after {timeout} s, or waiting on "
-                "the virtual clock (asyncio.sleep in a job): lv.advance(ms) moves it"
-            )
+        """Wait for the ``start_async`` jobs, then settle.
+
+        A job on a thread (a plain function) gets up to ``timeout`` seconds of real time; what
+        a coroutine job awaits on the virtual clock (``asyncio.sleep``) is advanced to, up to
+        ``timeout`` seconds of it, so a job that sleeps 2 s takes no real time here.
+        """
+        real_end = time.monotonic() + timeout
+        virtual_end = self.clock.now() + timeout
+        while True:
+            # Real time in short slices: a thread job may finish meanwhile, and a job waiting
+            # on the virtual clock is not waited for in real time.
+            self._real_deadline = min(real_end, time.monotonic() + _REAL_SLICE)
+            try:
+                done = _run_loop(self._loop, self._until_jobs_done())
+            finally:
+                self._real_deadline = None
+            if done:
+                break
+            due = min(self.clock.next_due(), self._loop.next_due())
+            if due <= virtual_end:
+                self.advance((due - self.clock.now()) * 1000)
+            elif time.monotonic() >= real_end:
+                pending = len(self._runtime.jobs)
+                raise TimeoutError(
+                    f"{pending} start_async job(s) still running after {timeout} s (of real "
+                    "time, and of the virtual clock)"
+                )
         return self._settle()
 
     def close(self) -> None:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import copy
 import json
 import logging
 import sys
@@ -163,6 +164,22 @@ class _CellViews:
 
 
 _cell_views = _CellViews()
+
+
+def _refresh_saved_figure(widget: Any) -> None:
+    """A plotly ``FigureWidget`` refreshes the copy of its figure that the notebook saves
+    (``_widget_data``, ``_widget_layout``) only when displayed on its own
+    (``_repr_mimebundle_``); inside a view it never is. Refreshed here the same way, so a
+    headless run saves, and exports, the chart as it is now. Duck-typed: plotly is not imported.
+    """
+    data, layout = getattr(widget, "_data", None), getattr(widget, "_layout_obj", None)
+    if not hasattr(widget, "_widget_data") or data is None or layout is None:
+        return
+    try:
+        widget._widget_layout = copy.deepcopy(layout._props)
+        widget._widget_data = copy.deepcopy(data)
+    except Exception:  # another plotly than the one this follows: its saved copy stays
+        log.debug("livewidget could not refresh a plotly figure's saved copy", exc_info=True)
 
 
 def _size(content: Any) -> int:
@@ -569,6 +586,8 @@ class LiveWidget(anywidget.AnyWidget):
         rendered = self._runtime.rendered
         if rendered is not None:
             self._update_children(rendered)
+            for child in self._children:
+                _refresh_saved_figure(child)
             self._set_snapshot(rendered.to_html())
 
     def _set_snapshot(self, html: str) -> None:

@@ -426,3 +426,32 @@ def test_a_view_inside_an_hbox_records_its_last_state_when_run_headless(tmp_path
     slider_state = metadata["state"][slider_ref.removeprefix("IPY_MODEL_")]["state"]
     assert slider_state["value"] == 7
     assert slider_state["description"] == "inside"
+
+
+def test_at_a_cells_end_a_plotly_chart_in_a_view_saves_its_current_points(
+    sent: list[dict[str, Any]],
+) -> None:
+    go = pytest.importorskip("plotly.graph_objects")
+    chart = go.FigureWidget(go.Scatter(x=[0], y=[0]))
+
+    class Charted(lw.LiveView):
+        def mount(self, socket: lw.Socket) -> None:
+            socket.assign(chart=chart, n=0)
+
+        def handle_info(self, info: Any, socket: lw.Socket) -> None:
+            chart.data[0].y = [0, 5, 9]  # as a view's tick updates its chart
+            socket.assign(n=1)
+
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            return lw.html("<p>{n}</p>{chart}", **ctx)
+
+    widget = LiveWidget(Charted())
+    try:
+        widget.send_info("tick")
+        assert list(chart._widget_data[0]["y"]) == [0]  # plotly's saved copy lags behind
+        widget._snapshot_now(time.monotonic() + 10)  # what each cell's end does headless
+        assert list(chart._widget_data[0]["y"]) == [0, 5, 9]
+        assert chart in widget._children
+    finally:
+        widget.close()
+        chart.close()

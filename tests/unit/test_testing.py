@@ -177,3 +177,35 @@ def test_loop_call_later_in_a_handler_fires_on_advance():
     assert lv.has_element("#state", text="idle")
     lv.advance(1)
     assert lv.has_element("#state", text="done")
+
+
+def test_render_async_waits_for_a_job_that_sleeps_on_the_virtual_clock():
+    class Report(lw.LiveView):
+        def mount(self, socket: lw.Socket) -> None:
+            socket.assign(status="idle")
+
+        def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+            async def build() -> str:
+                await asyncio.sleep(2)  # virtual: render_async advances to it
+                return "ready"
+
+            socket.assign(status="loading")
+            socket.start_async("report", build)
+
+        def handle_info(self, info: dict[str, Any], socket: lw.Socket) -> None:
+            socket.assign(status=info["result"])
+
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            return lw.html(
+                '<p id="status">{status}</p><button id="build" phx-click="build">Build</button>',
+                **ctx,
+            )
+
+    lv = live(Report)
+    assert lv.has_element("#status", text="loading") is False
+    lv.click("#build")
+    assert lv.has_element("#status", text="loading")
+    html = lv.render_async()
+    assert '<p id="status">ready</p>' in html
+    assert lv.clock.now() >= 2
+    lv.close()
