@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 VENV_BIN = (
@@ -637,6 +639,34 @@ def wait_for_text_changes(
             [selector, changes, timeout_ms, interval_ms],
         )
     )
+
+
+def write_notebook(server: JupyterServer, name: str, cells: list[str]) -> None:
+    """Write a notebook of code ``cells`` (Python 3 kernel) into the server's root."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, server.root / name)
+
+
+def stdout_of(outputs: list[dict[str, Any]]) -> str:
+    """The text a cell's ``outputs`` printed to stdout."""
+    return "".join(
+        o.get("text", "")
+        for o in outputs
+        if o.get("output_type") == "stream" and o.get("name") == "stdout"
+    )
+
+
+def kernel_json(nb: Notebook, code: str) -> Any:
+    """Run ``code`` in a new cell; it prints one JSON value last, which is returned."""
+    text = stdout_of(nb.run_code(code)).strip()
+    assert text, f"the cell printed nothing:\n{code}"
+    return json.loads(text.splitlines()[-1])
 
 
 # Servers running now (for failure reports).

@@ -8,13 +8,14 @@ a key pressed on it reaches Python, and a chart updated from ``handle_info`` dra
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import nbformat
 import pytest
 from jupyter_e2e import JupyterServer, Notebook, wait_for_text_changes
+from jupyter_e2e import kernel_json as _kernel_json
+from jupyter_e2e import write_notebook as _write_notebook
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -107,25 +108,6 @@ outer
 KNOB_VIEW = ".livewidget:has(#knob)"
 SLIDER = f"{KNOB_VIEW} #knob .lw-child .widget-slider"
 CHART_VIEW = ".livewidget:has(#points)"
-
-
-def _write_notebook(server: JupyterServer, name: str, cells: list[str]) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, server.root / name)
-
-
-def _kernel_json(nb: Notebook, code: str) -> Any:
-    """Run ``code`` in a new cell; it prints one JSON value last, which is returned."""
-    outputs = nb.run_code(code)
-    text = "".join(o.get("text", "") for o in outputs if o.get("name") == "stdout").strip()
-    assert text, f"the cell printed nothing:\n{code}"
-    return json.loads(text.splitlines()[-1])
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from jupyter_client.manager import start_new_kernel
 from jupyter_e2e import JupyterServer, Notebook, wait_for_text_changes
+from jupyter_e2e import kernel_json as _kernel_json
+from jupyter_e2e import write_notebook as _write_notebook
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -101,25 +102,6 @@ SURROGATE = r"""class Named(Ticking):
         return lw.html('<b id="ticks-named">{n}</b> <span id="who">{who}</span>', **ctx)
 
 Named()"""
-
-
-def _write_notebook(server: JupyterServer, name: str, cells: list[str]) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, server.root / name)
-
-
-def _kernel_json(nb: Notebook, code: str) -> Any:
-    """Run ``code`` in a new cell; it prints one JSON value last, which is returned."""
-    outputs = nb.run_code(code)
-    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-    assert text.strip(), f"the cell printed nothing:\n{code}\n{outputs}"
-    return json.loads(text.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")

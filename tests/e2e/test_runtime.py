@@ -20,9 +20,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import nbformat
 import pytest
 from jupyter_e2e import JupyterServer, Notebook
+from jupyter_e2e import kernel_json as _kernel_json
+from jupyter_e2e import stdout_of as _stdout
+from jupyter_e2e import write_notebook as _write_notebook
 
 pytestmark = pytest.mark.e2e
 
@@ -47,32 +49,6 @@ NEIGHBOUR_LAG = 1.0
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _write_notebook(server: JupyterServer, name: str, cells: list[str]) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, server.root / name)
-
-
-def _stdout(outputs: list[dict[str, Any]]) -> str:
-    return "".join(
-        o.get("text", "")
-        for o in outputs
-        if o.get("output_type") == "stream" and o.get("name") == "stdout"
-    )
-
-
-def _kernel_json(nb: Notebook, code: str) -> Any:
-    """Run ``code`` in a new cell; it prints one JSON value last, which is returned."""
-    text = _stdout(nb.run_code(code)).strip()
-    assert text, f"the cell printed nothing:\n{code}"
-    return json.loads(text.splitlines()[-1])
 
 
 def _start_cell(nb: Notebook, index: int) -> None:
