@@ -16,8 +16,9 @@
  *     a fresh view, whose first payload is a full render: the page resyncs as after a join;
  *   - `onStatus` hears "connecting", "online" and "offline" (with the wait before the next
  *     attempt), for the page to show;
- *   - while offline, `send` throws: LiveModel then reports that it could not reach the server
- *     and the event is dropped (the new view would not know what it referred to).
+ *   - while the socket opens, what is sent waits for it (the page's first join); while
+ *     offline, `send` throws: LiveModel then warns that it could not reach the server and the
+ *     event is dropped (the next view, a fresh mount, would not know what it referred to).
  */
 import type { AnyModel } from "@anywidget/types";
 import { TYPE } from "./constants";
@@ -51,6 +52,8 @@ export class SocketModel implements AnyModel {
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private retry: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  /** Messages sent while the socket was still opening. */
+  private pending: string[] = [];
   private readonly heartbeatMs: number;
   private readonly WS: typeof WebSocket;
 
@@ -90,6 +93,10 @@ export class SocketModel implements AnyModel {
 
   send(content: unknown): void {
     const socket = this.socket;
+    if (socket && socket.readyState === this.WS.CONNECTING) {
+      this.pending.push(JSON.stringify(content)); // sent on open: the first join, mostly
+      return;
+    }
     if (!socket || socket.readyState !== this.WS.OPEN) {
       throw new Error("livewidget: offline, the server is not connected; reconnecting");
     }
@@ -116,6 +123,9 @@ export class SocketModel implements AnyModel {
       this.options.onStatus?.("online");
       clearInterval(this.heartbeat);
       this.heartbeat = setInterval(() => this.beat(socket), this.heartbeatMs);
+      const pending = this.pending;
+      this.pending = [];
+      for (const text of pending) socket.send(text);
     };
     socket.onmessage = (event: MessageEvent) => {
       if (this.socket !== socket) return;
@@ -157,6 +167,7 @@ export class SocketModel implements AnyModel {
   private dropped(socket: WebSocket | null): void {
     if (socket !== null && this.socket !== socket) return; // an old socket, already dropped
     this.socket = null;
+    this.pending = [];
     clearInterval(this.heartbeat);
     if (this.stopped) return;
     const wait = Math.min(RECONNECT_FIRST_MS * 2 ** this.attempt, RECONNECT_MAX_MS);

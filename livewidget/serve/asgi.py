@@ -171,6 +171,7 @@ _SHELL = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{base}{prefix}widget.css">
 <style>
   body {{ margin: 0; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }}

@@ -1,0 +1,243 @@
+"""`livewidget serve` in headless Chromium: a real uvicorn subprocess, real pages, real sockets.
+
+Each server runs as `python -m livewidget serve TARGET --port P` in a process group of its own,
+on a free port, and is stopped (the whole group) when its test module or test ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_e2e import ALLOWED_CONSOLE_ERRORS, NOTEBOOKS, REPO, WATCHES, ConsoleWatch, free_port
+
+pytestmark = pytest.mark.e2e
+
+# Chromium logs a failed WebSocket handshake as a console error: expected while the server
+# restarts (test_the_page_reconnects_after_a_server_restart), and only for this front end.
+ALLOWED_CONSOLE_ERRORS.setdefault("serve", [r"WebSocket connection to 'ws://127\.0\.0\.1:\d+/"])
+
+CLICKER = textwrap.dedent(
+    """
+    import os
+
+    import livewidget as lw
+
+    BOOT = os.getpid()
+
+
+    class Clicker(lw.LiveView):
+        def mount(self, socket):
+            if socket.connected:
+                socket.repeat(lambda: socket.send_info("tick"), 200)
+            socket.assign(count=int(self.params.get("start", 0)), ticks=0, boot=BOOT)
+
+        def handle_event(self, event, params, socket):
+            if event == "inc":
+                socket.assign(count=socket.context.count + 1)
+
+        def handle_info(self, info, socket):
+            socket.assign(ticks=socket.context.ticks + 1)
+
+        def render(self, ctx):
+            return lw.html(
+                '<b id="count">{count}</b> <button id="inc" phx-click="inc">+1</button>'
+                '<span id="ticks">{ticks}</span> <span id="boot">{boot}</span>',
+                **ctx,
+            )
+    """
+)
+
+
+@dataclass
+class Served:
+    """A `livewidget serve` subprocess."""
+
+    target: str
+    cwd: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self) -> Served:
+        self.log = Path(tempfile.mkstemp(prefix="lw-serve-", suffix=".log")[1])
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        command = [
+            sys.executable,
+            "-m",
+            "livewidget",
+            "serve",
+            self.target,
+            "--port",
+            str(self.port),
+        ]
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                command, cwd=self.cwd, env=env, stdout=out, stderr=out, start_new_session=True
+            )
+        deadline = time.monotonic() + 30
+        while True:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.2),
+            ):
+                return self
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"livewidget serve did not start:\n{self.log.read_text()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+        self.process = None
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="lw-serve-e2e-") as tmp:
+        (Path(tmp) / "clicker.py").write_text(CLICKER)
+        yield Path(tmp)
+
+
+@pytest.fixture(scope="module")
+def dashboard(workdir: Path) -> Iterator[Served]:
+    served = Served(f"{NOTEBOOKS / 'dashboard.ipynb'}:Dashboard", workdir).start()
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def clicker(workdir: Path) -> Iterator[Served]:
+    served = Served("clicker.py:Clicker", workdir).start()
+    yield served
+    served.stop()
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Any]:
+    contexts: list[Any] = []
+
+    def _open(url: str) -> Any:
+        context = browser.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        watch = ConsoleWatch(f"serve:{url}", "serve")
+        watch.attach(page)
+        WATCHES.append(watch)
+        page.goto(url)
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def text_of(page: Any, selector: str) -> str:
+    return str(page.locator(selector).inner_text())
+
+
+def wait_for_change(page: Any, selector: str, times: int = 2) -> list[str]:
+    """Wait until the text at ``selector`` has changed ``times`` times; the texts seen."""
+    seen = [text_of(page, selector)]
+    deadline = time.monotonic() + 30
+    while len(seen) <= times:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{selector} did not change {times} times: {seen}")
+        now = text_of(page, selector)
+        if now != seen[-1]:
+            seen.append(now)
+        time.sleep(0.05)
+    return seen
+
+
+def test_the_served_dashboard_ticks_while_the_user_types(dashboard: Served, open_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(dashboard.url)
+    expect(page.locator("h1")).to_have_text("Sales Dashboard")
+    page.locator("#note").fill("kept")
+    seen = wait_for_change(page, "#sales-amount", times=2)
+    assert all(re.fullmatch(r"[\d,]+\.\d\d", amount) for amount in seen)
+    expect(page.locator("#note")).to_have_value("kept")  # patched around, not replaced
+    assert page.locator("#lw-status").is_hidden()
+
+
+def test_a_click_reaches_python_and_comes_back(clicker: Served, open_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(clicker.url)
+    expect(page.locator("#count")).to_have_text("0")
+    for _ in range(3):
+        page.locator("#inc").click()
+    expect(page.locator("#count")).to_have_text("3")
+
+
+def test_two_tabs_hold_two_independent_views(clicker: Served, open_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    first, second = open_page(clicker.url), open_page(clicker.url)
+    expect(first.locator("#count")).to_have_text("0")
+    expect(second.locator("#count")).to_have_text("0")
+    first.locator("#inc").click()
+    first.locator("#inc").click()
+    expect(first.locator("#count")).to_have_text("2")
+    wait_for_change(second, "#ticks", times=2)  # the second view is live...
+    expect(second.locator("#count")).to_have_text("0")  # ...and its own
+
+
+def test_the_query_string_arrives_as_params(clicker: Served, open_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(clicker.url + "?start=5")
+    expect(page.locator("#count")).to_have_text("5")
+    page.locator("#inc").click()
+    expect(page.locator("#count")).to_have_text("6")
+
+
+def test_the_page_reconnects_after_a_server_restart(workdir: Path, open_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    served = Served("clicker.py:Clicker", workdir).start()
+    try:
+        page = open_page(served.url + "?start=1")
+        expect(page.locator("#count")).to_have_text("1")
+        first_boot = text_of(page, "#boot")
+        served.stop()
+        expect(page.locator("#lw-status")).to_be_visible()
+        expect(page.locator("#lw-status")).to_contain_text("Offline")
+        assert page.evaluate("document.documentElement.classList.contains('lw-offline')")
+        served.start()
+        expect(page.locator("#lw-status")).to_be_hidden()
+        expect(page.locator("#boot")).not_to_have_text(first_boot)  # a view of the new server
+        expect(page.locator("#count")).to_have_text("1")  # mounted again with its params
+        wait_for_change(page, "#ticks", times=2)
+        page.locator("#inc").click()
+        expect(page.locator("#count")).to_have_text("2")
+    finally:
+        served.stop()
