@@ -62,12 +62,35 @@ CLICKER = textwrap.dedent(
 )
 
 
+BOARD = textwrap.dedent(
+    """
+    import os
+
+    import livewidget as lw
+
+
+    class Board(lw.LiveView):
+        def mount(self, socket):
+            if socket.connected:
+                socket.subscribe("board")
+            socket.assign(message="none", pid=os.getpid())
+
+        def handle_info(self, info, socket):
+            socket.assign(message=info["text"])
+
+        def render(self, ctx):
+            return lw.html('<b id="message">{message}</b> <i id="pid">{pid}</i>', **ctx)
+    """
+)
+
+
 @dataclass
 class Served:
     """A `livewidget serve` subprocess."""
 
     target: str
     cwd: Path
+    extra: tuple[str, ...] = ()
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
@@ -87,6 +110,7 @@ class Served:
             self.target,
             "--port",
             str(self.port),
+            *self.extra,
         ]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
@@ -121,6 +145,7 @@ class Served:
 def workdir() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="lw-serve-e2e-") as tmp:
         (Path(tmp) / "clicker.py").write_text(CLICKER)
+        (Path(tmp) / "board.py").write_text(BOARD)
         yield Path(tmp)
 
 
@@ -241,3 +266,65 @@ def test_the_page_reconnects_after_a_server_restart(workdir: Path, open_page: An
         expect(page.locator("#count")).to_have_text("2")
     finally:
         served.stop()
+
+
+@contextlib.contextmanager
+def redis_server(tmp: Path) -> Iterator[str]:
+    """A redis-server of the test's own on a free port (never a system one); its URL."""
+    binary = "/usr/bin/redis-server"
+    if not Path(binary).exists():
+        pytest.skip("no /usr/bin/redis-server (apt-get install -y redis-server)")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError("redis-server did not start")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_a_broadcast_from_a_plain_process_reaches_every_tab_of_two_workers(
+    workdir: Path, open_page: Any
+) -> None:
+    import livewidget
+
+    if not hasattr(livewidget, "configure"):
+        pytest.skip("needs livewidget.configure(pubsub=...), the Redis bus of issue 12")
+    from playwright.sync_api import expect
+
+    with redis_server(workdir) as url:
+        served = Served("board.py:Board", workdir, ("--workers", "2", "--pubsub", url)).start()
+        try:
+            pages = [open_page(served.url) for _ in range(6)]
+            for page in pages:
+                expect(page.locator("#message")).to_have_text("none")
+            workers = {text_of(page, "#pid") for page in pages}
+            publish = (
+                "import sys, livewidget as lw, livewidget.pubsub as ps; "
+                "lw.configure(pubsub=sys.argv[1]); ps.broadcast('board', {'text': 'hello all'})"
+            )
+            deadline = time.monotonic() + 30
+            # Each view subscribes as it mounts, and its worker's SUBSCRIBE reaches Redis a
+            # moment later: publish again (the same message) until every tab shows it.
+            while not all(text_of(page, "#message") == "hello all" for page in pages):
+                if time.monotonic() > deadline:
+                    shown = [text_of(page, "#message") for page in pages]
+                    raise AssertionError(f"not every tab got the broadcast: {shown}")
+                env = {**os.environ, "PYTHONPATH": str(REPO)}
+                subprocess.run([sys.executable, "-c", publish, url], env=env, check=True)
+                time.sleep(0.5)
+            print(f"tabs served by {len(workers)} worker process(es): {sorted(workers)}")
+        finally:
+            served.stop()
