@@ -69,9 +69,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Serve TARGET's view class at http://HOST:PORT/ : each browser tab gets a view of "
             "its own, mounted with the URL's query parameters as self.params. TARGET is "
-            "module:ViewClass, path/to/file.py:ViewClass or notebook.ipynb:ViewClass (a "
-            "notebook's definition cells run: imports, defs, classes, constants; a cell "
-            "tagged 'serve' runs too, one tagged 'no-serve' does not)."
+            "module:ViewClass, path/to/file.py:ViewClass or notebook.ipynb:ViewClass (of a "
+            "notebook, the definitions run: imports, defs, classes, constants; a cell "
+            "tagged 'serve' runs whole, one tagged 'no-serve' not at all)."
         ),
     )
     serve.add_argument("target", metavar="TARGET")
@@ -119,9 +119,9 @@ def run(args: argparse.Namespace) -> int:
         say(str(error))
         return 1
     if where.endswith(".ipynb"):
-        say(f"{where}: ran cells {cells.ran}")
+        say(f"{where}: ran the definitions of cells {cells.ran}")
         for index, why in cells.skipped:
-            say(f"{where}: skipped cell {index}: {why}")
+            say(f"{where}: cell {index}: {why}")
     os.environ[ENV_TARGET] = target
     if args.allow_origin:
         os.environ[ENV_ORIGINS] = ",".join(args.allow_origin)

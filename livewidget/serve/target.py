@@ -8,14 +8,15 @@ TARGET is one of
 * ``path/to/notebook.ipynb:ViewClass``: the notebook's *definition cells* run, in order, in a
   fresh module, and the class is taken from it.
 
-Which notebook cells run: a notebook mixes the code that defines a view with cells that show
-it, poke it or test it (``Dashboard()``, ``view.widget.assign(...)``, ``live(Dashboard)``). A
-served app wants the first kind only, so a code cell runs when every top-level statement in it
-is an ``import``, a ``def`` / ``async def``, a ``class``, a docstring, or an assignment to
-constant-style names (``UPPER_CASE``) or of a literal value. Tags decide where that rule does
-not: a cell tagged ``serve`` always runs, one tagged ``no-serve`` never does. A cell that is not
-Python (``%pip install``, ``!ls``) is skipped. ``load_notebook`` returns what ran and what did
-not, and ``livewidget serve`` prints it.
+What of a notebook runs: a notebook mixes the code that defines a view with code that shows
+it, pokes it or tests it (``Dashboard()`` at the end of the cell that defines the class,
+``view.widget.assign(...)``, ``live(Dashboard)``). A served app wants the first kind only, so
+of each code cell the *definitions* run, in order: the top-level statements that are an
+``import``, a ``def`` / ``async def``, a ``class``, a docstring, or an assignment to
+constant-style names (``UPPER_CASE``) or of a literal value; every other statement is skipped.
+Tags decide where that rule does not: a cell tagged ``serve`` runs whole, one tagged
+``no-serve`` not at all. A cell that is not Python (``%pip install``, ``!ls``) is skipped.
+``load_notebook`` returns what ran and what did not, and ``livewidget serve`` prints it.
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ class TargetError(ValueError):
 
 @dataclass
 class NotebookCells:
-    """Which code cells of a notebook ran (their indexes among all cells) and which did not."""
+    """Which code cells of a notebook ran (their indexes among all cells), whole or in part, and
+    what of which cells did not."""
 
     ran: list[int] = field(default_factory=list)
-    skipped: list[tuple[int, str]] = field(default_factory=list)  # (index, why)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (index, what and why)
 
 
 def load_target(target: str, cells: NotebookCells | None = None) -> type[LiveView]:
@@ -138,11 +140,12 @@ def load_notebook(path: Path) -> tuple[types.ModuleType, NotebookCells]:
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
-        why = _why_skipped(source, _tags(cell))
+        tree, why = _definitions(source, _tags(cell))
         if why is not None:
             report.skipped.append((index, why))
+        if tree is None or not tree.body:
             continue
-        code = compile(source, f"{path.name}[cell {index}]", "exec")
+        code = compile(tree, f"{path.name}[cell {index}]", "exec")
         exec(code, module.__dict__)  # the notebook's own code, as Jupyter would run it
         report.ran.append(index)
     return module, report
@@ -154,22 +157,32 @@ def _tags(cell: dict[str, Any]) -> set[str]:
     return {tag for tag in tags if isinstance(tag, str)} if isinstance(tags, list) else set()
 
 
-def _why_skipped(source: str, tags: set[str]) -> str | None:
-    """None if the cell runs; else why not."""
+def _definitions(source: str, tags: set[str]) -> tuple[ast.Module | None, str | None]:
+    """What of a cell runs (None: nothing), and what was skipped and why (None: nothing)."""
     if TAG_SKIP in tags:
-        return f"tagged {TAG_SKIP!r}"
+        return None, f"tagged {TAG_SKIP!r}"
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return "not Python (a magic or shell command?)"
+        return None, "not Python (a magic or shell command?)"
     if TAG_RUN in tags:
-        return None
-    for statement in tree.body:
-        if not _defines(statement):
-            line = ast.get_source_segment(source, statement) or type(statement).__name__
-            first = line.strip().splitlines()[0] if line.strip() else line
-            return f"does more than define: {first[:60]!r} (tag the cell {TAG_RUN!r} to run it)"
-    return None
+        return tree, None
+    kept = [statement for statement in tree.body if _defines(statement)]
+    dropped = [statement for statement in tree.body if not _defines(statement)]
+    if not dropped:
+        return tree, None
+    shown = ", ".join(_first_line(source, statement) for statement in dropped[:3])
+    more = f" and {len(dropped) - 3} more" if len(dropped) > 3 else ""
+    why = (
+        f"skipped {shown}{more}, which do(es) more than define (tag the cell {TAG_RUN!r} to run it)"
+    )
+    return ast.Module(body=kept, type_ignores=tree.type_ignores), why
+
+
+def _first_line(source: str, statement: ast.stmt) -> str:
+    text = (ast.get_source_segment(source, statement) or type(statement).__name__).strip()
+    line = text.splitlines()[0] if text else text
+    return repr(line[:60])
 
 
 def _defines(statement: ast.stmt) -> bool:

@@ -328,3 +328,33 @@ def test_a_broadcast_from_a_plain_process_reaches_every_tab_of_two_workers(
             print(f"tabs served by {len(workers)} worker process(es): {sorted(workers)}")
         finally:
             served.stop()
+
+
+def test_components_forms_hooks_and_push_events_work_as_in_the_notebook(
+    workdir: Path, open_page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    todos = Served(f"{NOTEBOOKS / 'todos.ipynb'}:Todos", workdir).start()
+    dots = Served(f"{NOTEBOOKS / 'hooks.ipynb'}:Dots", workdir).start()
+    try:
+        page = open_page(todos.url)
+        expect(page.locator("#todos li")).to_have_count(2)
+        page.locator("#add input[name=text]").fill("Serve it")
+        page.locator("#add button").click()  # phx-submit
+        expect(page.locator("#todos li")).to_have_count(3)
+        expect(page.locator("#todo-3")).to_contain_text("Serve it")
+        page.locator("#todo-3 input[type=checkbox]").click()  # phx-target: the component
+        expect(page.locator("#todo-3")).to_have_class("done")
+        expect(page.locator("#todo-1")).to_have_class("open")
+
+        page = open_page(dots.url)
+        canvas = page.locator("#canvas")
+        expect(canvas).to_have_attribute("data-drawn", "0")  # the hook mounted and drew
+        canvas.click(position={"x": 20, "y": 30})  # the hook's pushEvent
+        expect(page.locator("#count")).to_have_text("1")
+        expect(canvas).to_have_attribute("data-drawn", "1")  # updated()
+        expect(canvas).to_have_css("border-top-color", "rgb(255, 99, 71)")  # push_event: tomato
+    finally:
+        todos.stop()
+        dots.stop()

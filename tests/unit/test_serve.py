@@ -379,14 +379,21 @@ def test_a_module_target_loads_its_view_class() -> None:
     assert load_target("tests.unit.views:Counter").__name__ == "Counter"
 
 
-def test_a_notebook_target_runs_its_definition_cells_only() -> None:
+def test_a_notebook_target_runs_its_definitions_only() -> None:
     cells = NotebookCells()
     dashboard = load_target(str(ROOT / "notebooks" / "dashboard.ipynb") + ":Dashboard", cells)
     assert dashboard.__name__ == "Dashboard"
-    assert cells.ran == [1, 2]  # imports + fetch_latest_data, the class
+    assert cells.ran == [1, 2, 7]  # imports + fetch_latest_data, the class, the live() import
     skipped = dict(cells.skipped)
-    assert "does more than define: 'dashboard = Dashboard()'" in skipped[3]
-    assert 7 in skipped  # the live() test cell
+    assert "skipped 'dashboard = Dashboard()', 'dashboard'" in skipped[3]
+    assert "'lv = live(Dashboard)'" in skipped[7]
+
+
+def test_a_notebook_cell_that_defines_and_shows_its_view_runs_its_definitions() -> None:
+    cells = NotebookCells()
+    todos = load_target(str(ROOT / "notebooks" / "todos.ipynb") + ":Todos", cells)
+    assert todos.__name__ == "Todos"
+    assert any("skipped 'Todos()'" in why for _, why in cells.skipped)
 
 
 def test_notebook_tags_decide_where_the_rule_does_not(tmp_path: Path) -> None:
@@ -404,15 +411,18 @@ def test_notebook_tags_decide_where_the_rule_does_not(tmp_path: Path) -> None:
                 "class V(lw.LiveView):\n"
                 "    def render(self, ctx):\n"
                 "        return lw.html('{g}', g=greeting)\n"
+                "V()\n"
             ),
         ]
     }
     path = tmp_path / "tagged.ipynb"
     path.write_text(json.dumps(notebook))
     cells = NotebookCells()
-    load_target(f"{path}:V", cells)
+    view = load_target(f"{path}:V", cells)
     assert cells.ran == [0, 1, 5]
-    assert [index for index, _ in cells.skipped] == [2, 3, 4]
+    assert [index for index, _ in cells.skipped] == [2, 3, 4, 5]
+    with TestClient(app({"/": view})) as client, client.websocket_connect("/") as ws:
+        assert "HI" in html_of(receive(ws, "full"))
 
 
 @pytest.mark.parametrize(
