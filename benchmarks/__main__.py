@@ -12,7 +12,17 @@ import os
 import sys
 from importlib.metadata import version
 
-from . import dashboard, dataframe, kernel_cpu, latency, neighbour, stream, table, throughput
+from . import (
+    dashboard,
+    dataframe,
+    kernel_cpu,
+    latency,
+    neighbour,
+    serve_load,
+    stream,
+    table,
+    throughput,
+)
 from .common import ROUNDS, machine
 
 BENCHMARKS = {
@@ -25,6 +35,8 @@ BENCHMARKS = {
     "throughput": throughput.main,
     "neighbour": neighbour.main,
     "kernel_cpu": kernel_cpu.main,
+    # livewidget serve, pyview and Voila as servers, with simulated tabs on loopback
+    "serve_load": serve_load.main,
 }
 
 
