@@ -418,6 +418,43 @@ def _voila_memory(viewers: int) -> str:
     )
 
 
+def _view_memory(count: int = 1_000) -> str:
+    """What a view costs without its socket: ``count`` connected views of the load dashboard
+    on one loop, each sending to a list (Python allocations by tracemalloc; RSS by psutil,
+    which also counts each view's thread)."""
+    import gc
+    import tracemalloc
+
+    from livewidget.runtime import LoopClock, Pacer, ViewRuntime
+
+    loop = asyncio.new_event_loop()
+    pacer = Pacer(LoopClock(loop), max_per_second=1e6)
+    gc.collect()
+    rss0 = psutil.Process().memory_info().rss
+    tracemalloc.start()
+    runtimes = []
+    for _ in range(count):
+        sent: list[dict[str, Any]] = []
+        runtime = ViewRuntime(LoadDashboard(), send=sent.append, loop=loop, pacer=pacer)
+        runtime.start()
+        runtimes.append(runtime)
+    loop.run_until_complete(asyncio.sleep(1.5))  # mounted, rendered, sent, one tick
+    gc.collect()
+    traced = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    rss = psutil.Process().memory_info().rss - rss0
+    threads = len([t for t in __import__("threading").enumerate() if "livewidget-view" in t.name])
+    for runtime in runtimes:
+        runtime.close()
+    loop.run_until_complete(asyncio.sleep(0.1))
+    loop.close()
+    return (
+        f"  a livewidget view without its socket ({count:,} on one loop): "
+        f"{traced / count / 1000:,.1f} KB of Python objects, {rss / count / 1000:,.1f} KB RSS "
+        f"with its thread ({threads:,} view threads)"
+    )
+
+
 def _line(result: dict[str, Any]) -> str:
     views = result.get("views", 0)
     lat = result.get("latencies", [])
@@ -464,6 +501,7 @@ def main() -> None:
                 print(f"  {kind:<18}{count:>13,}: failed: {error!r}", flush=True)
     if not have_pyview:
         print("  pyview-web: not installed, skipped (pip install -e '.[bench]')")
+    print(_view_memory(), flush=True)
     print(_voila_memory(VOILA_VIEWERS), flush=True)
 
 

@@ -10,6 +10,7 @@ pub/sub bus.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import os
 import sys
@@ -147,6 +148,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     # Fresh processes import the app by name: the factory rebuilds it in each.
     reload_dirs = [str(Path(where).resolve().parent)] if where.endswith((".py", ".ipynb")) else None
+    watchfiles = importlib.util.find_spec("watchfiles") is not None
+    if args.reload and where.endswith(".ipynb") and not watchfiles:
+        say(
+            "warning: --reload sees changes of .py files only; for the notebook's too, "
+            "install watchfiles (pip install 'livewidget[serve]' has it)"
+        )
     uvicorn.run(
         "livewidget.serve.cli:make_app",
         factory=True,
@@ -155,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers if args.workers > 1 else None,
         reload=args.reload,
         reload_dirs=reload_dirs if args.reload else None,
-        reload_includes=["*.py", "*.ipynb"] if args.reload else None,
+        reload_includes=["*.py", "*.ipynb"] if args.reload and watchfiles else None,
         ws_max_size=MAX_MESSAGE_BYTES,
         log_level="info",
     )
