@@ -469,3 +469,30 @@ def test_app_refuses_what_is_not_a_view_class() -> None:
         app({"/": Clicks()})  # type: ignore[dict-item]  # the mistake under test
     with pytest.raises(ValueError, match="a path starts with '/'"):
         app({"dash": Clicks})
+
+
+def test_an_event_for_a_component_the_view_does_not_have_reaches_no_other_view(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect("/") as a, client.websocket_connect("/") as b:
+        receive(a, "full"), receive(b, "full")
+        forged = {"type": "event", "event": "inc", "kind": "click", "value": {}, "cid": 0}
+        a.send_text(json.dumps(forged))
+        assert "names component 0, but there is none" in receive(a, "error")["message"]
+        b.send_text(json.dumps(click(1)))
+        assert receive(b, "diff")["rendered"] == {"0": "1"}  # b's count: untouched by a
+
+
+def test_make_app_configures_the_pubsub_url_in_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    configure = getattr(lw, "configure", None)
+    if configure is None:
+        pytest.skip("needs livewidget.configure(pubsub=...), the Redis bus of issue 12")
+    from livewidget import config  # comes with the Redis bus
+
+    monkeypatch.setenv(ENV_TARGET, "tests.unit.views:Counter")
+    monkeypatch.setenv(ENV_PUBSUB, "redis://127.0.0.1:1/0")  # nothing connects until used
+    try:
+        make_app()
+        assert config.pubsub_url() == "redis://127.0.0.1:1/0"
+    finally:
+        configure(pubsub=None)
