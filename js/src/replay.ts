@@ -54,7 +54,7 @@ import {
   TYPE,
 } from "./constants";
 import { RenderedTree } from "./rendered";
-import { errorText, isObject, type Obj, repr } from "./util";
+import { errorText, isObject, repr } from "./util";
 
 /** How long the last frame stays before the replay starts again, in milliseconds. */
 export const HOLD_MS = 2000;
@@ -93,7 +93,7 @@ export function parseFrames(raw: unknown, problems: string[] = []): Frame[] {
   for (const [i, frame] of raw.entries()) {
     const type = isObject(frame) ? frame[TYPE] : undefined;
     const rendered = isObject(frame) ? frame[RENDERED] : undefined;
-    if ((type !== MSG_FULL && type !== MSG_DIFF) || !isObject(rendered)) {
+    if (!isObject(frame) || (type !== MSG_FULL && type !== MSG_DIFF) || !isObject(rendered)) {
       const problem = `frame ${i} must be ${FRAME_SHAPE}, got ${repr(frame)}`;
       if (i === 0) throw new TypeError(problem);
       problems.push(`${problem}; the replay ends before it`);
@@ -102,7 +102,7 @@ export function parseFrames(raw: unknown, problems: string[] = []): Frame[] {
     if (i === 0 && type !== MSG_FULL) {
       throw new TypeError(`a recording starts with a "${MSG_FULL}" frame, got a "${type}" frame`);
     }
-    const time = (frame as Obj)[FRAME_TIME];
+    const time = frame[FRAME_TIME];
     const usable = typeof time === "number" && Number.isFinite(time);
     if (i === 0 && usable) origin = time;
     let t = usable ? time - origin : Number.NaN;
