@@ -12,7 +12,17 @@ import os
 import sys
 from importlib.metadata import version
 
-from . import dashboard, dataframe, kernel_cpu, latency, neighbour, stream, table, throughput
+from . import (
+    dashboard,
+    dataframe,
+    frontend,
+    kernel_cpu,
+    latency,
+    neighbour,
+    stream,
+    table,
+    throughput,
+)
 from .common import ROUNDS, machine
 
 BENCHMARKS = {
@@ -20,6 +30,8 @@ BENCHMARKS = {
     "table": table.main,
     "stream": stream.main,
     "dataframe": dataframe.main,
+    # in headless Chromium, a static page with livewidget's merge and patch (no Jupyter)
+    "frontend": frontend.main,
     # in a real JupyterLab and headless Chromium, each started for the benchmark (browser.py)
     "latency": latency.main,
     "throughput": throughput.main,
@@ -38,8 +50,8 @@ def main(argv: list[str]) -> int:
     print(
         f"dashboard, table, stream, dataframe: process CPU time, median of {ROUNDS} interleaved "
         "rounds of ~0.2 s batches, garbage collector on.\nBytes: UTF-8 of json.dumps(payload); for "
-        "full HTML, of the HTML.\nlatency, throughput, kernel_cpu: in JupyterLab + Chromium; "
-        "each prints how it measures."
+        "full HTML, of the HTML.\nfrontend: in headless Chromium; latency, throughput, kernel_cpu: "
+        "in JupyterLab + Chromium; each prints how it measures."
     )
     for name in argv or list(BENCHMARKS):
         BENCHMARKS[name]()
