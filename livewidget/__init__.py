@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from .component import LiveComponent, live_component
+from .config import configure
 from .js import JS
 from .socket import Context, Socket
 from .template import Rendered, TemplateError, each, html
@@ -28,6 +29,7 @@ __all__ = [
     "Rendered",
     "Socket",
     "TemplateError",
+    "configure",
     "create_live_view",
     "each",
     "html",
