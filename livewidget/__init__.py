@@ -44,4 +44,8 @@ def __getattr__(name: str) -> Any:
         from .widget import LiveWidget
 
         return LiveWidget
+    if name == "pubsub":  # lw.pubsub.broadcast(...) after a bare `import livewidget as lw`
+        import importlib
+
+        return importlib.import_module(".pubsub", __name__)
     raise AttributeError(f"module 'livewidget' has no attribute {name!r}")

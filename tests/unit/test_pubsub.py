@@ -372,3 +372,19 @@ def test_a_dropped_connection_is_reopened_and_every_subscription_restored(buses,
     bus.broadcast("drop-b", "b")
     wait_for(lambda: len(inbox.infos()) == 2)
     assert sorted(inbox.infos()) == ["a", "b"]
+
+
+def test_livewidget_imports_without_redis_and_says_how_to_get_it_when_configured():
+    code = (
+        "import sys; sys.modules['redis'] = None  # as if redis-py were not installed\n"
+        "import livewidget as lw, livewidget.runtime\n"
+        "lw.pubsub.broadcast('t', object())  # the in-process bus needs no redis\n"
+        "lw.configure(pubsub='redis://127.0.0.1:1/0')\n"
+    )
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "ImportError: pub/sub over Redis needs redis-py" in done.stderr
+    assert "pip install 'livewidget[redis]'" in done.stderr
