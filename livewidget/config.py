@@ -47,8 +47,8 @@ def configure(*, pubsub: str | _Unset | None = _UNSET) -> None:
     url = check_pubsub_url(pubsub, "lw.configure(pubsub=...)")
     from .pubsub import default_bus  # the bus imports config: import it late
 
+    default_bus.use(url)  # first: a failure (redis-py missing) leaves the setting as it was
     _pubsub = url
-    default_bus.use(url)
 
 
 def pubsub_url() -> str | None:
