@@ -12,7 +12,17 @@ import os
 import sys
 from importlib.metadata import version
 
-from . import dashboard, dataframe, kernel_cpu, latency, neighbour, stream, table, throughput
+from . import (
+    dashboard,
+    dataframe,
+    kernel_cpu,
+    latency,
+    neighbour,
+    pubsub,
+    stream,
+    table,
+    throughput,
+)
 from .common import ROUNDS, machine
 
 BENCHMARKS = {
@@ -25,6 +35,8 @@ BENCHMARKS = {
     "throughput": throughput.main,
     "neighbour": neighbour.main,
     "kernel_cpu": kernel_cpu.main,
+    # real kernels (no browser) and a redis-server started for the run
+    "pubsub": pubsub.main,
 }
 
 

@@ -91,6 +91,11 @@ class RedisServer:
         with self.client() as client:
             return sorted(c.decode() for c in client.pubsub_channels())
 
+    @staticmethod
+    def version() -> str:
+        out = subprocess.run([REDIS_SERVER, "--version"], capture_output=True, text=True)
+        return out.stdout.split(" v=")[1].split()[0] if " v=" in out.stdout else "?"
+
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
