@@ -169,9 +169,9 @@ class RedisBus:
             raise ValueError(f"{STATUS_TOPIC!r} is the bus's own topic; broadcast on another one")
         data = encode(topic, message)
         channel = CHANNEL_PREFIX + topic
-        loop = self._loop
-        if loop is not None and _running_loop() is loop:
-            self._track(loop.create_task(self._publish_async(channel, data)))
+        running = _running_loop()
+        if running is not None and running is self._ensure_loop():
+            self._track(running.create_task(self._publish_async(channel, data)))
         else:
             self._publish_sync(topic, channel, data)
 
@@ -273,14 +273,20 @@ class RedisBus:
 
     # -- the reader (on the loop) ---------------------------------------------------------------
 
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop of the reader and of publishes from views: livewidget's background loop."""
+        with self._lock:
+            if self._loop is None or self._loop.is_closed():
+                self._loop = self._loop_factory()
+            return self._loop
+
     def _wake(self) -> None:
         """Bring the reader in line with the topics wanted now (from any thread)."""
         with self._lock:
-            if self._loop is None or self._loop.is_closed():
-                if not self._topics:
-                    return
-                self._loop = self._loop_factory()
-            loop = self._loop
+            idle = self._loop is None and not self._topics
+        if idle:
+            return
+        loop = self._ensure_loop()
         with contextlib.suppress(RuntimeError):  # the loop has closed: the process is ending
             loop.call_soon_threadsafe(self._align)
 

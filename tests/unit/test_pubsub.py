@@ -7,6 +7,7 @@ script would.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import subprocess
 import sys
@@ -28,9 +29,9 @@ from livewidget.pubsub import (
     RedisBus,
     default_bus,
 )
-from livewidget.runtime import census
+from livewidget.runtime import background_loop, census
 from livewidget.testing import live
-from tests.redis_server import RedisServer
+from tests.redis_server import RedisServer, free_port
 
 ROOT = Path(__file__).parents[2]
 
@@ -388,3 +389,41 @@ def test_livewidget_imports_without_redis_and_says_how_to_get_it_when_configured
     assert done.returncode == 1
     assert "ImportError: pub/sub over Redis needs redis-py" in done.stderr
     assert "pip install 'livewidget[redis]'" in done.stderr
+
+
+def test_a_broadcast_from_livewidgets_loop_returns_at_once_and_arrives(buses, redis_server):
+    bus, publisher = buses(), buses()  # the publisher's process subscribes to nothing
+    inbox = Inbox()
+    bus.subscribe("from-loop", inbox)
+    subscribed(redis_server, "from-loop")
+
+    async def handler() -> str:  # as a view's async handler would
+        publisher.broadcast("from-loop", {"n": 1})
+        return "returned"
+
+    loop = background_loop()[0]
+    assert asyncio.run_coroutine_threadsafe(handler(), loop).result(5) == "returned"
+    wait_for(lambda: inbox.infos())
+    assert inbox.infos() == [{"n": 1}]
+
+
+def test_broadcasts_from_livewidgets_loop_while_redis_is_down_log_one_line_not_one_each(
+    caplog: pytest.LogCaptureFixture,
+):
+    bus = RedisBus(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    loop = background_loop()[0]
+
+    async def handler() -> None:
+        bus.broadcast("nowhere", {"n": 1})
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="livewidget.pubsub"):
+            for _ in range(5):
+                asyncio.run_coroutine_threadsafe(handler(), loop).result(5)
+            wait_for(lambda: caplog.records)
+            time.sleep(0.5)  # the other four publishes fail too, silently
+        lines = [r.getMessage() for r in caplog.records]
+        assert len(lines) == 1, lines
+        assert "could not publish" in lines[0]
+    finally:
+        bus.close()
