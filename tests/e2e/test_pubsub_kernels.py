@@ -50,14 +50,26 @@ class Kernel:
     def __init__(self, manager: KernelManager, client: Any) -> None:
         self.manager, self.client = manager, client
 
-    def run(self, code: str) -> list[str]:
+    def run(self, code: str, cell_id: str | None = None) -> list[str]:
+        """Run ``code``; with ``cell_id``, as JupyterLab runs that notebook cell (its metadata)."""
         printed: list[str] = []
 
         def collect(message: dict[str, Any]) -> None:
             if message["msg_type"] == "stream" and message["content"]["name"] == "stdout":
                 printed.extend(message["content"]["text"].splitlines())
 
-        reply = self.client.execute_interactive(code, timeout=60, output_hook=collect)
+        session = self.client.session
+        make = session.msg
+        if cell_id is not None:  # jupyter_client's execute() takes no request metadata
+
+            def with_cell(msg_type: str, content: Any = None, *args: Any) -> Any:
+                return make(msg_type, content, None, None, {"cellId": cell_id})
+
+            session.msg = with_cell
+        try:
+            reply = self.client.execute_interactive(code, timeout=60, output_hook=collect)
+        finally:
+            session.msg = make
         assert reply["content"]["status"] == "ok", reply["content"]
         return printed
 
@@ -144,3 +156,16 @@ def test_shutting_a_kernel_down_leaves_no_subscription_or_process(
         assert len(client.client_list()) == 1, "only this checking client is connected"
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_re_running_a_views_cell_leaves_one_subscription_for_the_new_view(
+    kernels: Callable[[], Kernel], redis_server: RedisServer
+) -> None:
+    a = kernels()
+    for _ in range(3):
+        a.run("TOPIC = 'rerun'\n" + PRICES, cell_id="prices-cell")
+    wait_for(lambda: redis_server.numsub("rerun") == 1)
+    counts = a.json("print(json.dumps(census()))")
+    assert (counts["views"], counts["subscriptions"], counts["pubsub_channels"]) == (1, 1, 1)
+    a.run("lw.pubsub.broadcast('rerun', {'price': 3, 'from': 'again'})")
+    assert wait_for(lambda: a.json("print(json.dumps(view.widget.html))") == "<b>again: 3.00</b>")
