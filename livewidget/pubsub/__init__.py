@@ -72,6 +72,7 @@ class DefaultBus:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._moving = threading.Lock()
         self._backend: Backend | None = None
         self._url: str | None = None
 
@@ -85,22 +86,26 @@ class DefaultBus:
 
     def use(self, url: str | None) -> None:
         """Switch to the bus for ``url``; open subscriptions move over, the old bus closes."""
-        with self._lock:
-            old = self._backend
-            if old is not None and url == self._url:
-                return
-            self._backend, self._url = _make(url), url
-            new = self._backend
+        with self._moving:  # no view subscribes or leaves halfway through the move
+            with self._lock:
+                old = self._backend
+                if old is not None and url == self._url:
+                    return
+                new = _make(url)
+                self._backend, self._url = new, url
+            if old is not None:
+                for topic, subscriber in old.drain():
+                    new.subscribe(topic, subscriber)
         if old is not None:
-            for topic, subscriber in old.drain():
-                new.subscribe(topic, subscriber)
-            old.close()
+            old.close()  # may wait for the loop: outside the lock
 
     def subscribe(self, topic: str, subscriber: Subscriber) -> None:
-        self.backend.subscribe(topic, subscriber)
+        with self._moving:
+            self.backend.subscribe(topic, subscriber)
 
     def unsubscribe_all(self, subscriber: Subscriber) -> None:
-        self.backend.unsubscribe_all(subscriber)
+        with self._moving:
+            self.backend.unsubscribe_all(subscriber)
 
     def broadcast(self, topic: str, message: Any) -> None:
         self.backend.broadcast(topic, message)
