@@ -8,10 +8,12 @@ them. Debian's ``/usr/bin/redis-server`` (``make test`` installs it); never a sy
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,3 +121,62 @@ def fresh_redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.close()
+
+
+class Blackhole:
+    """A TCP relay to a server that can go silent, as a dropped network does.
+
+    ``url`` points at the relay. ``drop()``: every byte is swallowed from then on, in both
+    directions, and no connection is closed (no RST, no FIN: the client's socket stays open and
+    hears nothing). ``heal()``: connections made from then on are relayed again.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.upstream = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.dropped = threading.Event()
+        self.sockets: list[socket.socket] = []
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def drop(self) -> None:
+        self.dropped.set()
+
+    def heal(self) -> None:
+        self.dropped.clear()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.upstream))
+            self.sockets += [client, server]
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        silent = self.dropped.is_set()  # a connection made while dropped never gets through
+        while True:
+            try:
+                data = source.recv(65536)
+                if not data:
+                    return
+                silent = silent or self.dropped.is_set()
+                if not silent:
+                    sink.sendall(data)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.closed = True
+        self.listener.close()
+        for s in self.sockets:
+            with contextlib.suppress(OSError):
+                s.close()

@@ -356,7 +356,7 @@ class RedisBus:
             self._pubsub, self._listening = pubsub, wanted
             self._align()  # topics wanted while connecting
             heard = time.monotonic()
-            pinged: float | None = None
+            pinged: float | None = heard  # until its answer comes, the connection is unproven
             while True:
                 message = await pubsub.get_message(timeout=KEEPALIVE)
                 now = time.monotonic()

@@ -28,10 +28,11 @@ from livewidget.pubsub import (
     PubSubUnavailable,
     RedisBus,
     default_bus,
+    redis_bus,
 )
 from livewidget.runtime import background_loop, census
 from livewidget.testing import live
-from tests.redis_server import RedisServer, free_port
+from tests.redis_server import Blackhole, RedisServer, free_port
 
 ROOT = Path(__file__).parents[2]
 
@@ -427,3 +428,32 @@ def test_broadcasts_from_livewidgets_loop_while_redis_is_down_log_one_line_not_o
         assert "could not publish" in lines[0]
     finally:
         bus.close()
+
+
+def test_a_network_that_goes_silent_is_found_by_ping_and_the_bus_comes_back_when_it_heals(
+    redis_server, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    monkeypatch.setattr(redis_bus, "KEEPALIVE", 0.3)  # seconds of quiet before a PING, and wait
+    network = Blackhole(redis_server.port)
+    bus = RedisBus(network.url)
+    try:
+        inbox = Inbox()
+        bus.subscribe(STATUS_TOPIC, inbox)
+        bus.subscribe("silent", inbox)
+        subscribed(redis_server, "silent")
+        wait_for(lambda: bus.status().state == "connected")
+        with caplog.at_level(logging.WARNING, logger="livewidget.pubsub"):
+            network.drop()  # nothing is closed: only a PING that gets no answer can tell
+            wait_for(lambda: bus.status().state == "down")
+            assert "no answer to PING" in (bus.status().error or "")
+            network.heal()
+            wait_for(lambda: bus.status().state == "connected")
+        with redis_server.client() as client:
+            wait_for(lambda: client.publish("livewidget:silent", "1") >= 1)
+        wait_for(lambda: 1 in inbox.infos())
+        lines = [r.getMessage() for r in caplog.records]
+        assert len([line for line in lines if "unreachable" in line]) == 1, lines
+        assert len([line for line in lines if "is back" in line]) == 1, lines
+    finally:
+        bus.close()
+        network.close()
