@@ -218,6 +218,7 @@ def test_after_the_last_subscriber_goes_redis_holds_no_subscription_task_or_conn
     subscribed(redis_server, "staying", 0)
     wait_for(lambda: bus.readers() == 0 and bus.channels() == 0)
     assert bus.status().state == "idle"
+    assert not {"livewidget:leaving", "livewidget:staying"} & set(redis_server.channels())
     with redis_server.client() as client:
         names = [c.get("name") for c in client.client_list()]
     assert len(names) == 1, "only the checking client is connected"
