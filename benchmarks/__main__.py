@@ -19,6 +19,7 @@ from . import (
     kernel_cpu,
     latency,
     neighbour,
+    pubsub,
     stream,
     table,
     throughput,
@@ -37,6 +38,8 @@ BENCHMARKS = {
     "throughput": throughput.main,
     "neighbour": neighbour.main,
     "kernel_cpu": kernel_cpu.main,
+    # real kernels (no browser) and a redis-server started for the run
+    "pubsub": pubsub.main,
 }
 
 

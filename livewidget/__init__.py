@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from .component import LiveComponent, live_component
+from .config import configure
 from .js import JS
 from .socket import Context, Socket
 from .template import Rendered, TemplateError, each, html
@@ -28,6 +29,7 @@ __all__ = [
     "Rendered",
     "Socket",
     "TemplateError",
+    "configure",
     "create_live_view",
     "each",
     "html",
@@ -42,4 +44,8 @@ def __getattr__(name: str) -> Any:
         from .widget import LiveWidget
 
         return LiveWidget
+    if name == "pubsub":  # lw.pubsub.broadcast(...) after a bare `import livewidget as lw`
+        import importlib
+
+        return importlib.import_module(".pubsub", __name__)
     raise AttributeError(f"module 'livewidget' has no attribute {name!r}")
