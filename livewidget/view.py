@@ -14,7 +14,7 @@ from .socket import Context, Socket
 from .template import Rendered
 
 if TYPE_CHECKING:
-    from .widget import LiveWidget
+    from .jupyter import LiveWidget
 
 __all__ = ["HandlerError", "LiveView", "create_live_view"]
 
@@ -65,7 +65,7 @@ class LiveView:
     def widget(self) -> LiveWidget:
         """The widget that runs this view in the kernel (made on first use)."""
         if self._widget is None:
-            from .widget import LiveWidget  # the door to Jupyter, opened only when displayed
+            from .jupyter import LiveWidget  # the door to Jupyter, opened only when displayed
 
             self._widget = LiveWidget(self)
         return self._widget
