@@ -27,12 +27,13 @@ import re
 from typing import Any
 
 from .template import ComponentRef, Comprehension, Rendered, TemplateError, parse
+from .wire import CHILD_ATTR, PHX_UPDATE
 
 __all__ = ["CHILD_ATTR", "Child", "children_of"]
 
-CHILD_ATTR = "data-lw-widget"  # js/src/constants.ts reads the same name
 _TEMPLATE = parse(
-    f'<span class="lw-child" {CHILD_ATTR}="{{id}}" id="lw-child-{{id}}" phx-update="ignore"></span>'
+    f'<span class="lw-child" {CHILD_ATTR}="{{id}}" id="lw-child-{{id}}" {PHX_UPDATE}="ignore">'
+    "</span>"
 )
 # ipykernel's comm ids, hence ipywidgets' model ids, are uuid4().hex: 32 lowercase hex digits.
 # Anything else never reaches the markup.

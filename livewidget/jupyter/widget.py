@@ -495,7 +495,7 @@ class LiveWidget(anywidget.AnyWidget):
         except FrontendMessageError as error:
             self._runtime.post(("report", error, "a message from the front end"))
             return
-        if message[0] == "join":  # the mailbox message for wire.MSG_JOIN
+        if content[wire.TYPE] == wire.MSG_JOIN:  # checked by decode_message
             self._snapshots.joined = True
         self._runtime.post_from_page(message, _size(content))
 
