@@ -59,7 +59,7 @@ from .. import wire
 from ..children import Child, any_made, children_of
 from ..events import FrontendMessageError, decode_message
 from ..runtime import ViewRuntime, background_loop, census_sources
-from ..socket import Context
+from ..socket import Context, unchanged
 from ..template import Rendered, TemplateError, embed
 from ..text import repair
 from ..view import LiveView
@@ -129,13 +129,6 @@ def _raised_in(error: BaseException, frame: FrameType) -> bool:
             return True
         tb = tb.tb_next
     return False
-
-
-def _same(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b)
-    except Exception:  # an array's == is elementwise and has no truth value: compare identity
-        return a is b
 
 
 class _ContextTrait(traitlets.Dict):
@@ -228,7 +221,7 @@ class Link:
             self.widget._runtime.post(("report", error, repr(self)))
 
     def _to_other(self, value: Any) -> None:
-        if _same(getattr(self.other, self.trait), value):
+        if unchanged(getattr(self.other, self.trait), value):
             return
         self._setting = threading.get_ident()
         try:
