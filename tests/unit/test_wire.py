@@ -174,3 +174,53 @@ def test_no_module_but_wire_py_spells_a_wire_string_in_a_message(path: Path):
         if not any(where.startswith(prefix) and value == v for prefix, v in ALLOWED)
     ]
     assert not spelled, f"use the constant of livewidget/wire.py instead: {spelled}"
+
+
+# -- no second definition -------------------------------------------------------------------
+
+# Constants that other branches of issue 10 still define for themselves (the runtime split);
+# remove each once its module imports it from wire.py.
+REDEFINED = {
+    ("livewidget/runtime", "MSG_TYPE"),
+    ("livewidget/runtime", "MSG_FULL"),
+    ("livewidget/runtime", "MSG_DIFF"),
+    ("livewidget/runtime", "MSG_ERROR"),
+    ("livewidget/runtime", "MSG_PUSH_EVENT"),
+    ("livewidget/runtime", "MSG_SETTLED"),
+}
+
+
+def _module_constants(source: str) -> list[tuple[int, str, str]]:
+    """Module-level names bound to a wire string: ``MSG_FULL = "full"``."""
+    wire_values = set(_wire_constants().values())
+    found = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        else:
+            continue
+        value = node.value
+        if isinstance(value, ast.Constant) and value.value in wire_values:
+            found.extend(
+                (node.lineno, target.id, value.value)
+                for target in targets
+                if isinstance(target, ast.Name)
+            )
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in (ROOT / "livewidget").rglob("*.py") if p.name != "wire.py"),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_module_but_wire_py_defines_a_wire_string_of_its_own(path: Path):
+    where = str(path.relative_to(ROOT).as_posix())
+    defined = [
+        f"{where}:{line}: {name} = {value!r}"
+        for line, name, value in _module_constants(path.read_text(encoding="utf-8"))
+        if not any(where.startswith(prefix) and name == n for prefix, n in REDEFINED)
+    ]
+    assert not defined, f"import it from livewidget/wire.py instead: {defined}"
