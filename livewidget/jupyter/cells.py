@@ -129,11 +129,21 @@ class Snapshot:
             self._show(rendered.to_html())
 
 
+def _ipython() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
 class CellViews:
     """Closes the views a cell made when that cell runs again, and snapshots the headless ones
-    at each cell's end."""
+    at each cell's end. ``shell()`` is the IPython shell whose cell events it hooks, once, at
+    the first view (``get_ipython()``; None outside IPython)."""
 
-    def __init__(self) -> None:
+    def __init__(self, shell: Callable[[], Any] = _ipython) -> None:
+        self._shell = shell
         self._lock = threading.Lock()
         self._by_cell: dict[str, list[weakref.ref[Closable]]] = {}
         self._headless: weakref.WeakSet[Snapshot] = weakref.WeakSet()
@@ -150,11 +160,7 @@ class CellViews:
                 self._headless.add(snapshot)
 
     def _hook(self) -> None:
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            return
-        shell = get_ipython()
+        shell = self._shell()
         if shell is not None:
             shell.events.register("pre_run_cell", self._pre_run_cell)
             shell.events.register("post_run_cell", self._post_run_cell)
