@@ -1,7 +1,7 @@
 """Widgets inside views: a Jupyter widget in a template field is that live widget, at that spot.
 
-The pure core knows nothing of Jupyter; the Jupyter door (``widget.py``) registers its widget
-class with ``template.embed``, and a widget in a field then renders as a *placeholder*, a
+The pure core knows nothing of Jupyter; the Jupyter door (``jupyter/widget.py``) registers the
+widget class with ``template.embed``, and a widget in a field then renders as a *placeholder*, a
 ``Child``, which is a ``Rendered`` of one fixed template holding the widget's model id::
 
     html("<p>Speed {slider}</p>", slider=IntSlider())
