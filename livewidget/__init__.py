@@ -17,7 +17,7 @@ from .template import Rendered, TemplateError, each, html
 from .view import LiveView, create_live_view
 
 if TYPE_CHECKING:
-    from .widget import LiveWidget
+    from .jupyter import LiveWidget
 
 __all__ = [
     "JS",
@@ -41,7 +41,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> Any:
     # LiveWidget imports anywidget and ipywidgets; the pure core (and the test client) need not.
     if name == "LiveWidget":
-        from .widget import LiveWidget
+        from .jupyter import LiveWidget
 
         return LiveWidget
     if name == "pubsub":  # lw.pubsub.broadcast(...) after a bare `import livewidget as lw`
