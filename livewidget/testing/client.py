@@ -39,6 +39,7 @@ from .dom import (
     element_key,
     flatten,
     form_fields,
+    is_submit_button,
     locate,
     phx_values,
     target_name,
@@ -285,12 +286,17 @@ class LiveViewTest:
 
         return self._limited(control, "change", post)
 
-    def submit(self, selector: str, data: Mapping[str, Any] | None = None) -> str:
-        """Submit a ``phx-submit`` form: its current fields, updated with ``data``. What its
-        controls had pending (phx-debounce) is dropped: the submit carries the whole form."""
+    def submit(
+        self, selector: str, data: Mapping[str, Any] | None = None, *, submitter: str | None = None
+    ) -> str:
+        """Submit a ``phx-submit`` form: its current fields, updated with ``data``, and the
+        name and value of the ``submitter`` button (a selector, as Phoenix's
+        ``put_submitter``), if given. What its controls had pending (phx-debounce) is dropped:
+        the submit carries the whole form."""
         form = self._form(selector, "phx-submit")
         binding = self._binding(form, "phx-submit")
-        fields = with_changes(form_fields(form), flatten(data or {}))
+        by = self._submitter(form, submitter) if submitter is not None else None
+        fields = with_changes(form_fields(form, by), flatten(data or {}))
         controls = form.find_all(["input", "select", "textarea", "button"])
         self._limiter.submitted(element_key(control) for control in controls)
         return self._act(lambda: self._post(form, binding, "form", urlencode(fields)))
@@ -394,6 +400,21 @@ class LiveViewTest:
         if form is None or not form.get(binding):
             raise LookupError(f"{selector!r} is not in a form with {binding}")
         return form
+
+    def _submitter(self, form: Tag, selector: str) -> Tag:
+        page = list(form.parents)[-1]  # the parse the form is from
+        found = page.select(selector)
+        if len(found) != 1:
+            raise LookupError(
+                f"expected one submitter matching {selector!r}, found {len(found)} in:\n{self.html}"
+            )
+        by = found[0]
+        if not is_submit_button(by) or not any(by is el for el in form.find_all(by.name)):
+            raise LookupError(
+                f"submitter {selector!r} is not a submit button of the form {describe(form)} "
+                f'(a <button> or an <input type="submit"> inside it), got {describe(by)}'
+            )
+        return by
 
     @staticmethod
     def _binding(el: Tag, attribute: str) -> str:

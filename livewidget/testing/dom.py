@@ -24,6 +24,7 @@ __all__ = [
     "element_key",
     "flatten",
     "form_fields",
+    "is_submit_button",
     "locate",
     "phx_values",
     "target_name",
@@ -94,14 +95,27 @@ def values(el: Tag) -> dict[str, Any]:
     return found
 
 
-def form_fields(form: Tag) -> list[tuple[str, str]]:
-    """The form's fields as the browser would submit them, in order (names may repeat)."""
+def is_submit_button(el: Tag) -> bool:
+    """Whether ``el`` can submit its form: a ``<button>`` (of type submit, the default) or an
+    ``<input type="submit">``. (An image input, which sends the click's coordinates, is not
+    simulated.)"""
+    kind = str(el.get("type", "submit" if el.name == "button" else "")).lower()
+    return el.name in ("button", "input") and kind == "submit"
+
+
+def form_fields(form: Tag, submitter: Tag | None = None) -> list[tuple[str, str]]:
+    """The form's fields as the browser would submit them, in order (names may repeat), with
+    the ``submitter`` button's name and value where it stands (``new FormData(form, by)``)."""
     fields: list[tuple[str, str]] = []
-    for el in form.find_all(["input", "select", "textarea"]):
+    for el in form.find_all(["input", "select", "textarea", "button"]):
         name = el.get("name")
         if not isinstance(name, str) or el.has_attr("disabled"):
             continue
-        if el.name == "textarea":
+        if el is submitter:
+            fields.append((name, str(el.get("value", ""))))
+        elif el.name == "button":
+            continue
+        elif el.name == "textarea":
             fields.append((name, el.get_text()))
         elif el.name == "select":
             chosen = el.find("option", selected=True) or el.find("option")
@@ -110,7 +124,7 @@ def form_fields(form: Tag) -> list[tuple[str, str]]:
         elif el.get("type") in ("checkbox", "radio"):
             if el.has_attr("checked"):
                 fields.append((name, str(el.get("value", "on"))))
-        elif el.get("type") not in ("submit", "button", "reset", "file"):
+        elif el.get("type") not in ("submit", "image", "button", "reset", "file"):
             fields.append((name, str(el.get("value", ""))))
     return fields
 

@@ -376,3 +376,38 @@ def test_a_client_nobody_closed_is_collected_and_closes_its_view():
     del lv
     gc.collect()  # before: the loop held the client (its real_wait), which was never closed
     assert runtime.closed
+
+
+class Order(lw.LiveView):
+    def mount(self, socket: lw.Socket) -> None:
+        socket.assign(params=None)
+
+    def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        socket.assign(params=params)
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            '<form id="o" phx-submit="order"><input name="item" value="tea">'
+            '<button name="action" value="save">Save</button>'
+            '<input type="submit" name="action" value="send">'
+            '<button type="button" id="plain" name="x" value="y">?</button></form>'
+            '<button id="outside" name="action" value="no">no</button>',
+            **ctx,
+        )
+
+
+def test_submit_sends_the_submitter_buttons_name_and_value_as_the_browser_does():
+    lv = live(Order)
+    lv.submit("#o")
+    assert lv.context.params == {"item": "tea"}  # no button without a submitter
+    lv.submit("#o", submitter="button[value=save]")
+    assert lv.context.params == {"item": "tea", "action": "save"}
+    lv.submit("#o", submitter="input[type=submit]")
+    assert lv.context.params == {"item": "tea", "action": "send"}
+
+
+@pytest.mark.parametrize("selector", ["#plain", "#outside"])
+def test_a_submitter_must_be_a_submit_button_of_the_form(selector: str):
+    lv = live(Order)
+    with pytest.raises(LookupError, match="is not a submit button of the form"):
+        lv.submit("#o", submitter=selector)
