@@ -171,12 +171,12 @@ export const FORM_TARGET = "_target";
 
 // --- the page -------------------------------------------------------------------------------
 
-/** The class of a view's outer element (widget.ts; livewidget/export.py writes it too). */
+/** The class of a view's outer element (widget.ts; livewidget/export/page.py writes it too). */
 export const VIEW_CLASS = "livewidget";
 /** The class of the element holding a view's HTML, inside VIEW_CLASS. */
 export const ROOT_CLASS = "lw-root";
 
-// --- pages written by `livewidget export` (livewidget/export.py, export_widgets.py) -----------
+// --- pages written by `livewidget export` (livewidget/export/page.py, export/widgets.py) -----------
 
 /** The attribute naming the widget model of an exported view. */
 export const MODEL_ATTR = "data-livewidget-model";
@@ -184,7 +184,7 @@ export const MODEL_ATTR = "data-livewidget-model";
 export const RECORDINGS_ID = "livewidget-recordings";
 /** In a recorded frame `{"t": ms, "type": "full" | "diff", "rendered": {...}}`: its time. */
 export const FRAME_TIME = "t";
-/** The latest time a frame may come, in ms from the first (livewidget/export.py: MAX_FRAME_MS). */
+/** The latest time a frame may come, in ms from the first (livewidget/export/page.py: MAX_FRAME_MS). */
 export const MAX_FRAME_MS = 3_600_000;
 /** What a neutralised attribute is renamed to, plus its name. */
 export const BLOCKED_PREFIX = "data-livewidget-blocked-";

@@ -1,5 +1,5 @@
 /**
- * Draws the plotly charts of a page written by `livewidget export` (livewidget/export_widgets.py).
+ * Draws the plotly charts of a page written by `livewidget export` (livewidget/export/widgets.py).
  *
  * A view that shows a plotly `FigureWidget` in a field is exported with, in that field,
  *

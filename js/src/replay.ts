@@ -1,5 +1,5 @@
 /**
- * Replays recorded views in a page written by `livewidget export` (livewidget/export.py).
+ * Replays recorded views in a page written by `livewidget export` (livewidget/export/page.py).
  *
  * `widget.record(seconds)` keeps what a view sent for a while: a list of frames
  *
@@ -21,7 +21,7 @@
  * for a moment, and starts again. A "replay" badge and a pause / play button sit above the
  * view. Without JavaScript, or if a recording cannot be replayed, the page shows the last state.
  *
- * Nothing in a recording is trusted (livewidget/export.py checks it too; a page may be edited):
+ * Nothing in a recording is trusted (livewidget/export/page.py checks it too; a page may be edited):
  * - a frame whose time is unusable (not a finite number of ms up to MAX_FRAME_MS, or before the
  *   frame before) comes with the frame before it;
  * - a frame that is not a frame, or that cannot be merged or shown, ends the recording there:
@@ -363,7 +363,7 @@ export function startReplays(doc: Document, options: ReplayOptions = {}): Replay
 }
 
 // --- nothing from another host ------------------------------------------------------------
-// The rules of livewidget/export.py (_fetches_external), for HTML that only a replay shows.
+// The rules of livewidget/export/page.py (_fetches_external), for HTML that only a replay shows.
 
 /** Attributes that make the browser fetch what they name (a link's href waits for a click). */
 const FETCHING = new Set(["src", "srcset", "poster", "background", "href", "xlink:href", "data", "manifest"]);
