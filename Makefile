@@ -20,10 +20,10 @@ demo: $(STAMPS)/install
 	cd notebooks && PATH="$(CURDIR)/$(BIN):$$PATH" jupyter lab $(ALLOW_ROOT) \
 		--ServerApp.default_url=/lab/tree/dashboard.ipynb dashboard.ipynb
 
-test: $(STAMPS)/install-test $(STAMPS)/chromium lint test-js
+test: $(STAMPS)/install-test $(STAMPS)/chromium $(STAMPS)/redis-server lint test-js
 	$(BIN)/python -m pytest tests
 
-bench: $(STAMPS)/install-test $(STAMPS)/install-bench $(STAMPS)/chromium
+bench: $(STAMPS)/install-test $(STAMPS)/install-bench $(STAMPS)/chromium $(STAMPS)/redis-server
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMPS)/install-test
@@ -61,6 +61,12 @@ $(STAMPS)/install-bench: $(STAMPS)/install
 # are not used).
 $(STAMPS)/chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@mkdir -p $(STAMPS) && touch $@
+
+# Debian's redis-server: the pub/sub tests and benchmark start their own on a free port (never
+# a system-wide instance).
+$(STAMPS)/redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq redis-server; }
 	@mkdir -p $(STAMPS) && touch $@
 
 clean:

@@ -15,9 +15,11 @@ from importlib.metadata import version
 from . import (
     dashboard,
     dataframe,
+    frontend,
     kernel_cpu,
     latency,
     neighbour,
+    pubsub,
     serve_load,
     stream,
     table,
@@ -30,11 +32,15 @@ BENCHMARKS = {
     "table": table.main,
     "stream": stream.main,
     "dataframe": dataframe.main,
+    # in headless Chromium, a static page with livewidget's merge and patch (no Jupyter)
+    "frontend": frontend.main,
     # in a real JupyterLab and headless Chromium, each started for the benchmark (browser.py)
     "latency": latency.main,
     "throughput": throughput.main,
     "neighbour": neighbour.main,
     "kernel_cpu": kernel_cpu.main,
+    # real kernels (no browser) and a redis-server started for the run
+    "pubsub": pubsub.main,
     # livewidget serve, pyview and Voila as servers, with simulated tabs on loopback
     "serve_load": serve_load.main,
 }
@@ -50,8 +56,8 @@ def main(argv: list[str]) -> int:
     print(
         f"dashboard, table, stream, dataframe: process CPU time, median of {ROUNDS} interleaved "
         "rounds of ~0.2 s batches, garbage collector on.\nBytes: UTF-8 of json.dumps(payload); for "
-        "full HTML, of the HTML.\nlatency, throughput, kernel_cpu: in JupyterLab + Chromium; "
-        "each prints how it measures."
+        "full HTML, of the HTML.\nfrontend: in headless Chromium; latency, throughput, kernel_cpu: "
+        "in JupyterLab + Chromium; each prints how it measures."
     )
     for name in argv or list(BENCHMARKS):
         BENCHMARKS[name]()

@@ -1,4 +1,4 @@
-"""(f) ``livewidget serve`` under load: many browser tabs of a dashboard ticking at 1 Hz.
+"""(g) ``livewidget serve`` under load: many browser tabs of a dashboard ticking at 1 Hz.
 
 What runs, on this machine's loopback only, each part in a process of its own:
 
@@ -478,7 +478,7 @@ def _line(result: dict[str, Any]) -> str:
 
 def main() -> None:
     print(
-        f"\n(f) livewidget serve under load: a dashboard ticking at 1 Hz, N simulated tabs over "
+        f"\n(g) livewidget serve under load: a dashboard ticking at 1 Hz, N simulated tabs over "
         f"loopback WebSockets; {WINDOW:.0f} s window"
     )
     print(

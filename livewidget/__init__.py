@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from .component import LiveComponent, live_component
+from .config import configure
 from .js import JS
 from .socket import Context, Socket
 from .template import Rendered, TemplateError, each, html
 from .view import LiveView, create_live_view
 
 if TYPE_CHECKING:
-    from .widget import LiveWidget
+    from .jupyter import LiveWidget
 
 __all__ = [
     "JS",
@@ -28,6 +29,7 @@ __all__ = [
     "Rendered",
     "Socket",
     "TemplateError",
+    "configure",
     "create_live_view",
     "each",
     "html",
@@ -39,7 +41,11 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> Any:
     # LiveWidget imports anywidget and ipywidgets; the pure core (and the test client) need not.
     if name == "LiveWidget":
-        from .widget import LiveWidget
+        from .jupyter import LiveWidget
 
         return LiveWidget
+    if name == "pubsub":  # lw.pubsub.broadcast(...) after a bare `import livewidget as lw`
+        import importlib
+
+        return importlib.import_module(".pubsub", __name__)
     raise AttributeError(f"module 'livewidget' has no attribute {name!r}")

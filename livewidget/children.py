@@ -1,7 +1,7 @@
 """Widgets inside views: a Jupyter widget in a template field is that live widget, at that spot.
 
-The pure core knows nothing of Jupyter; the Jupyter door (``widget.py``) registers its widget
-class with ``template.embed``, and a widget in a field then renders as a *placeholder*, a
+The pure core knows nothing of Jupyter; the Jupyter door (``jupyter/widget.py``) registers the
+widget class with ``template.embed``, and a widget in a field then renders as a *placeholder*, a
 ``Child``, which is a ``Rendered`` of one fixed template holding the widget's model id::
 
     html("<p>Speed {slider}</p>", slider=IntSlider())
@@ -27,12 +27,13 @@ import re
 from typing import Any
 
 from .template import ComponentRef, Comprehension, Rendered, TemplateError, parse
+from .wire import CHILD_ATTR, PHX_UPDATE
 
 __all__ = ["CHILD_ATTR", "Child", "children_of"]
 
-CHILD_ATTR = "data-lw-widget"  # js/src/constants.ts reads the same name
 _TEMPLATE = parse(
-    f'<span class="lw-child" {CHILD_ATTR}="{{id}}" id="lw-child-{{id}}" phx-update="ignore"></span>'
+    f'<span class="lw-child" {CHILD_ATTR}="{{id}}" id="lw-child-{{id}}" {PHX_UPDATE}="ignore">'
+    "</span>"
 )
 # ipykernel's comm ids, hence ipywidgets' model ids, are uuid4().hex: 32 lowercase hex digits.
 # Anything else never reaches the markup.

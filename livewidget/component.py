@@ -22,8 +22,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .socket import Context, Socket, SocketHost
+from .socket import Context, Socket, SocketHost, unchanged
 from .template import ComponentRef, Rendered
+from .view import render_checked
 
 __all__ = ["ComponentRef", "Components", "LiveComponent", "live_component"]
 
@@ -90,7 +91,7 @@ def _render_static(ref: ComponentRef) -> _Live:
     live.socket.assign(id=ref.id, myself="")
     _sync(component.mount(live.socket), "mount", component)
     _sync(component.update(dict(ref.assigns), live.socket), "update", component)
-    live.rendered = render_component(component, live.socket)
+    live.rendered = render_checked(component, live.socket.context)
     return live
 
 
@@ -100,16 +101,6 @@ def _sync(result: Any, where: str, component: LiveComponent) -> None:
             f"{type(component).__name__}.{where}() is async; components are rendered while the "
             "parent renders, so their mount, update and render must be plain functions."
         )
-
-
-def render_component(component: LiveComponent, socket: Socket) -> Rendered:
-    rendered = component.render(socket.context)
-    if not isinstance(rendered, Rendered):
-        raise TypeError(
-            f"{type(component).__name__}.render() must return lw.html(...), got "
-            f"{type(rendered).__name__}: {rendered!r:.80}"
-        )
-    return rendered
 
 
 class _Live:
@@ -167,7 +158,7 @@ class Components:
 
     def render(self, live: _Live) -> None:
         live.socket.changed = False
-        live.rendered = render_component(live.component, live.socket)
+        live.rendered = render_checked(live.component, live.socket.context)
 
     def get(self, cid: int) -> _Live | None:
         return self._by_cid.get(cid)
@@ -177,14 +168,7 @@ class Components:
 
 
 def _same_assigns(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    if old.keys() != new.keys():
-        return False
-    for key, value in new.items():
-        if old[key] is value:
-            continue
-        try:
-            if not bool(old[key] == value):
-                return False
-        except Exception:  # == that is not a bool (arrays): changed
-            return False
-    return True
+    """Whether the parent placed the component with nothing changed, by the socket's rule: an
+    equal value is no change; the very same list (dict, DataFrame...) is one, since the parent
+    may have changed it in place."""
+    return old.keys() == new.keys() and all(unchanged(old[key], new[key]) for key in new)

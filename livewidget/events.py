@@ -55,6 +55,7 @@ from itertools import islice
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
+from . import wire
 from .text import has_surrogates, repair
 
 __all__ = ["FrontendMessageError", "decode_form", "decode_message"]
@@ -66,9 +67,9 @@ MAX_KEYS: Final = 1_000
 MAX_FORM_FIELDS: Final = MAX_KEYS
 MAX_ENTRIES: Final = 100_000
 MAX_KEY_LENGTH: Final = 1_000
-EVENT_KINDS: Final = frozenset({"click", "form", "keydown", "keyup", "blur", "focus", "hook"})
-_EVENT_KEYS: Final = ("type", "kind", "event", "value", "cid")
-_JOIN_KEYS: Final = ("type",)
+EVENT_KINDS: Final = wire.EVENT_KINDS
+_EVENT_KEYS: Final = (wire.TYPE, wire.KIND, wire.EVENT, wire.VALUE, wire.CID)
+_JOIN_KEYS: Final = (wire.TYPE,)
 _FIELD = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 
 
@@ -86,34 +87,35 @@ def decode_message(content: object) -> tuple[Any, ...]:
         raise FrontendMessageError(
             f"expected a JSON object from the front end, got {_describe(content)}"
         )
-    kind = content.get("type")
-    if kind == "join":
+    kind = content.get(wire.TYPE)
+    if kind == wire.MSG_JOIN:
         _only_keys(content, _JOIN_KEYS, "a join message")
         return ("join",)
-    if kind != "event":
+    if kind != wire.MSG_EVENT:
         raise FrontendMessageError(
-            f"expected a message of type 'join' or 'event', got type {_describe(kind)}"
+            f"expected a message of type {wire.MSG_JOIN!r} or {wire.MSG_EVENT!r}, "
+            f"got type {_describe(kind)}"
         )
     _only_keys(content, _EVENT_KEYS, "an event message")
-    event = content.get("event")
+    event = content.get(wire.EVENT)
     if not isinstance(event, str) or not event or len(event) > MAX_EVENT_NAME:
         raise FrontendMessageError(
             f"expected an event name (a str of 1 to {MAX_EVENT_NAME} characters), "
             f"got {_describe(event)}"
         )
-    binding = content.get("kind")
+    binding = content.get(wire.KIND)
     if not isinstance(binding, str) or binding not in EVENT_KINDS:
         raise FrontendMessageError(
             f"expected an event kind, one of {sorted(EVENT_KINDS)}, got {_describe(binding)}"
         )
-    cid = content.get("cid")
+    cid = content.get(wire.CID)
     if cid is not None and (not isinstance(cid, int) or isinstance(cid, bool) or cid < 0):
         raise FrontendMessageError(
             f"expected a component id (an int >= 0) or null, got {_describe(cid)}"
         )
-    value = content.get("value", {})
+    value = content.get(wire.VALUE, {})
     params: dict[str, Any]
-    if binding == "form":
+    if binding == wire.KIND_FORM:
         if not isinstance(value, str):
             raise FrontendMessageError(
                 f"expected form data as an urlencoded str, got {_describe(value)}"
@@ -153,17 +155,17 @@ def decode_form(data: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     target: list[str] | None = None
     for name, value in pairs:
-        if name == "_target":
+        if name == wire.FORM_TARGET:
             target = _path(value)
             continue
-        if name.startswith("_target["):
+        if name.startswith(wire.FORM_TARGET + "["):
             raise FrontendMessageError(
                 f"form field {_describe(name, 80)}: _target names the one field that changed "
                 "(_target=user%5Bname%5D); it takes no brackets"
             )
         _put(result, _path(name), value, name)
     if target is not None:
-        result["_target"] = target
+        result[wire.FORM_TARGET] = target
     return result
 
 

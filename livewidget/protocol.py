@@ -42,6 +42,9 @@ from .stream import StreamComprehension
 from .template import ComponentRef, Comprehension, Dynamic, Rendered
 from .text import repair
 
+# Keys of the rendered format (Phoenix LiveView's constants.js names them the same way).
+from .wire import COMPONENTS, KEYED, KEYED_COUNT, KEYED_MOVED, STATIC, STREAM, TEMPLATES
+
 __all__ = [
     "KEYED",
     "KEYED_COUNT",
@@ -57,14 +60,6 @@ __all__ = [
     "with_components",
 ]
 
-# Keys of the rendered format (Phoenix LiveView's constants.js names them the same way).
-STATIC: Final = "s"
-KEYED: Final = "k"
-KEYED_COUNT: Final = "kc"
-KEYED_MOVED: Final = "km"
-TEMPLATES: Final = "p"
-COMPONENTS: Final = "c"
-STREAM: Final = "stream"
 # Not on the wire: the DOM ids of the rows a client-side stream node holds, in order.
 STREAM_IDS: Final = "stream_ids"
 

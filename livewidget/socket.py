@@ -146,8 +146,9 @@ def _immutable(value: Any) -> bool:
     return isinstance(value, _IMMUTABLE)
 
 
-def _same(old: Any, new: Any) -> bool:
-    """Whether assigning ``new`` over ``old`` changes nothing (see ``Socket.assign``)."""
+def unchanged(old: Any, new: Any) -> bool:
+    """Whether ``new`` in place of ``old`` changes nothing (see ``Socket.assign``); the one
+    rule for a view's assigns, a component's assigns and a linked widget's trait."""
     if old is new:
         return _immutable(new)
     try:
@@ -192,7 +193,9 @@ class Socket:
                 )
             values = {**mapping, **values}
         current = self._context._values
-        updates = {k: v for k, v in values.items() if k not in current or not _same(current[k], v)}
+        updates = {
+            k: v for k, v in values.items() if k not in current or not unchanged(current[k], v)
+        }
         for key in updates:
             if not isinstance(key, str):
                 raise TypeError(f"context keys are str, got {key!r}")

@@ -8,13 +8,13 @@ else they return is a mistake the runtime reports (``check_handler_result``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .socket import Context, Socket
 from .template import Rendered
 
 if TYPE_CHECKING:
-    from .widget import LiveWidget
+    from .jupyter import LiveWidget
 
 __all__ = ["HandlerError", "LiveView", "create_live_view"]
 
@@ -65,7 +65,7 @@ class LiveView:
     def widget(self) -> LiveWidget:
         """The widget that runs this view in the kernel (made on first use)."""
         if self._widget is None:
-            from .widget import LiveWidget  # the door to Jupyter, opened only when displayed
+            from .jupyter import LiveWidget  # the door to Jupyter, opened only when displayed
 
             self._widget = LiveWidget(self)
         return self._widget
@@ -78,9 +78,16 @@ class LiveView:
         return f"{type(self).__name__}({params})"
 
 
-def render_checked(view: LiveView, context: Context) -> Rendered:
-    """Call ``view.render`` and make sure it returned a ``Rendered``."""
-    rendered = view.render(context)
+class Renders(Protocol):
+    """A view or a component: what ``render_checked`` renders."""
+
+    def render(self, ctx: Context) -> Rendered: ...
+
+
+def render_checked(owner: Renders, context: Context) -> Rendered:
+    """Call ``owner.render`` (a view's or a component's) and make sure it returned a
+    ``Rendered``."""
+    rendered = owner.render(context)
     if not isinstance(rendered, Rendered):
         hint = (
             " Wrap the markup in lw.html(...) so values are escaped and diffs stay small."
@@ -88,16 +95,23 @@ def render_checked(view: LiveView, context: Context) -> Rendered:
             else ""
         )
         raise HandlerError(
-            f"{type(view).__name__}.render() must return lw.html(...), got "
+            f"{type(owner).__name__}.render() must return lw.html(...), got "
             f"{type(rendered).__name__}: {rendered!r:.80}.{hint}"
         )
     return rendered
 
 
-def check_handler_result(view: LiveView, handler: str, result: Any) -> None:
+def check_handler_result(
+    owner: object, handler: str, result: Any, *, event: str | None = None
+) -> None:
+    """A view's or a component's handler returns None: anything else is reported.
+
+    ``event`` names the event a ``handle_event`` answered, for the message.
+    """
     if result is not None:
+        call = f"{handler}({event!r})" if event is not None else f"{handler}()"
         raise HandlerError(
-            f"{type(view).__name__}.{handler}() returned {result!r:.80}; handlers change the "
+            f"{type(owner).__name__}.{call} returned {result!r:.80}; handlers change the "
             "context with socket.assign(...) and return None."
         )
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.redis_server import RedisServer
 from tests.sources import TICKS
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
@@ -20,13 +22,20 @@ def test_there_are_demo_notebooks():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_the_notebook_runs_without_errors(path: Path, tmp_path: Path):
     notebook = nbformat.read(path, as_version=4)
+    # The Redis demo gets a redis-server of its own, named in the kernel's environment.
+    redis = RedisServer().start() if path.name == "pubsub_redis.ipynb" else None
+    env = {**os.environ, **({"LIVEWIDGET_PUBSUB": redis.url} if redis else {})}
     # Run in an empty folder: a folder named like the package would shadow the installed one.
-    NotebookClient(
-        notebook,
-        timeout=120,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-    ).execute()
+    try:
+        NotebookClient(
+            notebook,
+            timeout=120,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(tmp_path)}},
+        ).execute(env=env)
+    finally:
+        if redis:
+            redis.close()
     outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
     errors = [o for o in outputs if o["output_type"] == "error"]
     stderr = [o["text"] for o in outputs if o.get("name") == "stderr"]

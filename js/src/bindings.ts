@@ -41,7 +41,10 @@ import {
   KIND_CLICK,
   KIND_FOCUS,
   KIND_FORM,
+  KIND_KEYDOWN,
+  KIND_KEYUP,
   MSG_EVENT,
+  PARAM_KEY,
   PHX_BLUR,
   PHX_CHANGE,
   PHX_CLICK,
@@ -53,6 +56,7 @@ import {
   PHX_SUBMIT,
   PHX_WINDOW_KEYDOWN,
   PHX_WINDOW_KEYUP,
+  ROOT_CLASS,
   TYPE,
   VALUE,
 } from "./constants";
@@ -87,8 +91,6 @@ export interface BindOptions {
   /** A binding that cannot run (bad JS commands, a bad phx-debounce...). */
   report?: (message: string) => void;
 }
-
-const ROOT_CLASS = "lw-root";
 
 /** Text fields and editors: where typing is typing, not a command to the page. */
 function isEditable(el: Element): boolean {
@@ -216,10 +218,10 @@ export function bindEvents(root: HTMLElement, pushEvent: PushEvent, options: Bin
   };
 
   const sendKey = (el: Element, binding: string, e: KeyboardEvent) => {
-    const kind = e.type === "keydown" ? "keydown" : "keyup";
+    const kind = e.type === "keydown" ? KIND_KEYDOWN : KIND_KEYUP;
     limiter.run(el, e, () =>
       fire(binding, el, e, (event, args) =>
-        push(kind, kind, event, { key: e.key, ...valuesWithValue(el), ...args.value }, el, args, [el]),
+        push(kind, kind, event, { [PARAM_KEY]: e.key, ...valuesWithValue(el), ...args.value }, el, args, [el]),
       ),
     );
   };

@@ -1,15 +1,20 @@
 /**
- * Every wire key of the front end, written once.
+ * Every wire string of the front end, written once: the rendered format's keys, the messages'
+ * types and fields, the event kinds and their values' fields, the traits, the phx-* attributes
+ * and their special values, and the names an exported page shares with the kernel.
  *
  * Two vocabularies meet here:
  *
  * - The Phoenix LiveView "rendered" format (1.1 and later) that the kernel's
  *   `livewidget.protocol` produces: `{"s": statics, "0": dynamic, ...}`.
- * - The anywidget custom messages that carry those payloads between kernel and
- *   front end: `{"type": "full" | "diff", "seq": n, "rendered": {...}}` and back.
+ * - The custom messages that carry those payloads between kernel and front end (over the
+ *   anywidget comm, or a WebSocket): `{"type": "full" | "diff", "seq": n, "rendered": {...}}`
+ *   and back.
  *
- * The Python side defines the same strings once in its own language; the
- * shared JSON vectors in tests/vectors/ keep both honest.
+ * The Python side defines the same strings once too (livewidget/wire.py). Each one here is a
+ * plain line `export const NAME = "...";` so that a Python test can read this file and check
+ * that both languages agree; the shared JSON vectors in tests/vectors/ keep the merges honest.
+ * No other file in js/src writes a wire string as a literal.
  */
 
 // --- rendered format ---------------------------------------------------------
@@ -60,6 +65,11 @@ export const MSG_PUSH_EVENT = "push_event";
 export const MSG_JOIN = "join";
 /** Front -> kernel: a DOM event with a phx-* binding. */
 export const MSG_EVENT = "event";
+
+/** In a MSG_EVENT's value: the key pressed (phx-keydown, phx-keyup and their window forms). */
+export const PARAM_KEY = "key";
+/** In a MSG_EVENT's value: the element's value (phx-click on a button, phx-blur, phx-focus...). */
+export const PARAM_VALUE = "value";
 
 /** The event kinds of a MSG_EVENT; each names the binding that fired. */
 export const KIND_CLICK = "click";
@@ -133,6 +143,8 @@ export const PHX_KEY = "phx-key";
 export const PHX_TARGET = "phx-target";
 export const PHX_VALUE_PREFIX = "phx-value-";
 export const PHX_UPDATE = "phx-update";
+/** `phx-update="ignore"`: the element keeps its children and attributes (but id and data-*). */
+export const PHX_UPDATE_IGNORE = "ignore";
 /** `phx-update="stream"`: the container of a stream's rows (each with an id). */
 export const PHX_UPDATE_STREAM = "stream";
 export const PHX_BLUR = "phx-blur";
@@ -141,6 +153,8 @@ export const PHX_WINDOW_KEYDOWN = "phx-window-keydown";
 export const PHX_WINDOW_KEYUP = "phx-window-keyup";
 /** Milliseconds, or "blur" (send when the element loses focus); "" means 300. */
 export const PHX_DEBOUNCE = "phx-debounce";
+/** `phx-debounce="blur"`: send when the element loses focus. */
+export const PHX_DEBOUNCE_BLUR = "blur";
 /** Milliseconds; "" means 300. */
 export const PHX_THROTTLE = "phx-throttle";
 export const DEFAULT_RATE_MS = 300;
@@ -154,3 +168,27 @@ export const PHX_HOOK = "phx-hook";
 export const loadingClass = (type: string): string => `phx-${type}-loading`;
 /** The "_target" form field naming the control that changed (as in Phoenix). */
 export const FORM_TARGET = "_target";
+
+// --- the page -------------------------------------------------------------------------------
+
+/** The class of a view's outer element (widget.ts; livewidget/export/page.py writes it too). */
+export const VIEW_CLASS = "livewidget";
+/** The class of the element holding a view's HTML, inside VIEW_CLASS. */
+export const ROOT_CLASS = "lw-root";
+
+// --- pages written by `livewidget export` (livewidget/export/page.py, export/widgets.py) -----------
+
+/** The attribute naming the widget model of an exported view. */
+export const MODEL_ATTR = "data-livewidget-model";
+/** The id of the page's one JSON script that maps model ids to recordings. */
+export const RECORDINGS_ID = "livewidget-recordings";
+/** In a recorded frame `{"t": ms, "type": "full" | "diff", "rendered": {...}}`: its time. */
+export const FRAME_TIME = "t";
+/** The latest time a frame may come, in ms from the first (livewidget/export/page.py: MAX_FRAME_MS). */
+export const MAX_FRAME_MS = 3_600_000;
+/** What a neutralised attribute is renamed to, plus its name. */
+export const BLOCKED_PREFIX = "data-livewidget-blocked-";
+/** The id of the page's one JSON script that maps model ids to figures. */
+export const FIGURES_ID = "livewidget-figures";
+/** The attribute naming the model of a figure's element. */
+export const FIGURE_ATTR = "data-livewidget-figure";

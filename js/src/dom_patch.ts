@@ -27,7 +27,7 @@
  * re-apply the "sticky" effects of JS commands and to tell hooks what is about to change.
  */
 import morphdom from "morphdom";
-import { PHX_UPDATE, PHX_UPDATE_STREAM } from "./constants";
+import { PHX_UPDATE, PHX_UPDATE_IGNORE, PHX_UPDATE_STREAM } from "./constants";
 
 /** Input types whose value is typed by the user (as Phoenix's FOCUSABLE_INPUTS). */
 const TYPED_INPUTS = new Set([
@@ -104,7 +104,7 @@ export function patch(container: HTMLElement, html: string, callbacks: PatchCall
       return node instanceof Element ? node.id || undefined : undefined;
     },
     onBeforeElUpdated(fromEl, toEl) {
-      const ignored = fromEl.getAttribute(PHX_UPDATE) === "ignore";
+      const ignored = fromEl.getAttribute(PHX_UPDATE) === PHX_UPDATE_IGNORE;
       callbacks.beforeElUpdated?.(fromEl, toEl, ignored);
       if (ignored) {
         mergeIgnored(fromEl, toEl);

@@ -1,5 +1,5 @@
 /**
- * Draws the plotly charts of a page written by `livewidget export` (livewidget/export_widgets.py).
+ * Draws the plotly charts of a page written by `livewidget export` (livewidget/export/widgets.py).
  *
  * A view that shows a plotly `FigureWidget` in a field is exported with, in that field,
  *
@@ -16,19 +16,13 @@
  *
  * Bundled as an IIFE (global `livewidgetChildren`) into livewidget/static/export_children.js.
  */
-
-/** The id of the page's one JSON script that maps model ids to figures. */
-export const FIGURES_ID = "livewidget-figures";
-/** The attribute naming the model of a figure's element. */
-export const FIGURE_ATTR = "data-livewidget-figure";
+import { FIGURE_ATTR, FIGURES_ID } from "./constants";
+import { isObject } from "./util";
 
 /** What is needed of plotly.js. */
 export interface PlotlyLike {
   newPlot(el: HTMLElement, data: unknown[], layout: object, config: object): Promise<unknown> | unknown;
 }
-
-const isObject = (v: unknown): v is { [key: string]: unknown } =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** Draw every figure of the page; returns how many were drawn (or began to be). */
 export function drawFigures(doc: Document, plotly: PlotlyLike | undefined): number {
@@ -52,7 +46,7 @@ export function drawFigures(doc: Document, plotly: PlotlyLike | undefined): numb
   let drawn = 0;
   for (const el of Array.from(doc.querySelectorAll<HTMLElement>(`[${FIGURE_ATTR}]`))) {
     const id = el.getAttribute(FIGURE_ATTR) ?? "";
-    const figure = Object.prototype.hasOwnProperty.call(figures, id) ? figures[id] : undefined;
+    const figure = Object.hasOwn(figures, id) ? figures[id] : undefined;
     if (!isObject(figure) || !Array.isArray(figure.data) || !isObject(figure.layout)) {
       console.warn(`livewidget: no figure for the chart ${JSON.stringify(id)}; expected {data: [...], layout: {...}}`);
       continue;

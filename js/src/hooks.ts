@@ -56,6 +56,7 @@ import {
 import type { InFlightSpec } from "./in_flight";
 import * as JS from "./js_commands";
 import { asCid, cidOf, valuesWithValue } from "./payloads";
+import { errorText, isObject, openTag, repr } from "./util";
 
 /** A hook object of the registry; any other property is copied onto each hook, as in Phoenix. */
 export interface HookDefinition {
@@ -110,12 +111,12 @@ export async function loadHooks(
   if (!isObject(registry)) {
     throw new TypeError(
       `the ${HOOKS_TRAIT} module must \`export default\` an object mapping hook names to hook objects, ` +
-        `got a default export of ${describe(registry)}`,
+        `got a default export of ${repr(registry)}`,
     );
   }
   for (const [name, hook] of Object.entries(registry)) {
     if (!isObject(hook)) {
-      throw new TypeError(`hook "${name}" in ${HOOKS_TRAIT} must be an object of callbacks, got ${describe(hook)}`);
+      throw new TypeError(`hook "${name}" in ${HOOKS_TRAIT} must be an object of callbacks, got ${repr(hook)}`);
     }
   }
   return registry as HookRegistry;
@@ -186,7 +187,7 @@ export class ViewHooks {
         try {
           ref.callback(payload);
         } catch (err) {
-          this.host.report(`livewidget: hook "${entry.name}" handleEvent("${event}") threw: ${errorText(err)}`);
+          this.host.report(`livewidget: hook "${entry.name}" handleEvent("${event}") threw: ${errorText(err, true)}`);
         }
       }
     }
@@ -208,7 +209,7 @@ export class ViewHooks {
           `by id across patches), got ${openTag(el)}`,
       );
     }
-    const own = Object.prototype.hasOwnProperty.call(this.registry, name);
+    const own = Object.hasOwn(this.registry, name);
     const definition = own ? this.registry[name] : undefined;
     if (!definition) {
       const known = Object.keys(this.registry).map((k) => `"${k}"`);
@@ -242,7 +243,7 @@ export class ViewHooks {
       fn.apply(entry.hook, args);
     } catch (err) {
       const where = `hook "${entry.name}" (#${entry.hook.el.id})`;
-      this.host.report(`livewidget: ${where} ${callback}() threw: ${errorText(err)}`);
+      this.host.report(`livewidget: ${where} ${callback}() threw: ${errorText(err, true)}`);
     }
   }
 
@@ -276,7 +277,7 @@ class Hook {
     if (target === null) {
       throw new TypeError(
         `pushEventTo(cid, event, payload) takes a component id (the component's \`myself\`, a number), ` +
-          `got ${describe(cid)}; livewidget cannot find a component from a selector or element`,
+          `got ${repr(cid)}; livewidget cannot find a component from a selector or element`,
       );
     }
     const ref = this.#push(target, "pushEventTo", event, payload);
@@ -287,7 +288,7 @@ class Hook {
   handleEvent(event: string, callback: (payload: unknown) => unknown): HandlerRef {
     if (typeof event !== "string" || typeof callback !== "function") {
       throw new TypeError(
-        `handleEvent(event, callback) takes a string and a function, got ${describe(event)}, ${describe(callback)}`,
+        `handleEvent(event, callback) takes a string and a function, got ${repr(event)}, ${repr(callback)}`,
       );
     }
     const ref = { event, callback };
@@ -333,12 +334,12 @@ class Hook {
 
   #push(cid: number | null, method: string, event: string, payload: unknown): number {
     if (typeof event !== "string" || event === "") {
-      throw new TypeError(`${method}() needs an event name (a non-empty string), got ${describe(event)}`);
+      throw new TypeError(`${method}() needs an event name (a non-empty string), got ${repr(event)}`);
     }
     const value = payload === undefined || payload === null ? {} : payload;
     if (!isObject(value)) {
       throw new TypeError(
-        `${method}("${event}", payload): the payload must be a JSON object, got ${describe(payload)}`,
+        `${method}("${event}", payload): the payload must be a JSON object, got ${repr(payload)}`,
       );
     }
     return this.#send(cid, event, value);
@@ -364,23 +365,4 @@ function sameData(a: Element, b: Element): boolean {
       .sort()
       .join("\n");
   return data(a) === data(b);
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-function openTag(el: Element): string {
-  const html = el.outerHTML;
-  const open = html.slice(0, html.indexOf(">") + 1);
-  return open.length > 120 ? `${open.slice(0, 117)}...` : open;
-}
-
-function describe(v: unknown): string {
-  if (typeof v === "function") return "a function";
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -43,8 +43,17 @@
  * display, classes and attributes set on it, and dom_patch re-applies them to the incoming
  * element (applySticky) so a later render of that element does not undo them.
  */
-
-type Obj = Record<string, unknown>;
+import {
+  PHX_DEBOUNCE,
+  PHX_DISABLE_WITH,
+  PHX_HOOK,
+  PHX_KEY,
+  PHX_TARGET,
+  PHX_THROTTLE,
+  PHX_UPDATE,
+  PHX_VALUE_PREFIX,
+} from "./constants";
+import { errorText, excerpt, isObject, type Obj, openTag, repr } from "./util";
 
 /** A JS "push": the binding decides what it carries (a click's values, a form, a key...). */
 export interface PushArgs {
@@ -84,7 +93,7 @@ export function exec(encoded: string | unknown[], ctx: ExecContext): void {
   } catch (err) {
     return ctx.report(
       `livewidget: a binding that starts with "[" must be a JSON list of JS commands, ` +
-        `got ${excerpt(String(encoded))} (${err instanceof Error ? err.message : String(err)})`,
+        `got ${excerpt(String(encoded))} (${errorText(err)})`,
     );
   }
   if (!Array.isArray(commands)) {
@@ -100,7 +109,7 @@ export function exec(encoded: string | unknown[], ctx: ExecContext): void {
     return ctx.report(`livewidget: JS "exec" nested deeper than ${MAX_EXEC_DEPTH} (does it run itself?)`);
   }
   for (const command of commands) {
-    if (!Array.isArray(command) || typeof command[0] !== "string" || !isObj(command[1] ?? {})) {
+    if (!Array.isArray(command) || typeof command[0] !== "string" || !isObject(command[1] ?? {})) {
       ctx.report(`livewidget: expected a JS command ["name", {args}], got ${repr(command)}`);
       continue;
     }
@@ -108,8 +117,7 @@ export function exec(encoded: string | unknown[], ctx: ExecContext): void {
     try {
       run(kind, args, ctx);
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      ctx.report(`livewidget: JS command ${repr(command)} failed: ${reason}`);
+      ctx.report(`livewidget: JS command ${repr(command)} failed: ${errorText(err)}`);
     }
   }
 }
@@ -118,7 +126,7 @@ function run(kind: string, args: Obj, ctx: ExecContext): void {
   if (kind === "push") {
     return ctx.push({
       event: str(args.event),
-      value: isObj(args.value) ? args.value : undefined,
+      value: isObject(args.value) ? args.value : undefined,
       target: args.target,
       loading: str(args.loading),
     });
@@ -155,7 +163,7 @@ const COMMANDS: Record<string, Command> = {
     const init = {
       bubbles: bubbles === undefined ? true : Boolean(bubbles),
       cancelable: true,
-      detail: { ...(isObj(detail) ? detail : {}), dispatcher: ctx.source },
+      detail: { ...(isObject(detail) ? detail : {}), dispatcher: ctx.source },
     };
     const view = el.ownerDocument.defaultView;
     const Custom = view?.CustomEvent ?? CustomEvent;
@@ -173,7 +181,7 @@ const COMMANDS: Record<string, Command> = {
   exec: (el, { attr }, ctx) => {
     if (typeof attr !== "string") throw new TypeError(`exec needs an "attr" name`);
     const encoded = el.getAttribute(attr);
-    if (!encoded) throw new Error(`expected ${attr} to hold JS commands on ${describe(el)}`);
+    if (!encoded) throw new Error(`expected ${attr} to hold JS commands on ${openTag(el)}`);
     depth += 1;
     try {
       exec(encoded, { ...ctx, source: el });
@@ -191,11 +199,11 @@ const FOCUSABLE =
 function targets(to: unknown, ctx: ExecContext): Element[] {
   if (to === undefined || to === null) return [ctx.source];
   if (typeof to === "string") return Array.from(ctx.root.querySelectorAll(to));
-  if (isObj(to) && typeof to.closest === "string") {
+  if (isObject(to) && typeof to.closest === "string") {
     const el = ctx.source.closest(to.closest);
     return el && ctx.root.contains(el) ? [el] : [];
   }
-  if (isObj(to) && typeof to.inner === "string") return Array.from(ctx.source.querySelectorAll(to.inner));
+  if (isObject(to) && typeof to.inner === "string") return Array.from(ctx.source.querySelectorAll(to.inner));
   throw new TypeError(`"to" must be a selector, {"closest": selector} or {"inner": selector}, got ${repr(to)}`);
 }
 
@@ -357,13 +365,13 @@ const SAFE_DATA = /^data:image\/(png|gif|jpeg|jpg|webp|avif|bmp|x-icon)[;,]/i;
 
 /** phx-* attributes with plain values; every other phx-* attribute is a binding. */
 const PHX_PLAIN = new Set([
-  "phx-target",
-  "phx-key",
-  "phx-debounce",
-  "phx-throttle",
-  "phx-disable-with",
-  "phx-hook",
-  "phx-update",
+  PHX_TARGET,
+  PHX_KEY,
+  PHX_DEBOUNCE,
+  PHX_THROTTLE,
+  PHX_DISABLE_WITH,
+  PHX_HOOK,
+  PHX_UPDATE,
   "phx-trigger-action",
   "phx-page-loading",
   "phx-feedback-for",
@@ -375,7 +383,7 @@ const PHX_PLAIN = new Set([
 /** True for a phx-* attribute that may hold JS commands (phx-click, phx-change, phx-cancel...). */
 export function isBindingAttribute(name: string): boolean {
   const lower = name.toLowerCase();
-  return lower.startsWith("phx-") && !lower.startsWith("phx-value-") && !PHX_PLAIN.has(lower);
+  return lower.startsWith("phx-") && !lower.startsWith(PHX_VALUE_PREFIX) && !PHX_PLAIN.has(lower);
 }
 
 /** For a URL-valued attribute, how its URLs are separated ("" for one URL); else null. */
@@ -430,7 +438,7 @@ export function attributeRefusal(name: string, value: string | undefined): strin
 
 /** Why a whole list must not run because of `command`, or null. Malformed ones fail later. */
 function refusal(command: unknown): string | null {
-  if (!Array.isArray(command) || !isObj(command[1])) return null;
+  if (!Array.isArray(command) || !isObject(command[1])) return null;
   const [kind, { attr }] = command as [unknown, Obj];
   if ((kind === "set_attr" || kind === "toggle_attr") && Array.isArray(attr) && typeof attr[0] === "string") {
     const values = attr.slice(1).filter((v): v is string => typeof v === "string");
@@ -460,19 +468,4 @@ function attrArgs(attr: unknown, min: number): [string, ...(string | undefined)[
   throw new TypeError(`"attr" must be a list of at least ${min} strings, got ${repr(attr)}`);
 }
 
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-
-function describe(el: Element): string {
-  const html = el.outerHTML;
-  const open = html.slice(0, html.indexOf(">") + 1);
-  return open.length > 120 ? `${open.slice(0, 117)}...` : open;
-}
-
-function excerpt(s: string): string {
-  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
-}
-
-function repr(v: unknown): string {
-  return excerpt(JSON.stringify(v) ?? String(v));
-}

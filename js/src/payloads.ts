@@ -3,7 +3,7 @@
  * phx-target, its form. Shared by bindings.ts, hooks.ts and the JS "push" command; no listeners
  * and no state here. The shapes are Phoenix LiveView's (view.ts: extractMeta, targetComponentID).
  */
-import { PHX_TARGET, PHX_VALUE_PREFIX } from "./constants";
+import { PARAM_VALUE, PHX_TARGET, PHX_VALUE_PREFIX } from "./constants";
 
 export type FormControl = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 
@@ -27,7 +27,7 @@ export function valuesWithValue(el: Element): Record<string, string> {
   const value: unknown = (el as { value?: unknown }).value;
   if (typeof value === "string" && !(el instanceof HTMLFormElement)) {
     const unchecked = el instanceof HTMLInputElement && CHECKABLE.has(el.type) && !el.checked;
-    if (!unchecked) values.value = value;
+    if (!unchecked) values[PARAM_VALUE] = value;
   }
   return values;
 }

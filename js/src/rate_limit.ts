@@ -15,7 +15,7 @@
  *
  * A pending event of an element that a patch has removed is dropped when its timer fires.
  */
-import { DEFAULT_RATE_MS, PHX_DEBOUNCE, PHX_THROTTLE } from "./constants";
+import { DEFAULT_RATE_MS, PHX_DEBOUNCE, PHX_DEBOUNCE_BLUR, PHX_THROTTLE } from "./constants";
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -42,7 +42,7 @@ export class RateLimiter {
     if (setting === null) return action();
 
     const state = this.state(el);
-    if (debounce === "blur") {
+    if (debounce === PHX_DEBOUNCE_BLUR) {
       state.pending = action;
       return;
     }
@@ -50,7 +50,7 @@ export class RateLimiter {
     if (!Number.isFinite(ms) || ms < 0) {
       this.report(
         `livewidget: ${debounce !== null ? PHX_DEBOUNCE : PHX_THROTTLE} takes milliseconds` +
-          `${debounce !== null ? ' or "blur"' : ""}, got ${JSON.stringify(setting)}; sending at once`,
+          `${debounce !== null ? ` or "${PHX_DEBOUNCE_BLUR}"` : ""}, got ${JSON.stringify(setting)}; sending at once`,
       );
       return action();
     }

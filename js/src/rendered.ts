@@ -51,20 +51,11 @@ import {
   STREAM,
   TEMPLATES,
 } from "./constants";
+import { isObject, type Obj, repr } from "./util";
 
-type Obj = { [key: string]: unknown };
 type Templates = Obj;
 
-const isObject = (v: unknown): v is Obj =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
-
 const clone = <T>(v: T): T => structuredClone(v);
-
-/** A short, bounded description of a value for error messages. */
-function repr(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
-}
 
 /** Not on the wire: the DOM ids of the rows a stream node holds, in the order of its "k". */
 const STREAM_IDS = "\u0000streamIds";
@@ -120,7 +111,7 @@ export class RenderedTree {
 
   private mergeComponents(newc: unknown): void {
     if (!isObject(newc)) {
-      throw new TypeError(`"c" must map cids to rendered objects, got ${repr(newc)}`);
+      throw new TypeError(`"${COMPONENTS}" must map cids to rendered objects, got ${repr(newc)}`);
     }
     const oldc = this.components;
     const done: { [cid: string]: Obj } = {};
@@ -246,12 +237,14 @@ function lookup(statics: unknown, templates: Templates | null): string[] {
   if (typeof statics === "number") {
     const found = templates?.[statics];
     if (!Array.isArray(found)) {
-      throw new Error(`"s": ${statics} names a template, but no enclosing "p" has template ${statics}`);
+      throw new Error(
+        `"${STATIC}": ${statics} names a template, but no enclosing "${TEMPLATES}" has template ${statics}`,
+      );
     }
     return found as string[];
   }
   if (!Array.isArray(statics) || !statics.every((s) => typeof s === "string")) {
-    throw new TypeError(`"s" must be an array of strings or a template index, got ${repr(statics)}`);
+    throw new TypeError(`"${STATIC}" must be an array of strings or a template index, got ${repr(statics)}`);
   }
   return statics;
 }
@@ -288,7 +281,7 @@ function mergeKeyed(target: Obj, diff: Obj): void {
   const entries = target[KEYED] as Obj;
   const count = diff[KEYED_COUNT];
   if (typeof count !== "number") {
-    throw new TypeError(`a keyed comprehension diff needs "kc" (the entry count), got ${repr(diff)}`);
+    throw new TypeError(`a keyed comprehension diff needs "${KEYED_COUNT}" (the entry count), got ${repr(diff)}`);
   }
   // Moves read from the old positions: copy them before any entry is overwritten.
   // "kc" is a number too: only the entries (not the count) say whether anything moved.
@@ -381,7 +374,7 @@ function knownStreams(node: unknown, found: Map<string, StreamRows>): void {
 function streamRef(node: Obj): string {
   const batch = node[STREAM];
   if (!Array.isArray(batch) || batch.length < 3 || typeof batch[0] !== "string") {
-    throw new TypeError(`"stream" must be [ref, inserts, deleteIds, reset?], got ${repr(batch)}`);
+    throw new TypeError(`"${STREAM}" must be [ref, inserts, deleteIds, reset?], got ${repr(batch)}`);
   }
   return batch[0];
 }
@@ -430,7 +423,7 @@ function applyStream(ids: string[], rows: Obj[], node: Obj): StreamRows {
   const batch = node[STREAM] as unknown[];
   const [, inserts, deletes] = batch;
   if (!Array.isArray(inserts) || !Array.isArray(deletes)) {
-    throw new TypeError(`"stream" must be [ref, inserts, deleteIds, reset?], got ${repr(batch)}`);
+    throw new TypeError(`"${STREAM}" must be [ref, inserts, deleteIds, reset?], got ${repr(batch)}`);
   }
   const entries = streamRows(node);
   if (entries.length !== inserts.length) {

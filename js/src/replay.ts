@@ -1,5 +1,5 @@
 /**
- * Replays recorded views in a page written by `livewidget export` (livewidget/export.py).
+ * Replays recorded views in a page written by `livewidget export` (livewidget/export/page.py).
  *
  * `widget.record(seconds)` keeps what a view sent for a while: a list of frames
  *
@@ -21,7 +21,7 @@
  * for a moment, and starts again. A "replay" badge and a pause / play button sit above the
  * view. Without JavaScript, or if a recording cannot be replayed, the page shows the last state.
  *
- * Nothing in a recording is trusted (livewidget/export.py checks it too; a page may be edited):
+ * Nothing in a recording is trusted (livewidget/export/page.py checks it too; a page may be edited):
  * - a frame whose time is unusable (not a finite number of ms up to MAX_FRAME_MS, or before the
  *   frame before) comes with the frame before it;
  * - a frame that is not a frame, or that cannot be merged or shown, ends the recording there:
@@ -40,27 +40,31 @@
  * This file is bundled as an IIFE (global `livewidgetReplay`) into livewidget/static/replay.js
  * and inlined into exported pages; it never touches the network.
  */
+import {
+  BLOCKED_PREFIX,
+  CHILD_ATTR,
+  FRAME_TIME,
+  MAX_FRAME_MS,
+  MODEL_ATTR,
+  MSG_DIFF,
+  MSG_FULL,
+  RECORDINGS_ID,
+  RENDERED,
+  ROOT_CLASS,
+  TYPE,
+} from "./constants";
 import { RenderedTree } from "./rendered";
+import { errorText, isObject, repr } from "./util";
 
-/** The id of the page's one JSON script that maps model ids to recordings. */
-export const RECORDINGS_ID = "livewidget-recordings";
-/** The attribute naming the widget model of an exported view. */
-export const MODEL_ATTR = "data-livewidget-model";
 /** How long the last frame stays before the replay starts again, in milliseconds. */
 export const HOLD_MS = 2000;
-/** The latest time a frame may come, in ms from the first (livewidget/export.py: MAX_FRAME_MS). */
-export const MAX_FRAME_MS = 3_600_000;
-/** What a neutralised attribute is renamed to, plus its name (livewidget/export.py). */
-export const BLOCKED_PREFIX = "data-livewidget-blocked-";
-/** The attribute of a child widget's placeholder (livewidget/children.py: CHILD_ATTR). */
-export const CHILD_ATTR = "data-lw-widget";
 /** setTimeout's longest delay: a longer one would fire at once. */
 const MAX_DELAY = 2_147_483_647;
 
 export interface Frame {
   /** Milliseconds from the start of the recording. */
   t: number;
-  type: "full" | "diff";
+  type: typeof MSG_FULL | typeof MSG_DIFF;
   rendered: { [key: string]: unknown };
 }
 
@@ -71,15 +75,7 @@ export interface ReplayOptions {
   paused?: boolean;
 }
 
-const isObject = (v: unknown): v is { [key: string]: unknown } =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
-
-function repr(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
-}
-
-const FRAME_SHAPE = '{"t": <ms>, "type": "full" | "diff", "rendered": {...}}';
+const FRAME_SHAPE = `{"${FRAME_TIME}": <ms>, "${TYPE}": "${MSG_FULL}" | "${MSG_DIFF}", "${RENDERED}": {...}}`;
 
 /**
  * Check a recording and return the frames that can be replayed, times counted from the first.
@@ -95,28 +91,31 @@ export function parseFrames(raw: unknown, problems: string[] = []): Frame[] {
   let origin = 0;
   let previous = 0;
   for (const [i, frame] of raw.entries()) {
-    if (!isObject(frame) || (frame.type !== "full" && frame.type !== "diff") || !isObject(frame.rendered)) {
+    const type = isObject(frame) ? frame[TYPE] : undefined;
+    const rendered = isObject(frame) ? frame[RENDERED] : undefined;
+    if (!isObject(frame) || (type !== MSG_FULL && type !== MSG_DIFF) || !isObject(rendered)) {
       const problem = `frame ${i} must be ${FRAME_SHAPE}, got ${repr(frame)}`;
       if (i === 0) throw new TypeError(problem);
       problems.push(`${problem}; the replay ends before it`);
       break;
     }
-    if (i === 0 && frame.type !== "full") {
-      throw new TypeError(`a recording starts with a "full" frame, got a "${frame.type}" frame`);
+    if (i === 0 && type !== MSG_FULL) {
+      throw new TypeError(`a recording starts with a "${MSG_FULL}" frame, got a "${type}" frame`);
     }
-    const usable = typeof frame.t === "number" && Number.isFinite(frame.t);
-    if (i === 0 && usable) origin = frame.t as number;
-    let t = usable ? (frame.t as number) - origin : Number.NaN;
+    const time = frame[FRAME_TIME];
+    const usable = typeof time === "number" && Number.isFinite(time);
+    if (i === 0 && usable) origin = time;
+    let t = usable ? time - origin : Number.NaN;
     if (!(t >= previous && t <= MAX_FRAME_MS)) {
       const why = !usable
-        ? `has no usable time (${repr(frame.t)})`
+        ? `has no usable time (${repr(time)})`
         : t > MAX_FRAME_MS
           ? `comes at ${t} ms, later than ${MAX_FRAME_MS} ms`
-          : `comes at ${frame.t} ms, before frame ${i - 1} (${previous + origin} ms)`;
+          : `comes at ${time} ms, before frame ${i - 1} (${previous + origin} ms)`;
       problems.push(`frame ${i} ${why}; it comes with the frame before`);
       t = previous;
     }
-    frames.push({ t, type: frame.type, rendered: frame.rendered });
+    frames.push({ t, type, rendered });
     previous = t;
   }
   return frames;
@@ -144,8 +143,8 @@ export class Replay {
   private failed = false;
 
   constructor(view: HTMLElement, frames: Frame[], options: ReplayOptions = {}) {
-    const root = view.querySelector<HTMLElement>(":scope > .lw-root");
-    if (!root) throw new Error("a livewidget view without its .lw-root element");
+    const root = view.querySelector<HTMLElement>(`:scope > .${ROOT_CLASS}`);
+    if (!root) throw new Error(`a livewidget view without its .${ROOT_CLASS} element`);
     this.root = root;
     this.frames = frames;
     this.children = new ChildKeeper(root);
@@ -212,7 +211,7 @@ export class Replay {
     try {
       while (this.next < this.frames.length && (this.frames[this.next] as Frame).t <= elapsed) {
         const frame = this.frames[this.next++] as Frame;
-        if (frame.type === "full") this.tree = new RenderedTree();
+        if (frame.type === MSG_FULL) this.tree = new RenderedTree();
         this.tree.merge(frame.rendered);
         changed = true;
       }
@@ -246,7 +245,7 @@ export class Replay {
     try {
       for (; good < this.frames.length; good++) {
         const frame = this.frames[good] as Frame;
-        if (frame.type === "full") tree = new RenderedTree();
+        if (frame.type === MSG_FULL) tree = new RenderedTree();
         tree.merge(frame.rendered);
         html = tree.toHTML();
       }
@@ -254,7 +253,7 @@ export class Replay {
       err = error;
     }
     if (good === 0 || good === this.frames.length) return false;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     console.warn(
       `livewidget: frame ${good} of a recording cannot be replayed (${message}); ` +
         `the replay ends before it (${this.frames.length - good} of ${this.frames.length} frames left out)`,
@@ -271,7 +270,7 @@ export class Replay {
     this.timer = undefined;
     this.root.innerHTML = this.lastHtml;
     this.children.restore();
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     this.badge.textContent = "replay failed";
     this.badge.title = message;
     this.toggle.disabled = true;
@@ -351,7 +350,7 @@ export function startReplays(doc: Document, options: ReplayOptions = {}): Replay
   const replays: Replay[] = [];
   for (const view of Array.from(doc.querySelectorAll<HTMLElement>(`[${MODEL_ATTR}]`))) {
     const id = view.getAttribute(MODEL_ATTR) ?? "";
-    if (!Object.prototype.hasOwnProperty.call(recordings, id)) continue;
+    if (!Object.hasOwn(recordings, id)) continue;
     const problems: string[] = [];
     try {
       replays.push(new Replay(view, parseFrames(recordings[id], problems), options));
@@ -364,7 +363,7 @@ export function startReplays(doc: Document, options: ReplayOptions = {}): Replay
 }
 
 // --- nothing from another host ------------------------------------------------------------
-// The rules of livewidget/export.py (_fetches_external), for HTML that only a replay shows.
+// The rules of livewidget/export/page.py (_fetches_external), for HTML that only a replay shows.
 
 /** Attributes that make the browser fetch what they name (a link's href waits for a click). */
 const FETCHING = new Set(["src", "srcset", "poster", "background", "href", "xlink:href", "data", "manifest"]);

@@ -21,7 +21,7 @@
  *     event is dropped (the next view, a fresh mount, would not know what it referred to).
  */
 import type { AnyModel } from "@anywidget/types";
-import { TYPE } from "./constants";
+import { HOOKS_TRAIT, TYPE } from "./constants";
 
 export const MSG_HEARTBEAT = "heartbeat";
 const RECONNECT_FIRST_MS = 500;
@@ -64,7 +64,7 @@ export class SocketModel implements AnyModel {
   };
 
   constructor(private readonly options: SocketModelOptions) {
-    this.attrs.set("_hooks", options.hooks ?? "");
+    this.attrs.set(HOOKS_TRAIT, options.hooks ?? "");
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
     this.WS = options.WebSocketImpl ?? WebSocket;
   }

@@ -60,15 +60,18 @@ import {
   type OutgoingMessage,
   PAYLOAD,
   RENDERED,
+  ROOT_CLASS,
   SEQ,
   TRACEBACK,
   TYPE,
+  VIEW_CLASS,
 } from "./constants";
 import { patch } from "./dom_patch";
 import { type HookRegistry, loadHooks, ViewHooks } from "./hooks";
 import { InFlight, type InFlightSpec } from "./in_flight";
 import { applySticky } from "./js_commands";
 import { RenderedTree } from "./rendered";
+import { errorText, isObject, repr } from "./util";
 
 /** A join not answered by a full render within this many ms is sent again... */
 const REJOIN_FIRST_MS = 1_000;
@@ -154,7 +157,7 @@ class LiveModel {
   }
 
   private readonly onMessage = (content: unknown): void => {
-    if (!isContent(content)) {
+    if (!isObject(content)) {
       return this.showError(`livewidget: expected a message object from the kernel, got ${repr(content)}`);
     }
     const type = content[TYPE];
@@ -321,11 +324,11 @@ class LiveModel {
 function createView(el: HTMLElement): Pick<View, "root" | "errors"> {
   const doc = el.ownerDocument;
   const outer = doc.createElement("div");
-  outer.className = "livewidget";
+  outer.className = VIEW_CLASS;
   const errors = doc.createElement("div");
   errors.className = "lw-errors";
   const root = doc.createElement("div");
-  root.className = "lw-root";
+  root.className = ROOT_CLASS;
   outer.append(errors, root);
   el.append(outer);
   return { root, errors };
@@ -358,19 +361,6 @@ function showBanner(errors: HTMLElement, message: string, traceback: string): vo
   }
   errors.append(banner);
   while (errors.children.length > MAX_BANNERS) errors.firstElementChild?.remove();
-}
-
-function isContent(v: unknown): v is Content {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function repr(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 200 ? `${s.slice(0, 197)}...` : s;
 }
 
 // anywidget gives initialize() and each render() different proxies of one

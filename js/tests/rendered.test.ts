@@ -117,6 +117,27 @@ describe("keyed merges", () => {
     expect(tree.toHTML()).toContain("<li>r0</li><li>changed</li><li>r2</li>");
   });
 
+  test("a one-entry diff without moves reads no other entry, however a copy would be made", () => {
+    const tree = new RenderedTree();
+    tree.merge({ s: ["<ul>", "</ul>"], "0": { s: ["<li>", "</li>"], k: { ...rows(1000), kc: 1000 } } });
+    const held = entries(tree);
+    // Entry 500 counts its reads: any copy of the entries (structuredClone, JSON, a spread,
+    // Object.entries) reads it; a merge that touches entry 1 alone never does.
+    let reads = 0;
+    const row = held["500"];
+    Object.defineProperty(held, "500", {
+      get: () => {
+        reads += 1;
+        return row;
+      },
+      enumerable: true,
+      configurable: true,
+    });
+    tree.merge({ "0": { k: { "1": { "0": "changed" }, kc: 1000 } } });
+    expect(reads).toBe(0);
+    expect(tree.toHTML()).toContain("<li>r499</li><li>r500</li><li>r501</li>");
+  });
+
   test("a diff with moves still reads each moved entry from its old position", () => {
     const tree = new RenderedTree();
     tree.merge({ s: ["", ""], "0": { s: ["<i>", "</i>"], k: { ...rows(3), kc: 3 } } });

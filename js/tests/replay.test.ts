@@ -1,16 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import {
-  BLOCKED_PREFIX,
-  blockExternal,
-  type Frame,
-  HOLD_MS,
-  MAX_FRAME_MS,
-  MODEL_ATTR,
-  parseFrames,
-  RECORDINGS_ID,
-  Replay,
-  startReplays,
-} from "../src/replay";
+import { BLOCKED_PREFIX, MAX_FRAME_MS, MODEL_ATTR, RECORDINGS_ID } from "../src/constants";
+import { blockExternal, type Frame, HOLD_MS, parseFrames, Replay, startReplays } from "../src/replay";
 
 const full = (n: number, t = 0): Frame => ({
   t,

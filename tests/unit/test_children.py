@@ -22,8 +22,8 @@ from nbclient import NotebookClient
 import livewidget as lw
 from livewidget import protocol
 from livewidget.children import Child, children_of
+from livewidget.jupyter import LiveWidget
 from livewidget.template import TemplateError
-from livewidget.widget import LiveWidget
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ class Panel(lw.LiveView):
 
 
 def test_a_widget_in_a_field_renders_as_its_placeholder(slider: ipywidgets.IntSlider):
-    import livewidget.widget  # noqa: F401  # the Jupyter door registers ipywidgets with templates
+    import livewidget.jupyter  # noqa: F401  # the Jupyter door registers ipywidgets with templates
 
     first = lw.html("<p>Speed {slider}</p>", slider=slider)
     assert first.to_html() == f"<p>Speed {placeholder(slider)}</p>"
@@ -101,7 +101,7 @@ def test_a_widget_in_a_field_renders_as_its_placeholder(slider: ipywidgets.IntSl
     ids=["IntSlider", "plotly FigureWidget", "altair JupyterChart"],
 )
 def test_chart_widgets_and_ipywidgets_render_as_placeholders(make: Any):
-    import livewidget.widget  # noqa: F401
+    import livewidget.jupyter  # noqa: F401
 
     widget = make()
     try:
@@ -116,7 +116,7 @@ def test_a_model_id_that_is_not_hex_never_reaches_the_markup():
 
 
 def test_a_closed_widget_or_one_without_a_view_is_a_clear_template_error():
-    import livewidget.widget  # noqa: F401
+    import livewidget.jupyter  # noqa: F401
 
     closed = ipywidgets.IntSlider()
     closed.close()
@@ -377,7 +377,7 @@ def test_the_context_holds_the_mounted_view_when_the_constructor_returns():
 def test_a_mount_still_running_after_the_wait_does_not_stop_the_constructor(
     monkeypatch: pytest.MonkeyPatch,
 ):
-    from livewidget import widget as widget_module
+    from livewidget.jupyter import widget as widget_module
 
     monkeypatch.setattr(widget_module, "_WAIT_SECONDS", 0.05)
     widget = SlowMount().widget

@@ -117,3 +117,71 @@ def test_the_same_component_id_twice_is_an_error():
 
     with pytest.raises(ValueError, match="appears twice"):
         live(Twice)
+
+
+# -- a component's assigns: what counts as a change ---------------------------------------------
+
+
+class Tally(lw.LiveComponent):
+    def update(self, assigns: dict[str, Any], socket: lw.Socket) -> None:
+        socket.assign(assigns, updates=socket.context.get("updates", 0) + 1)
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            '<p id="{id}">{total} from {n} scores, {updates} updates</p>',
+            total=sum(ctx.scores),
+            n=len(ctx.scores),
+            **ctx,
+        )
+
+
+class Scoreboard(lw.LiveView):
+    """Keeps one list and appends to it in place, as notebook code often does."""
+
+    def mount(self, socket: lw.Socket) -> None:
+        self.scores = [1, 2]
+        socket.assign(scores=self.scores)
+
+    def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        self.scores.append(int(params["points"]))
+        socket.assign(scores=self.scores)
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            '{tally}<button id="score" phx-click="score" phx-value-points="5">+5</button>',
+            tally=lw.live_component(Tally, id="tally", scores=ctx.scores),
+        )
+
+
+class Podium(lw.LiveView):
+    """Gives its component equal values in new objects whenever its own title changes."""
+
+    def mount(self, socket: lw.Socket) -> None:
+        socket.assign(title="Scores")
+
+    def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        socket.assign(title=params["title"])
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            '<h2>{title}</h2>{tally}<button id="retitle" phx-click="retitle" '
+            'phx-value-title="Points">t</button>',
+            title=ctx.title,
+            tally=lw.live_component(Tally, id="tally", scores=[1, 2]),  # a new list every render
+        )
+
+
+def test_a_list_changed_in_place_and_assigned_again_updates_the_component_that_shows_it():
+    lv = live(Scoreboard)
+    assert lv.has_element("#tally", text="3 from 2 scores, 1 updates")
+    lv.click("#score")
+    assert lv.has_element("#tally", text="8 from 3 scores, 2 updates")
+
+
+def test_equal_new_assigns_neither_update_nor_render_the_component_again():
+    lv = live(Podium)
+    sent = len(lv.payloads)
+    lv.click("#retitle")
+    assert lv.has_element("h2", text="Points")
+    assert lv.has_element("#tally", text="3 from 2 scores, 1 updates")
+    assert "c" not in lv.payloads[sent], "the component was rendered and sent again"

@@ -20,9 +20,9 @@ from jupyter_client.session import json_packer
 
 import livewidget as lw
 from livewidget import isolation, runtime
+from livewidget.jupyter import LiveWidget
 from livewidget.runtime import census
 from livewidget.testing import live
-from livewidget.widget import LiveWidget
 
 
 @pytest.fixture

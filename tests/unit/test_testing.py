@@ -1,9 +1,11 @@
 """The test client: the same runtime, diff and merge as a widget, on a virtual clock."""
 
 import asyncio
+import gc
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 
 import livewidget as lw
 from livewidget.testing import live
@@ -209,3 +211,203 @@ def test_render_async_waits_for_a_job_that_sleeps_on_the_virtual_clock():
     assert '<p id="status">ready</p>' in html
     assert lv.clock.now() >= 2
     lv.close()
+
+
+# -- each handled message's render, as the page shows it --------------------------------------
+
+
+class Loader(lw.LiveView):
+    """Shows "Loading..." at once, and the result when the info it sent itself is handled."""
+
+    def mount(self, socket: lw.Socket) -> None:
+        socket.assign(status="idle", results=0)
+
+    def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        socket.assign(status="Loading...")
+        for _ in range(int(params.get("parts", 1))):
+            socket.send_info("loaded")
+
+    def handle_info(self, info: Any, socket: lw.Socket) -> None:
+        socket.assign(status="42", results=socket.context.results + 1)
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            '<p id="status">{status}</p><i id="results">{results}</i>'
+            '<button id="load" phx-click="load">Load</button>'
+            '<button id="parts" phx-click="load" phx-value-parts="3">Load in 3</button>',
+            **ctx,
+        )
+
+
+def test_a_click_returns_the_loading_state_its_own_render_showed():
+    lv = live(Loader)
+    html = lv.click("#load")
+    assert '<p id="status">Loading...</p>' in html
+    assert lv.has_element("#status", text="42")
+
+
+def test_renders_lists_every_page_the_view_showed_in_order():
+    lv = live(Loader)
+    lv.click("#load")
+    statuses = [
+        BeautifulSoup(html, "html.parser").select_one("#status").get_text() for html in lv.renders
+    ]
+    assert statuses == ["idle", "Loading...", "42"]
+    assert len(lv.renders) == len(lv.payloads)
+    assert lv.renders[-1] == lv.html
+
+
+def test_the_infos_a_handler_sends_itself_share_one_render_after_its_own():
+    lv = live(Loader)
+    lv.click("#parts")
+    assert lv.has_element("#results", text="3")
+    assert len(lv.renders) == 3  # the mount's, the click's, and one for the three infos
+    assert '<i id="results">0</i>' in lv.renders[1]
+
+
+def test_an_async_handler_that_sends_itself_the_result_shows_its_loading_state_too():
+    class AsyncLoader(Loader):
+        async def handle_event(  # type: ignore[override]
+            self, event: str, params: dict[str, Any], socket: lw.Socket
+        ) -> None:
+            socket.assign(status="Loading...")
+            socket.send_info("loaded")
+
+        async def handle_info(self, info: Any, socket: lw.Socket) -> None:  # type: ignore[override]
+            await asyncio.sleep(0)
+            socket.assign(status="42")
+
+    lv = live(AsyncLoader)
+    assert "Loading..." in lv.click("#load")
+    assert lv.has_element("#status", text="42")
+
+
+def test_a_mount_that_sends_itself_an_info_shows_its_own_render_first():
+    class LoadOnMount(Loader):
+        def mount(self, socket: lw.Socket) -> None:
+            socket.assign(status="Loading...", results=0)
+            if socket.connected:
+                socket.send_info("loaded")
+
+    lv = live(LoadOnMount)
+    assert '<p id="status">Loading...</p>' in lv.renders[0]
+    assert lv.has_element("#status", text="42")
+
+
+def test_send_info_returns_the_render_of_that_info_before_the_one_it_sends_on():
+    class Chain(lw.LiveView):
+        def mount(self, socket: lw.Socket) -> None:
+            socket.assign(step=0)
+
+        def handle_info(self, info: int, socket: lw.Socket) -> None:
+            socket.assign(step=info)
+            if info < 3:
+                socket.send_info(info + 1)
+
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            return lw.html('<p id="step">{step}</p>', **ctx)
+
+    lv = live(Chain)
+    assert '<p id="step">1</p>' in lv.send_info(1)
+    assert lv.has_element("#step", text="3")
+
+
+def test_an_event_that_changes_nothing_is_answered_and_returns_the_page_as_it_was():
+    lv = live(Counter)
+    before = lv.html
+    assert lv.submit("#rename", {"name": ""}) == before
+    assert lv.payloads[-1] == {}  # the answer the page waits for, even empty
+
+
+def test_an_action_held_back_by_a_debounce_returns_the_page_unchanged():
+    class Search(lw.LiveView):
+        def mount(self, socket: lw.Socket) -> None:
+            socket.assign(q="")
+
+        def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+            socket.assign(q=params["q"])
+
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            return lw.html(
+                '<form id="f" phx-change="search"><input name="q" phx-debounce="300"></form>'
+                '<p id="q">{q}</p>',
+                **ctx,
+            )
+
+    lv = live(Search)
+    before = len(lv.payloads)
+    assert lv.change("#f", {"q": "ada"}) == lv.html
+    assert len(lv.payloads) == before
+    assert '<p id="q">ada</p>' in lv.advance(300)
+
+
+# -- asyncio on the virtual clock -------------------------------------------------------------
+
+
+def test_asyncio_timeout_in_a_handler_expires_on_the_virtual_clock():
+    class Impatient(lw.LiveView):
+        def mount(self, socket: lw.Socket) -> None:
+            socket.assign(outcome="waiting")
+
+        async def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+            try:
+                async with asyncio.timeout(1):
+                    await asyncio.sleep(5)
+            except TimeoutError:
+                socket.assign(outcome="timed out")
+
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            return lw.html(
+                '<p id="o">{outcome}</p><button id="go" phx-click="go">go</button>', **ctx
+            )
+
+    lv = live(Impatient)
+    lv.click("#go")
+    lv.advance(999)
+    assert lv.has_element("#o", text="waiting")
+    lv.advance(1)
+    assert lv.has_element("#o", text="timed out")
+    assert lv.clock.now() == 1.0
+
+
+def test_a_client_nobody_closed_is_collected_and_closes_its_view():
+    lv = live(Counter)
+    runtime = lv._runtime
+    del lv
+    gc.collect()  # before: the loop held the client (its real_wait), which was never closed
+    assert runtime.closed
+
+
+class Order(lw.LiveView):
+    def mount(self, socket: lw.Socket) -> None:
+        socket.assign(params=None)
+
+    def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        socket.assign(params=params)
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            '<form id="o" phx-submit="order"><input name="item" value="tea">'
+            '<button name="action" value="save">Save</button>'
+            '<input type="submit" name="action" value="send">'
+            '<button type="button" id="plain" name="x" value="y">?</button></form>'
+            '<button id="outside" name="action" value="no">no</button>',
+            **ctx,
+        )
+
+
+def test_submit_sends_the_submitter_buttons_name_and_value_as_the_browser_does():
+    lv = live(Order)
+    lv.submit("#o")
+    assert lv.context.params == {"item": "tea"}  # no button without a submitter
+    lv.submit("#o", submitter="button[value=save]")
+    assert lv.context.params == {"item": "tea", "action": "save"}
+    lv.submit("#o", submitter="input[type=submit]")
+    assert lv.context.params == {"item": "tea", "action": "send"}
+
+
+@pytest.mark.parametrize("selector", ["#plain", "#outside"])
+def test_a_submitter_must_be_a_submit_button_of_the_form(selector: str):
+    lv = live(Order)
+    with pytest.raises(LookupError, match="is not a submit button of the form"):
+        lv.submit("#o", submitter=selector)

@@ -9,7 +9,7 @@ import pytest
 import traitlets
 
 import livewidget as lw
-from livewidget.widget import LiveWidget
+from livewidget.jupyter import LiveWidget
 from tests.unit.views import Counter, Ticker
 
 

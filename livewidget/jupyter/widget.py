@@ -29,10 +29,8 @@ What travels where:
 
 The constructor returns once the view has mounted and rendered (or after ``_WAIT_SECONDS`` of a
 mount that is still running), so ``Dashboard().widget.context`` is the mounted context at once.
-Headless, every live view also snapshots when each cell finishes (IPython's ``post_run_cell``),
-so an executed notebook's saved state agrees with what its last cells printed, including views
-displayed inside an ipywidgets container (``HBox([view.widget, slider])``), whose own display
-code never runs.
+What happens between cells (a re-run cell closes its views; headless snapshots) is in
+``cells.py``; the recording an export replays, in ``recording.py``.
 
 While no front end is attached (a closed tab, a reload in progress) the view keeps running and
 its state stays current in the kernel; a front end that attaches asks for the full render.
@@ -46,13 +44,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import copy
-import json
 import logging
 import sys
 import threading
-import time
-import weakref
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -61,17 +55,20 @@ import anywidget
 import ipywidgets  # type: ignore[import-untyped]  # ipywidgets ships no type hints
 import traitlets
 
-from .children import Child, any_made, children_of
-from .events import FrontendMessageError, decode_message
-from .runtime import ViewRuntime, background_loop, call_soon_threadsafe, census_sources
-from .socket import Context
-from .template import Rendered, TemplateError, embed
-from .text import repair
-from .view import LiveView
+from .. import wire
+from ..children import Child, any_made, children_of
+from ..events import FrontendMessageError, decode_message
+from ..runtime import ViewRuntime, background_loop, census_sources
+from ..socket import Context, unchanged
+from ..template import Rendered, TemplateError, embed
+from ..text import repair
+from ..view import LiveView
+from .cells import Snapshot, cell_views, running_cell
+from .recording import Frame, Recorder
 
 __all__ = ["Link", "LiveWidget"]
 
-_STATIC = Path(__file__).parent / "static"
+_STATIC = Path(__file__).parent.parent / "static"
 log = logging.getLogger("livewidget")
 
 
@@ -83,103 +80,6 @@ def _static(name: str) -> str:
 
 
 _WAIT_SECONDS = 10.0
-_SNAPSHOT_SECONDS = 0.5  # how often, at most, the kernel refreshes the HTML snapshot itself
-_CELL_END_SECONDS = 2.0  # how long, at most, a cell's end waits for the views' pending renders
-_RECORDING_MAX_BYTES = 5_000_000
-
-
-def _running_cell() -> tuple[bool, str | None]:
-    """Whether a cell is executing now, and its id if the front end sent one.
-
-    JupyterLab, Notebook 7 and VS Code send each cell's id with its execution request; nbclient
-    (``nbconvert --execute``) and Voila send none: a cell without an id runs headless.
-    """
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False, None
-    shell = get_ipython()
-    kernel = getattr(shell, "kernel", None)
-    if kernel is None:
-        return False, None
-    parent = kernel.get_parent()
-    if parent.get("header", {}).get("msg_type") != "execute_request":
-        return False, None
-    cell_id = parent.get("metadata", {}).get("cellId")
-    return True, cell_id if isinstance(cell_id, str) and cell_id else None
-
-
-class _CellViews:
-    """Closes the views a cell made when that cell runs again, so nothing of them lingers.
-
-    Where no cell id comes (nbclient, a plain console), views live until closed.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_cell: dict[str, list[weakref.ref[LiveWidget]]] = {}
-        self._headless: weakref.WeakSet[LiveWidget] = weakref.WeakSet()
-        self._registered = False
-
-    def register(self, widget: LiveWidget, cell_id: str | None) -> None:
-        with self._lock:
-            if not self._registered:
-                self._registered = True
-                self._hook()
-            if cell_id is not None:
-                self._by_cell.setdefault(cell_id, []).append(weakref.ref(widget))
-            if widget._headless:
-                self._headless.add(widget)
-
-    def _hook(self) -> None:
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            return
-        shell = get_ipython()
-        if shell is not None:
-            shell.events.register("pre_run_cell", self._pre_run_cell)
-            shell.events.register("post_run_cell", self._post_run_cell)
-
-    def _pre_run_cell(self, info: Any) -> None:
-        cell_id = getattr(info, "cell_id", None)
-        with self._lock:
-            stale = self._by_cell.pop(cell_id, []) if cell_id else []
-        for ref in stale:
-            widget = ref()
-            if widget is not None:
-                widget.close()
-
-    def _post_run_cell(self, result: Any) -> None:
-        """Headless, a cell has finished: snapshot every live view now, while the cell is
-        still the one running (a headless run records only what a cell does)."""
-        with self._lock:
-            views = list(self._headless)
-        deadline = time.monotonic() + _CELL_END_SECONDS
-        for widget in views:
-            try:
-                widget._snapshot_now(deadline)
-            except Exception:  # the cell ran fine: its output gets no traceback of ours
-                log.exception("livewidget could not snapshot %r at the cell's end", widget)
-
-
-_cell_views = _CellViews()
-
-
-def _refresh_saved_figure(widget: Any) -> None:
-    """A plotly ``FigureWidget`` refreshes the copy of its figure that the notebook saves
-    (``_widget_data``, ``_widget_layout``) only when displayed on its own
-    (``_repr_mimebundle_``); inside a view it never is. Refreshed here the same way, so a
-    headless run saves, and exports, the chart as it is now. Duck-typed: plotly is not imported.
-    """
-    data, layout = getattr(widget, "_data", None), getattr(widget, "_layout_obj", None)
-    if not hasattr(widget, "_widget_data") or data is None or layout is None:
-        return
-    try:
-        widget._widget_layout = copy.deepcopy(layout._props)
-        widget._widget_data = copy.deepcopy(data)
-    except Exception:  # another plotly than the one this follows: its saved copy stays
-        log.debug("livewidget could not refresh a plotly figure's saved copy", exc_info=True)
 
 
 def _size(content: Any) -> int:
@@ -229,13 +129,6 @@ def _raised_in(error: BaseException, frame: FrameType) -> bool:
             return True
         tb = tb.tb_next
     return False
-
-
-def _same(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b)
-    except Exception:  # an array's == is elementwise and has no truth value: compare identity
-        return a is b
 
 
 class _ContextTrait(traitlets.Dict):
@@ -328,7 +221,7 @@ class Link:
             self.widget._runtime.post(("report", error, repr(self)))
 
     def _to_other(self, value: Any) -> None:
-        if _same(getattr(self.other, self.trait), value):
+        if unchanged(getattr(self.other, self.trait), value):
             return
         self._setting = threading.get_ident()
         try:
@@ -348,9 +241,10 @@ class LiveWidget(anywidget.AnyWidget):
     _esm = _static("widget.js")
     _css = _static("widget.css")
 
+    # The names of the synced traits are wire.HTML_TRAIT, HOOKS_TRAIT and RECORDING_TRAIT.
     _html = traitlets.Unicode("").tag(sync=True)
     _hooks = traitlets.Unicode("").tag(sync=True)  # the view's phx-hook module (JS source)
-    _recording: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    _recording: traitlets.List[Frame] = traitlets.List().tag(sync=True)
     # The Jupyter widgets the last render shows ({slider} in its template): see children.py.
     _children = traitlets.List(traitlets.Instance(ipywidgets.Widget)).tag(
         sync=True, **ipywidgets.widget_serialization
@@ -366,32 +260,35 @@ class LiveWidget(anywidget.AnyWidget):
         super().__init__(_hooks=view.hooks, **kwargs)
         self.view = view
         view._widget = self
-        self._joined = False  # whether a front end has attached; until then the kernel snapshots
         self._state_refused = False
-        self._snapshot_scheduled = False
         self._displays: list[Any] = []
         self._state_lock = threading.Lock()  # the snapshot and _children: loop or cell thread
         self._walked: Rendered | None = None  # the render whose children _children lists
         self._reported_children: set[int] = set()  # widgets shown twice or inside themselves
         self._links: list[Link] = []
-        self._frames: list[dict[str, Any]] | None = None
-        self._recorded = threading.Event()
-        self._recording_started = 0.0
-        self._recording_bytes = 0
         loop, pacer = background_loop()
-        self._loop = loop
         self._runtime = ViewRuntime(
             view, send=self._send_to_front, loop=loop, pacer=pacer, on_context=self._on_view_context
         )
         self.on_msg(self._on_front_message)
         self.observe(self._context_assigned, names="context")
-        in_cell, cell_id = _running_cell()
+        self._recorder = Recorder(
+            loop, request_full=lambda: self._runtime.post(("join",)), publish=self._publish
+        )
+        in_cell, cell_id = running_cell()
         # Made by a cell that runs headless (no cell id): until a page joins, the kernel keeps
         # the output's HTML current itself. Under a live front end it never touches the output,
         # which would make the page rebuild the view (the join can wait while the cell runs).
-        self._headless = in_cell and cell_id is None
+        self._snapshots = Snapshot(
+            loop,
+            headless=in_cell and cell_id is None,
+            rendered=lambda: None if self.closed else self._runtime.rendered,
+            wait=lambda timeout: self._wait(timeout, raises=False),
+            children=self._shown_children,
+            show=self._set_snapshot,
+        )
         self._runtime.start()
-        _cell_views.register(self, cell_id)
+        cell_views.register(self, cell_id, self._snapshots)
         # The mount and its render: `context` holds them from now on.
         self._wait(_WAIT_SECONDS, raises=False)
 
@@ -528,16 +425,13 @@ class LiveWidget(anywidget.AnyWidget):
     def _send_to_front(self, message: dict[str, Any]) -> None:
         if self.comm is not None:
             self.send(message)
-        if message.get("type") in ("full", "diff"):
+        if message.get(wire.TYPE) in (wire.MSG_FULL, wire.MSG_DIFF):
             try:  # the message went: nothing here may make it look as if it had not
                 self._update_children(self._runtime.rendered)
             except Exception as error:  # a child closed meanwhile cannot be serialized
                 self._runtime.post(("report", error, "listing the widgets the view shows"))
-            if self._frames is not None:
-                self._record(message)
-            if self._headless and not self._joined and not self._snapshot_scheduled:
-                self._snapshot_scheduled = True
-                self._loop.call_later(_SNAPSHOT_SECONDS, self._snapshot)
+            self._recorder.sent(message)
+            self._snapshots.rendered_sent()
 
     def _update_children(self, rendered: Rendered | None) -> None:
         """Keep ``_children`` at the widgets ``rendered`` shows; set only when they change."""
@@ -570,25 +464,13 @@ class LiveWidget(anywidget.AnyWidget):
         )
         self._runtime.post(("report", TemplateError(problem), "render"))
 
-    def _snapshot(self) -> None:
-        """Headless: keep ``_html`` and the output's ``text/html`` at the last render."""
-        self._snapshot_scheduled = False
-        if self._joined or self.closed or self._runtime.rendered is None:
-            return
-        self._set_snapshot(self._runtime.rendered.to_html())
+    def _shown_children(self, rendered: Rendered) -> list[Any]:
+        self._update_children(rendered)
+        return list(self._children)
 
     def _snapshot_now(self, deadline: float) -> None:
-        """Headless, at a cell's end (on the cell's thread): the view's pending render, then its
-        children and HTML, so that the cell records them."""
-        if self._joined or self.closed:
-            return
-        self._wait(max(0.0, deadline - time.monotonic()), raises=False)
-        rendered = self._runtime.rendered
-        if rendered is not None:
-            self._update_children(rendered)
-            for child in self._children:
-                _refresh_saved_figure(child)
-            self._set_snapshot(rendered.to_html())
+        """Headless, at a cell's end: see ``cells.Snapshot.now``."""
+        self._snapshots.now(deadline)
 
     def _set_snapshot(self, html: str) -> None:
         html = repair(html)
@@ -606,8 +488,8 @@ class LiveWidget(anywidget.AnyWidget):
         except FrontendMessageError as error:
             self._runtime.post(("report", error, "a message from the front end"))
             return
-        if message[0] == "join":
-            self._joined = True
+        if content[wire.TYPE] == wire.MSG_JOIN:  # checked by decode_message
+            self._snapshots.joined = True
         self._runtime.post_from_page(message, _size(content))
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
@@ -641,39 +523,12 @@ class LiveWidget(anywidget.AnyWidget):
         With ``wait=True`` this returns when the recording is done (headless execution keeps
         only what happens while a cell runs, so the recording cell should wait).
         """
-        if not isinstance(seconds, (int, float)) or not 0 < seconds <= 600:
-            raise ValueError(f"record() takes 0 < seconds <= 600, got {seconds!r}")
-        self._recorded.clear()
-        call_soon_threadsafe(self._loop, self._start_recording, float(seconds))
+        self._recorder.start(seconds)
         if wait and not self._runtime.on_loop_thread():
-            self._recorded.wait(seconds + _WAIT_SECONDS)
+            self._recorder.done.wait(seconds + _WAIT_SECONDS)
 
-    def _start_recording(self, seconds: float) -> None:
-        self._frames = []
-        self._recording_bytes = 0
-        self._recording_started = self._loop.time()
-        self._runtime.post(("join",))  # the recording starts from a full render
-        self._loop.call_later(seconds, self._stop_recording)
-
-    def _record(self, message: dict[str, Any]) -> None:
-        assert self._frames is not None
-        frame = {
-            "t": round((self._loop.time() - self._recording_started) * 1000),
-            "type": message["type"],
-            "rendered": message["rendered"],
-        }
-        self._recording_bytes += len(json.dumps(frame))
-        if not self._frames and frame["type"] != "full":
-            return  # wait for the full render that starts every recording
-        self._frames.append(frame)
-        if self._recording_bytes > _RECORDING_MAX_BYTES:
-            self._stop_recording()
-
-    def _stop_recording(self) -> None:
-        if self._frames is not None:
-            self._recording = self._frames
-            self._frames = None
-        self._recorded.set()
+    def _publish(self, frames: list[Frame]) -> None:
+        self._recording = frames
 
     # -- display ------------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from CDNs, so offline a view shows nothing. The export instead:
 
 The page needs no network and no server: open the file.
 
-Nothing in the notebook is trusted to be well formed. ``export_repair`` first repairs lone
+Nothing in the notebook is trusted to be well formed. ``export.repair`` first repairs lone
 surrogates and leaves out what nests too deep or breaks the notebook format, and each
 recording is checked frame by frame (``_replayable``): a frame with an unusable time comes
 with the frame before it, a frame that cannot be replayed ends the recording there, and what
@@ -59,10 +59,10 @@ from jinja2 import DictLoader
 from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 
-from . import protocol
-from .export_repair import ExportError, parse_json, repair_notebook
-from .export_widgets import FIGURES_ID, Widgets, figures_json
-from .text import repair
+from .. import protocol, wire
+from ..text import repair
+from .repair import ExportError, parse_json, repair_notebook
+from .widgets import FIGURES_ID, Widgets, figures_json
 
 __all__ = [
     "Export",
@@ -77,8 +77,8 @@ __all__ = [
 
 VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
-HTML_TRAIT = "_html"
-RECORDING_TRAIT = "_recording"
+HTML_TRAIT = wire.HTML_TRAIT
+RECORDING_TRAIT = wire.RECORDING_TRAIT
 #: The attribute naming the model of an exported view (js/src/replay.ts: MODEL_ATTR).
 MODEL_ATTR = "data-livewidget-model"
 #: The id of the JSON script holding the recordings (js/src/replay.ts: RECORDINGS_ID).
@@ -92,7 +92,7 @@ BLOCKED_PREFIX = "data-livewidget-blocked-"
 #: later (or missing, or earlier than its predecessor's) time comes with the frame before it.
 MAX_FRAME_MS = 3_600_000
 
-_STATIC = Path(__file__).parent / "static"
+_STATIC = Path(__file__).parent.parent / "static"
 _TEMPLATE_NAME = "livewidget_export.html.j2"
 # nbconvert's "lab" page without what it loads from the network: require.js, the widget
 # manager, MathJax and Mermaid. Math stays as its TeX source, Mermaid diagrams as code.
@@ -270,7 +270,9 @@ def _replayable(frames: Any) -> tuple[list[dict[str, Any]], list[str]]:
         problem = _frame_problem(i, frame)
         if problem is None:
             try:
-                tree = protocol.merge(tree if frame["type"] == "diff" else None, frame["rendered"])
+                tree = protocol.merge(
+                    tree if frame[wire.TYPE] == wire.MSG_DIFF else None, frame[wire.RENDERED]
+                )
                 protocol.to_html(tree)
             except Exception as error:  # whatever a bad frame raises, the frame is bad
                 problem = f"frame {i} cannot be merged: {type(error).__name__}: {error!s:.100}"
@@ -284,11 +286,13 @@ def _replayable(frames: Any) -> tuple[list[dict[str, Any]], list[str]]:
             else:
                 notes.append(problem)
             break
-        t = frame.get("t")
+        t = frame.get(wire.FRAME_TIME)
         if not _good_time(t, previous):
             retimed.append(f"frame {i}: {t!r:.30}")
             t = previous
-        good.append({"t": t, "type": frame["type"], "rendered": frame["rendered"]})
+        good.append(
+            {wire.FRAME_TIME: t, wire.TYPE: frame[wire.TYPE], wire.RENDERED: frame[wire.RENDERED]}
+        )
         previous = t
     if retimed:
         shown = ", ".join(retimed[:3]) + (", ..." if len(retimed) > 3 else "")
@@ -304,13 +308,13 @@ def _frame_problem(i: int, frame: Any) -> str | None:
     """Why ``frame`` (the ``i``-th) cannot be replayed, leaving its time aside, or None."""
     if not (
         isinstance(frame, dict)
-        and frame.get("type") in ("full", "diff")
-        and isinstance(frame.get("rendered"), dict)
+        and frame.get(wire.TYPE) in (wire.MSG_FULL, wire.MSG_DIFF)
+        and isinstance(frame.get(wire.RENDERED), dict)
     ):
         return f"frame {i} is not {_FRAME_SHAPE}"
-    if i == 0 and frame["type"] != "full":
+    if i == 0 and frame[wire.TYPE] != wire.MSG_FULL:
         return 'the first frame is not "full"'
-    stack: list[Any] = [frame["rendered"]]
+    stack: list[Any] = [frame[wire.RENDERED]]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
@@ -459,7 +463,7 @@ def export_notebook(
     """The self-contained HTML page of ``notebook`` (which is left as it was).
 
     ``base_dir`` is where relative image paths in markdown cells are looked up (to embed them).
-    What cannot be shown is repaired or left out (``export_repair``), each with a warning;
+    What cannot be shown is repaired or left out (``export.repair``), each with a warning;
     raises ExportError only when nothing can be shown.
     """
     tree, repairs = repair_notebook(notebook)

@@ -43,11 +43,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import wire
+
 __all__ = ["FIGURES_ID", "FIGURE_ATTR", "MAX_DEPTH", "Widgets", "figures_json"]
 
 #: A placeholder as children.py renders it; the model id is group 2.
 _PLACEHOLDER = re.compile(
-    r'(<span class="lw-child" data-lw-widget="([0-9a-f]{8,64})"[^>]*>)(</span>)'
+    rf'(<span class="lw-child" {re.escape(wire.CHILD_ATTR)}="([0-9a-f]{{8,64}})"[^>]*>)(</span>)'
 )
 _REFERENCE = re.compile(r"IPY_MODEL_([0-9a-f]{8,64})")
 #: The attribute of a figure's element, naming its model (js/src/export_children.ts).
@@ -99,7 +101,7 @@ class Widgets:
 
     ``models`` is the notebook's saved widget state (model id -> ``{"model_name", "state",
     ...}``). ``view`` draws a livewidget view from its id and saved HTML (with its placeholders
-    already filled) and registers its recording; export.py passes it in. After drawing,
+    already filled) and registers its recording; page.py passes it in. After drawing,
     ``figures`` holds the plotly figures to draw (model id -> figure dict) and ``used`` says
     whether any widget was drawn (so the page needs the widgets' CSS).
     """
@@ -136,8 +138,8 @@ class Widgets:
             return self._box(f"{_label(name, state)}, nested more than {MAX_DEPTH} deep")
         self.used = True
         inner = (*path, model_id)
-        if isinstance(state.get("_html"), str):
-            return self.view(model_id, self.fill(state["_html"], inner))
+        if isinstance(state.get(wire.HTML_TRAIT), str):
+            return self.view(model_id, self.fill(state[wire.HTML_TRAIT], inner))
         if state.get("_anywidget_id") == _PLOTLY_FIGURE:
             return self._figure(model_id, state)
         if name in _CONTAINERS:

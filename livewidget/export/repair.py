@@ -40,7 +40,8 @@ from collections.abc import Iterator, Mapping
 from itertools import islice
 from typing import Any, Final
 
-from .text import LONE_SURROGATE
+from .. import wire
+from ..text import LONE_SURROGATE
 
 __all__ = ["MAX_DEPTH", "ExportError", "parse_json", "repair_notebook"]
 
@@ -301,7 +302,7 @@ def _where(path: Path) -> str:
     if unit[:4] == ("metadata", "widgets", STATE_MIME, "state"):
         where = f"widget {_short(str(unit[4]), 40)}"
         if len(unit) == 7:
-            named = {"_recording": "the recording", "_html": "the saved HTML"}
+            named = {wire.RECORDING_TRAIT: "the recording", wire.HTML_TRAIT: "the saved HTML"}
             part = named.get(unit[6], f"the saved state {_short(repr(unit[6]), 40)}")
             where = f"{part} of {where}"
         return where

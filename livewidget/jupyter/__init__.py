@@ -1,0 +1,12 @@
+"""The door to Jupyter: the only part of livewidget that imports anywidget, ipywidgets,
+traitlets and IPython.
+
+* ``widget`` the ``LiveWidget`` (an anywidget): its comm, its traits, links to other widgets;
+* ``cells`` a view's life among the cells: a re-run cell closes its views, and headless runs
+  snapshot each view's HTML;
+* ``recording`` what ``record()`` keeps for an exported page to replay.
+"""
+
+from .widget import Link, LiveWidget
+
+__all__ = ["Link", "LiveWidget"]
