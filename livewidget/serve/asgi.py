@@ -51,6 +51,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from .. import wire
 from ..events import FrontendMessageError, decode_message
 from ..runtime import LoopClock, Pacer, ViewRuntime, census_sources
 from ..view import LiveView
@@ -74,8 +75,9 @@ CLOSE_GOING_AWAY = 1001
 CLOSE_UNSUPPORTED = 1003
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
+CLOSE_SERVER_ERROR = 1011
 
-MSG_HEARTBEAT = "heartbeat"
+MSG_HEARTBEAT = "heartbeat"  # the page's and the answer: {"type": "heartbeat"} (transport.ts)
 
 _pacers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pacer] = weakref.WeakKeyDictionary()
 
@@ -257,7 +259,15 @@ class _Door:
             await websocket.close(code=CLOSE_POLICY)  # before accept: an HTTP 403
             return
         await websocket.accept()
-        session = _Session(websocket, self._view_class)
+        try:
+            session = _Session(websocket, self._view_class)
+        except Exception as error:  # the view class's own __init__: shown, then closed
+            name = self._view_class.__name__
+            log.exception("livewidget serve: %s() failed", name)
+            message = f"{name}() failed: {type(error).__name__}: {error}"
+            await websocket.send_text(json.dumps({wire.TYPE: wire.MSG_ERROR, "message": message}))
+            await websocket.close(code=CLOSE_SERVER_ERROR)
+            return
         try:
             await session.run(self._max_bytes, self._heartbeat_timeout)
         finally:
@@ -354,7 +364,7 @@ class _Session:
             problem = FrontendMessageError(f"expected a JSON message, got {text[:80]!r} ({error})")
             self.runtime.post(("report", problem, "a message from the page"))
             return
-        if content == {"type": MSG_HEARTBEAT}:
+        if content == {wire.TYPE: MSG_HEARTBEAT}:
             self._queue(json.dumps(content))
             return
         try:

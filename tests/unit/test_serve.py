@@ -496,3 +496,15 @@ def test_make_app_configures_the_pubsub_url_in_the_worker(monkeypatch: pytest.Mo
         assert config.pubsub_url() == "redis://127.0.0.1:1/0"
     finally:
         configure(pubsub=None)
+
+
+def test_a_view_class_whose_constructor_fails_shows_why_and_closes() -> None:
+    class Broken(Clicks):
+        def __init__(self) -> None:
+            raise RuntimeError("no database")
+
+    with TestClient(app({"/": Broken})) as client, client.websocket_connect("/") as ws:
+        error = receive(ws, "error")
+        code = closing_code(ws)
+    assert error["message"] == "Broken() failed: RuntimeError: no database"
+    assert code == 1011
