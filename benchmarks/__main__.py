@@ -12,12 +12,23 @@ import os
 import sys
 from importlib.metadata import version
 
-from . import dashboard, dataframe, kernel_cpu, latency, neighbour, stream, table, throughput
+from . import (
+    dashboard,
+    dataframe,
+    kernel_cpu,
+    latency,
+    neighbour,
+    rows,
+    stream,
+    table,
+    throughput,
+)
 from .common import ROUNDS, machine
 
 BENCHMARKS = {
     "dashboard": dashboard.main,
     "table": table.main,
+    "rows": rows.main,
     "stream": stream.main,
     "dataframe": dataframe.main,
     # in a real JupyterLab and headless Chromium, each started for the benchmark (browser.py)
@@ -36,10 +47,10 @@ def main(argv: list[str]) -> int:
     print(f"livewidget {version('livewidget')} benchmarks, {datetime.date.today().isoformat()}")
     print(f"{machine()}; load average {os.getloadavg()[0]:.2f} at start")
     print(
-        f"dashboard, table, stream, dataframe: process CPU time, median of {ROUNDS} interleaved "
-        "rounds of ~0.2 s batches, garbage collector on.\nBytes: UTF-8 of json.dumps(payload); for "
-        "full HTML, of the HTML.\nlatency, throughput, kernel_cpu: in JupyterLab + Chromium; "
-        "each prints how it measures."
+        f"dashboard, table, rows, stream, dataframe: process CPU time, median of {ROUNDS} "
+        "interleaved rounds of ~0.2 s batches, garbage collector on.\nBytes: UTF-8 of "
+        "json.dumps(payload); for full HTML, of the HTML.\nlatency, throughput, kernel_cpu: in "
+        "JupyterLab + Chromium; each prints how it measures."
     )
     for name in argv or list(BENCHMARKS):
         BENCHMARKS[name]()

@@ -36,6 +36,8 @@ is the browser's. Both are checked against the JSON vectors in ``tests/vectors/`
 from __future__ import annotations
 
 import copy
+from itertools import compress
+from operator import is_not
 from typing import Any, Final, TypeAlias
 
 from .stream import StreamComprehension
@@ -179,6 +181,8 @@ def diff(
     """
     if previous is None or not _same_template(previous, current):
         return full(current, streams=streams)
+    if previous is current:
+        return {}
     encoder = _Encoder(streams)
     return encoder.finish(_diff_dynamics(previous.dynamics, current.dynamics, encoder))
 
@@ -254,9 +258,11 @@ def _diff_stream(a: Dynamic, b: StreamComprehension, encoder: _Encoder) -> Any:
 
 
 def _diff_comprehension(a: Comprehension, b: Comprehension, encoder: _Encoder) -> Any:
+    """Entries that are the same objects as last time (``each`` reuses unchanged rows) cost one
+    identity test each, made in C; only the others are compared and diffed."""
     old, new = a.entries, b.entries
     keyed: Payload = {}
-    if a.keys is not None and b.keys is not None:
+    if a.keys is not None and b.keys is not None and a.keys != b.keys:
         old_index = {key: i for i, key in enumerate(a.keys)}
         moved = False
         for i, (key, entry) in enumerate(zip(b.keys, new)):
@@ -264,7 +270,12 @@ def _diff_comprehension(a: Comprehension, b: Comprehension, encoder: _Encoder) -
             if j is None:
                 keyed[_key(i)] = encoder.entry(entry)
                 continue
-            change = _diff_dynamics(old[j], entry, encoder) if old[j] != entry else None
+            previous = old[j]
+            change = (
+                _diff_dynamics(previous, entry, encoder)
+                if previous is not entry and previous != entry
+                else None
+            )
             if j == i:
                 if change:
                     keyed[_key(i)] = change
@@ -273,12 +284,15 @@ def _diff_comprehension(a: Comprehension, b: Comprehension, encoder: _Encoder) -
                 keyed[_key(i)] = [j, change] if change else j
         if moved:
             keyed[KEYED_MOVED] = True
-    else:
-        for i, entry in enumerate(new):
-            if i >= len(old):
-                keyed[_key(i)] = encoder.entry(entry)
-            elif old[i] != entry:
-                keyed[_key(i)] = _diff_dynamics(old[i], entry, encoder)
+    else:  # by position: the same keys in the same order, or no keys
+        common = min(len(old), len(new))
+        for i in compress(range(common), map(is_not, old, new)):
+            if old[i] != new[i]:
+                change = _diff_dynamics(old[i], new[i], encoder)
+                if change:
+                    keyed[_key(i)] = change
+        for i in range(common, len(new)):
+            keyed[_key(i)] = encoder.entry(new[i])
     if not keyed and len(old) == len(new):
         return _SAME
     keyed[KEYED_COUNT] = len(new)

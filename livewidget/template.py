@@ -45,12 +45,15 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
+from itertools import compress, repeat
+from operator import attrgetter, is_, itemgetter, ne
 from types import GeneratorType
 from typing import Any, TypeAlias, TypeVar
 
 from markupsafe import Markup, escape
 
 from . import contexts as cx
+from . import reuse as reuse_
 from .contexts import Context, UrlCheck
 from .js import JSCommands
 from .text import repair
@@ -282,6 +285,8 @@ class Comprehension(_Filled):
         self.keys = keys
 
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
         if not isinstance(other, Comprehension):
             return NotImplemented
         return (
@@ -528,16 +533,26 @@ def _embedded_dynamic(value: Any) -> Dynamic:
     raise AssertionError(f"no embed for {type(value)!r}")  # _embedded holds _embeds' keys
 
 
+def _uniform(items: list[Any]) -> Template | None:
+    """The template of ``items`` if they are all renders of one template (tests made in C)."""
+    if not items or type(items[0]) is not Rendered:
+        return None
+    template: Template = items[0].template
+    if all(map(is_, map(type, items), repeat(Rendered))) and all(
+        map(is_, map(_TEMPLATE, items), repeat(template))
+    ):
+        return template
+    return None
+
+
 def _comprehension(items: list[Any], keys: tuple[Hashable, ...] | None = None) -> Comprehension:
     if not items:
         return Comprehension(_EMPTY, (), keys)
-    first = items[0]
-    if isinstance(first, Rendered):
-        template = first.template
-        if all(type(item) is Rendered and item.template is template for item in items):
-            if template.left_open:
-                _refuse_open(template, first)
-            return Comprehension(template, tuple(item.dynamics for item in items), keys)
+    template = _uniform(items)
+    if template is not None:
+        if template.left_open:
+            _refuse_open(template, items[0])
+        return Comprehension(template, tuple(map(_DYNAMICS, items)), keys)
     return Comprehension(_ITEM, tuple((to_dynamic(item),) for item in items), keys)
 
 
@@ -816,6 +831,7 @@ def each(
     render: Callable[..., Rendered],
     *,
     key: Callable[[T], Hashable] | None = None,
+    reuse: bool = True,
 ) -> Comprehension:
     """A keyed comprehension: ``render`` each item, matched across renders by ``key(item)``.
 
@@ -823,6 +839,10 @@ def each(
 
         rows = each(table, lambda r: html(ROW, **r), key=lambda r: r["id"])
         html("<table>{rows}</table>", rows=rows)
+
+    A row whose item and row function are provably as they were at the last call of this
+    ``each`` is not rendered again: its last output is reused (``livewidget.reuse`` says what
+    is compared; ``reuse=False`` renders every row).
 
     Given a stream (``ctx.streams.NAME``, see ``livewidget.stream``) instead of a list, ``each``
     renders ``render(dom_id, item)`` for the rows inserted since the last send only; no key.
@@ -841,6 +861,72 @@ def each(
             "each() needs key=, a function giving each item's key (lw.each(rows, render, "
             "key=lambda row: row['id'])), unless it renders a stream (ctx.streams.NAME)"
         )
+    listed = items if type(items) is list else list(items)
+    site = reuse_.memo_for(1) if reuse else None
+    deps = reuse_.dependencies(render, key) if site is not None else None
+    if site is None or deps is None:
+        return _each(listed, render, key)
+    last = reuse_.load(site)
+    found = last.rows if last is not None and last.deps == deps else {}
+    ids = list(map(id, listed))
+    rows: list[tuple[Any, Any, Hashable, Rendered]] = list(map(found.get, ids, repeat(_MISS)))
+    # A row found by id(item) holds its item, so the item is that very object: two live objects
+    # never share an id. What is left to check is that it did not change in place: item != its
+    # copy (the item itself if it cannot change), each test made in C. A row not found is
+    # (_MISSING, _ABSENT, ...), and _MISSING != _ABSENT.
+    never = False
+    # The rows found all come from the last call, whose rows shared one template if it has one.
+    template = last.template if last is not None and found else None
+    for index in compress(range(len(rows)), map(ne, map(_ROW_ITEM, rows), map(_ROW_COPY, rows))):
+        row = rows[index] = _row(listed[index], render, key)
+        never = never or row[1] is reuse_.NEVER
+        if type(row[3]) is not Rendered or row[3].template is not template:
+            template = None
+    keys = tuple(map(_KEY, rows))
+    if (last is None or keys != last.keys) and len(set(keys)) != len(keys):
+        _each(listed, render, key)  # raises for the key that appears twice
+    if never:  # rows that cannot be compared stay out of the memo
+        memo = {i: row for i, row in zip(ids, rows) if row[1] is not reuse_.NEVER}
+    else:
+        memo = dict(zip(ids, rows))
+    if template is not None:  # checked when first seen (see _comprehension)
+        comprehension = Comprehension(template, tuple(map(_DYNAMICS, map(_RENDER, rows))), keys)
+    else:
+        comprehension = _comprehension(list(map(_RENDER, rows)), keys)
+        template = _uniform(list(map(_RENDER, rows)))
+    reuse_.store(site, reuse_.Memo(deps, memo, keys, template))
+    return comprehension
+
+
+_MISSING, _ABSENT = object(), object()
+_MISS = (_MISSING, _ABSENT, None, None)
+_ROW_ITEM = itemgetter(0)
+_ROW_COPY = itemgetter(1)
+_KEY = itemgetter(2)
+_RENDER = itemgetter(3)
+_TEMPLATE = attrgetter("template")
+_DYNAMICS = attrgetter("dynamics")
+
+
+def _row(
+    item: Any, render: Callable[..., Rendered], key: Callable[[Any], Hashable]
+) -> tuple[Any, Any, Hashable, Rendered]:
+    """One row rendered: the item, its copy to compare next time (None: never reuse), its key
+    and its render."""
+    item_key = key(item)
+    output = render(item)
+    if not isinstance(output, Rendered):
+        raise TemplateError(
+            f"each(): render must return lw.html(...), got {type(output).__name__}: {output!r:.80}"
+        )
+    copied = reuse_.item_copy(item)
+    return (item, item if copied is reuse_.FROZEN else copied, item_key, output)
+
+
+def _each(
+    items: list[Any], render: Callable[..., Rendered], key: Callable[[Any], Hashable]
+) -> Comprehension:
+    """Every row rendered, none reused."""
     rendered: list[Rendered] = []
     keys: list[Hashable] = []
     seen: set[Hashable] = set()
