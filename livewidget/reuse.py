@@ -6,21 +6,23 @@ LiveView knows which assigns each part of a template reads, because its template
 compiled; a Python row function is code that may read anything. So ``each`` reuses a row's
 last output only when everything that output was made from is provably the same:
 
-* **the item**, the same object, and, unless it cannot change (a str, a number, a tuple of
-  those), equal to a copy taken when the row was rendered: a dict or list row changed in place
-  renders again. Reuse needs the item to be a ``dict``, ``list`` or ``tuple`` of plain values
-  (``str``, numbers, ``None``, dates, ``Decimal``, tuples of those) or one such value; any other
-  row (an object, a dataclass, a named tuple, a dict holding a list or ``lw.Markup``) renders
-  every time, as before.
-* **the row function and the key function**, the same code, and equal *dependencies*: their
+* **the item**: the same object and, unless it cannot change (a str, a number, a tuple of
+  those), equal (``==``) to a copy taken when the row was rendered, so a dict or list row
+  changed in place renders again. Like ``socket.assign``, this does not see a value replaced
+  in place by an equal one that shows differently (``1`` by ``True``, ``0.0`` by ``-0.0``).
+  Only a ``dict``, ``list`` or ``tuple`` of plain values (``str``, numbers, ``None``, dates,
+  ``Decimal``, tuples of those), or one such value, is reused; any other row (an object, a
+  dataclass, a named tuple, a dict holding a list or ``lw.Markup``) renders every time.
+* **the row function and the key function**: the same code, and equal *dependencies*: their
   default arguments, the values of their closure variables, the object of a bound method, the
   arguments of a ``functools.partial``, and the module globals their code names. A global that
   is a function of the same module is followed into (its own dependencies count); a function
   of another module, a module and a class count by identity: what they read is not followed.
-  A dependency is compared as ``socket.assign`` compares values (equal is unchanged, with the
-  type and the sign of a float), by a copy taken once per ``each`` call; a mutable one (a
-  dict, a list, a set: ``selected.add(3)``) is copied. If any dependency cannot be copied and
-  compared (an arbitrary object, the view's ``self``, a big list, ``ctx`` holding the rows),
+  Dependencies are copied once per ``each`` call and compared strictly (of the same type and
+  equal, and by repr where equal values show differently: ``1`` and ``True``, ``0.0`` and
+  ``-0.0``, text and ``Markup`` differ); a mutable one (a dict, a list, a set changed by
+  ``selected.add(3)``) is copied whole. If any dependency cannot be copied and compared (an
+  arbitrary object, the view's ``self``, more than 1,000 values, ``ctx`` holding many rows),
   nothing is reused: every row renders, as before.
 
 What is not tracked, and so must not change a row's output without one of the above changing:
@@ -71,6 +73,7 @@ _PLAIN: Final = frozenset(
         fractions.Fraction,
     }
 )
+_EXACT: Final = frozenset({str, int, bool, type(None), bytes})  # equal ones show the same
 # As dependencies, values compared by identity: what they hold is not tracked (see above).
 _BY_IDENTITY: Final = (
     types.ModuleType,
@@ -143,9 +146,11 @@ def _value(value: Any, budget: list[int], seen: set[int], home: dict[str, Any] |
     _spend(budget)
     kind = type(value)
     if kind in _PLAIN:
-        if kind is float:
-            return (float, value, repr(value))  # 0.0 == -0.0, yet they show differently
-        return (kind, value)
+        if kind in _EXACT:
+            return (kind, value)
+        # 0.0 == -0.0, Decimal("1.0") == Decimal("1.00"), and one instant in two time zones
+        # are equal, yet show differently: their repr tells them apart
+        return (kind, value, repr(value))
     if kind is Markup:
         return (Markup, str(value))
     if kind in (tuple, list, set, frozenset):
