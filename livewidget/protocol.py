@@ -19,7 +19,9 @@ statics included. A comprehension (``"k"``) sends changed entries by index and i
 ``"kc"``; a keyed one (``each(..., key=)``) matches entries by key, so a reorder sends an old
 index (``"2": 0``, moved) or ``[old index, diff]`` (moved and changed) with ``"km"`` set. Statics
 that repeat within one payload (a nested template in every row) are sent once under ``"p"`` and
-referenced by number. An unchanged render diffs to ``{}``, which is not sent at all.
+referenced by number. An unchanged render diffs to ``{}``, which is not sent at all. What is
+the same object in both renders (a subtree, the rows ``each`` reused) is skipped unread: a
+keyed list whose keys did not change is compared entry by entry by identity, in C.
 
 A stream (``livewidget.stream``) is a comprehension whose entries are only the rows inserted
 since the last send, with a ``"stream"`` entry ``[ref, [[dom_id, at, limit, update_only], ...],

@@ -238,16 +238,21 @@ def _cell(cell: types.CellType) -> Any:
 _UNSET: Final = ("unset",)
 
 
-@functools.lru_cache(maxsize=1024)
 def _names(code: types.CodeType) -> tuple[str, ...]:
     """The global names a code object (and the code nested in it: lambdas, comprehensions)
     may read. Attribute names come along (``r.qty`` names ``qty``): a global of that name then
-    counts too, which costs a comparison, not a wrong row."""
-    names = list(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names.extend(_names(const))
-    return tuple(dict.fromkeys(names))
+    counts too, which costs a comparison, not a wrong row. Cached weakly, as the memos are."""
+    found = _names_of.get(code)
+    if found is None:
+        names = list(code.co_names)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                names.extend(_names(const))
+        found = _names_of[code] = tuple(dict.fromkeys(names))
+    return found
+
+
+_names_of: weakref.WeakKeyDictionary[types.CodeType, tuple[str, ...]] = weakref.WeakKeyDictionary()
 
 
 class _Identity:

@@ -30,6 +30,13 @@ through the function for its context (``_in_context``), which escapes it (markup
 on trust: a URL's scheme, a quote that would end its attribute, a nested template that leaves a
 tag or ``<script>`` open. ``None`` and ``False`` render as nothing.
 
+Reuse. A keyed ``each`` renders again only the rows whose item, or what the row function
+reads besides it (closure variables, defaults, the globals it names), may have changed since
+its last call at the same call site; the others keep their last render, already escaped for
+the row template's contexts, which do not change between renders of one template.
+``reuse.py`` says what is compared and what is not tracked; the diff then skips every entry
+that is the same object as last time (``protocol.py``).
+
 The fast path. A template whose fields are all bare ``{name}`` compiles, once, to one function
 that looks each value up and converts it (``_compile``): ``to_dynamic`` in text, a converter
 per context elsewhere whose first test is "a plain str", so text and attributes cost a render
