@@ -918,16 +918,30 @@ _DYNAMICS = attrgetter("dynamics")
 def _row(
     item: Any, render: Callable[..., Rendered], key: Callable[[Any], Hashable]
 ) -> tuple[Any, Any, Hashable, Rendered]:
-    """One row rendered: the item, its copy to compare next time (None: never reuse), its key
-    and its render."""
+    """One row rendered: the item, what to compare it with next time (the item itself if it
+    cannot change, a copy, or ``NEVER``: not reused), its key and its render."""
     item_key = key(item)
     output = render(item)
     if not isinstance(output, Rendered):
         raise TemplateError(
             f"each(): render must return lw.html(...), got {type(output).__name__}: {output!r:.80}"
         )
-    copied = reuse_.item_copy(item)
+    # A live component's placement is bound to the view that resolves it: never shared.
+    copied = reuse_.NEVER if _holds_component(output.dynamics) else reuse_.item_copy(item)
     return (item, item if copied is reuse_.FROZEN else copied, item_key, output)
+
+
+def _holds_component(dynamics: tuple[Dynamic, ...]) -> bool:
+    for dynamic in dynamics:
+        if type(dynamic) is str:
+            continue
+        if isinstance(dynamic, ComponentRef):
+            return True
+        if isinstance(dynamic, Rendered) and _holds_component(dynamic.dynamics):
+            return True
+        if isinstance(dynamic, Comprehension) and any(map(_holds_component, dynamic.entries)):
+            return True
+    return False
 
 
 def _each(

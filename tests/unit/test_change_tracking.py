@@ -509,3 +509,48 @@ def test_whatever_changes_between_renders_reuse_shows_what_a_full_render_shows(
         tree = protocol.merge(tree, protocol.diff(last, current))
         assert protocol.to_html(tree) == expected
         last = current
+
+
+class Badge(lw.LiveComponent):
+    def render(self, ctx: Any) -> Rendered:
+        return lw.html("<b>{label}</b>", label=ctx.label)
+
+
+def test_a_row_placing_a_live_component_is_never_reused() -> None:
+    """A placement is bound to the view that resolves it (``ref.live``): two views rendering
+    the same rows at the same line must not share one."""
+    rows = [{"id": i, "label": f"row {i}"} for i in range(3)]
+
+    def row(r: dict[str, Any]) -> Rendered:
+        return lw.html(
+            "<li>{b}</li>", b=lw.live_component(Badge, id=f"b{r['id']}", label=r["label"])
+        )
+
+    def render() -> Comprehension:
+        return lw.each(rows, row, key=by_id)
+
+    first, second = render(), render()
+    assert all(a[0] is not b[0] for a, b in zip(first.entries, second.entries))
+
+
+def test_rows_placing_live_components_show_in_a_view() -> None:
+    class BadgeList(lw.LiveView):
+        def mount(self, socket: Any) -> None:
+            socket.assign(rows=[{"id": i, "label": f"row {i}"} for i in range(2)])
+
+        def handle_event(self, event: str, params: dict[str, Any], socket: Any) -> None:
+            socket.assign(rows=[*socket.context["rows"], {"id": 9, "label": "new"}])
+
+        def render(self, ctx: Any) -> Rendered:
+            def row(r: dict[str, Any]) -> Rendered:
+                badge = lw.live_component(Badge, id=f"b{r['id']}", label=r["label"])
+                return lw.html("<li>{badge}</li>", badge=badge)
+
+            rows = lw.each(ctx["rows"], row, key=by_id)
+            return lw.html('<button phx-click="add">+</button><ul>{rows}</ul>', rows=rows)
+
+    lv = live(BadgeList)
+    lv.click("button")
+    assert lv.html.endswith(
+        "<ul><li><b>row 0</b></li><li><b>row 1</b></li><li><b>new</b></li></ul>"
+    )
