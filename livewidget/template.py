@@ -871,7 +871,7 @@ def each(
     listed = items if type(items) is list else list(items)
     site = reuse_.memo_for(1) if reuse else None
     deps = reuse_.dependencies(render, key) if site is not None else None
-    if site is None or deps is None:
+    if site is None or deps is None or not listed:
         return _each(listed, render, key)
     last = reuse_.load(site)
     found = last.rows if last is not None and last.deps == deps else {}
