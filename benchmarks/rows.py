@@ -84,7 +84,7 @@ def keyed(rows: list[dict[str, Any]]) -> lw.Rendered:
 
 
 def keyed_no_reuse(rows: list[dict[str, Any]]) -> lw.Rendered:
-    return lw.html(TABLE, rows=lw.each(rows, row, key=by_id, reuse=False))  # type: ignore[call-arg]
+    return lw.html(TABLE, rows=lw.each(rows, row, key=by_id, reuse=False))
 
 
 def hand_written(rows: list[dict[str, Any]]) -> str:

@@ -53,7 +53,7 @@ from typing import Any, Final
 
 from markupsafe import Markup
 
-__all__ = ["FROZEN", "NEVER", "Memo", "dependencies", "item_copy", "load", "memo_for", "store"]
+__all__ = ["FROZEN", "NEVER", "Memo", "call_site", "dependencies", "item_copy", "load", "store"]
 
 # Values that cannot change, whose == means "renders the same" (up to the type, checked apart).
 _PLAIN: Final = frozenset(
@@ -296,7 +296,7 @@ class Memo:
 _sites: weakref.WeakKeyDictionary[types.CodeType, dict[int, Memo]] = weakref.WeakKeyDictionary()
 
 
-def memo_for(depth: int) -> tuple[types.CodeType, int] | None:
+def call_site(depth: int) -> tuple[types.CodeType, int] | None:
     """The call site ``depth`` frames up: the caller's code and instruction."""
     try:
         frame = sys._getframe(depth + 1)
@@ -306,11 +306,13 @@ def memo_for(depth: int) -> tuple[types.CodeType, int] | None:
 
 
 def load(site: tuple[types.CodeType, int]) -> Memo | None:
+    """The memo the last call at ``site`` published, if any."""
     by_instruction = _sites.get(site[0])
     return None if by_instruction is None else by_instruction.get(site[1])
 
 
 def store(site: tuple[types.CodeType, int], memo: Memo) -> None:
+    """Publish ``memo`` as the one of ``site`` (replacing the last; a dict store is atomic)."""
     code, instruction = site
     by_instruction = _sites.get(code)
     if by_instruction is None:

@@ -869,7 +869,7 @@ def each(
             "key=lambda row: row['id'])), unless it renders a stream (ctx.streams.NAME)"
         )
     listed = items if type(items) is list else list(items)
-    site = reuse_.memo_for(1) if reuse else None
+    site = reuse_.call_site(1) if reuse else None
     deps = reuse_.dependencies(render, key) if site is not None else None
     if site is None or deps is None or not listed:
         return _each(listed, render, key)
