@@ -31,10 +31,12 @@ what a function of another module, a module's attributes or a class's attributes
 (``datetime.now()`` in a row function is read once and kept, as in Phoenix, where code that
 reads no assign is not run again). ``each(..., reuse=False)`` turns reuse off for one list.
 
-The memo of an ``each`` is per call site (the code and the instruction that called it) and
-holds only the rows of its last call, with no lock: each call reads the memo it finds and
-publishes a new one. Views that render the same line in turn with other items (several views
-of one class, each with its rows) do not gain from it; they render every row, as before. Code
+Memos are kept per call site (the code and the instruction that called ``each``): each holds
+the rows of one call, and the next call with the same dependencies that shows some of the same
+item objects (its first, middle or last) starts from it and replaces it. So several views
+rendering one line, each with rows of its own, each keep theirs, up to ``MEMOS_PER_SITE`` of
+them; beyond that the least recent are dropped (those views then render every row, as before).
+There is no lock: each call reads the memos it finds and publishes a new tuple of them. Code
 objects are held weakly, so re-running a notebook cell frees the memos of the code it replaced.
 """
 
@@ -293,7 +295,10 @@ class Memo:
         self.template = template  # the one template every row renders, or None
 
 
-_sites: weakref.WeakKeyDictionary[types.CodeType, dict[int, Memo]] = weakref.WeakKeyDictionary()
+_sites: weakref.WeakKeyDictionary[types.CodeType, dict[int, tuple[Memo, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+MEMOS_PER_SITE: Final = 16  # views rendering one line with rows of their own, each its memo
 
 
 def call_site(depth: int) -> tuple[types.CodeType, int] | None:
@@ -305,16 +310,29 @@ def call_site(depth: int) -> tuple[types.CodeType, int] | None:
     return frame.f_code, frame.f_lasti
 
 
-def load(site: tuple[types.CodeType, int]) -> Memo | None:
-    """The memo the last call at ``site`` published, if any."""
+def load(site: tuple[types.CodeType, int], deps: object, ids: list[int]) -> Memo | None:
+    """The latest memo of ``site`` made with ``deps`` that holds some of the items (the first,
+    middle or last of ``ids``): several views rendering one line, each with rows of its own (or
+    the same rows and other dependencies), each find their own."""
     by_instruction = _sites.get(site[0])
-    return None if by_instruction is None else by_instruction.get(site[1])
+    memos = by_instruction.get(site[1], ()) if by_instruction is not None else ()
+    if not ids:
+        return None
+    probes = {ids[0], ids[len(ids) // 2], ids[-1]}
+    for memo in memos:
+        if memo.deps == deps and not probes.isdisjoint(memo.rows):
+            return memo
+    return None
 
 
-def store(site: tuple[types.CodeType, int], memo: Memo) -> None:
-    """Publish ``memo`` as the one of ``site`` (replacing the last; a dict store is atomic)."""
+def store(site: tuple[types.CodeType, int], memo: Memo, replaces: Memo | None) -> None:
+    """Publish ``memo`` first among the memos of ``site``, in place of ``replaces`` (the one
+    ``load`` found, if any), keeping the ``MEMOS_PER_SITE`` most recent. Each call publishes a
+    new tuple (a dict store is atomic): two threads at one line may lose a memo, never mix two.
+    """
     code, instruction = site
     by_instruction = _sites.get(code)
     if by_instruction is None:
         by_instruction = _sites[code] = {}
-    by_instruction[instruction] = memo
+    others = tuple(m for m in by_instruction.get(instruction, ()) if m is not replaces)
+    by_instruction[instruction] = (memo, *others[: MEMOS_PER_SITE - 1])

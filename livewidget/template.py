@@ -873,9 +873,9 @@ def each(
     deps = reuse_.dependencies(render, key) if site is not None else None
     if site is None or deps is None or not listed:
         return _each(listed, render, key)
-    last = reuse_.load(site)
-    found = last.rows if last is not None and last.deps == deps else {}
     ids = list(map(id, listed))
+    last = reuse_.load(site, deps, ids)
+    found = last.rows if last is not None else {}
     rows: list[tuple[Any, Any, Hashable, Rendered]] = list(map(found.get, ids, repeat(_MISS)))
     # A row found by id(item) holds its item, so the item is that very object: two live objects
     # never share an id. What is left to check is that it did not change in place: item != its
@@ -901,7 +901,7 @@ def each(
     else:
         comprehension = _comprehension(list(map(_RENDER, rows)), keys)
         template = _uniform(list(map(_RENDER, rows)))
-    reuse_.store(site, reuse_.Memo(deps, memo, keys, template))
+    reuse_.store(site, reuse_.Memo(deps, memo, keys, template), last)
     return comprehension
 
 

@@ -123,6 +123,19 @@ def test_added_removed_and_moved_rows_render_only_the_added_ones() -> None:
     assert protocol.to_html(tree) == fresh(after_rows, plain_row)
 
 
+def test_views_rendering_one_line_with_rows_of_their_own_each_reuse_theirs() -> None:
+    tables = [table(10), table(10), table(10)]  # three views' rows: other objects, same keys
+
+    def render(rows: list[dict[str, Any]]) -> Comprehension:
+        return lw.each(rows, plain_row, key=by_id)
+
+    first = [render(rows) for rows in tables]
+    again = [render(rows) for rows in tables]  # each view renders again, in turn
+    for before, after in zip(first, again):
+        assert all(a is b for a, b in zip(before.entries, after.entries))  # reused, not rendered
+    assert [c.to_html() for c in again] == [c.to_html() for c in first]
+
+
 def test_reuse_false_renders_every_row() -> None:
     rows = table()
     row, seen = counted(plain_row)
