@@ -276,16 +276,16 @@ class _Identity:
 
 
 class Memo:
-    """The rows of the last call at one call site: ``id(item) -> (item, copy, key, render)``,
-    made with ``deps``; ``copy`` is the item itself if it cannot change. Never changed once
-    published (a call makes a new one)."""
+    """The rows of one call at one call site, ``id(item) -> (item, copy, key, render,
+    dynamics)``, made with ``deps``; ``copy`` is the item itself if it cannot change. Never
+    changed once published (a call makes a new one)."""
 
     __slots__ = ("deps", "keys", "rows", "template")
 
     def __init__(
         self,
         deps: object,
-        rows: dict[int, tuple[Any, Any, Hashable, Any]],
+        rows: dict[int, Any],
         keys: tuple[Hashable, ...],
         template: Any,
     ) -> None:
@@ -310,17 +310,14 @@ def call_site(depth: int) -> tuple[types.CodeType, int] | None:
     return frame.f_code, frame.f_lasti
 
 
-def load(site: tuple[types.CodeType, int], deps: object, ids: list[int]) -> Memo | None:
-    """The latest memo of ``site`` made with ``deps`` that holds some of the items (the first,
-    middle or last of ``ids``): several views rendering one line, each with rows of its own (or
-    the same rows and other dependencies), each find their own."""
+def load(site: tuple[types.CodeType, int], deps: object, probes: tuple[int, ...]) -> Memo | None:
+    """The latest memo of ``site`` made with ``deps`` that holds one of ``probes`` (the ids of
+    the first, middle and last items): several views rendering one line, each with rows of its
+    own (or the same rows and other dependencies), each find their own."""
     by_instruction = _sites.get(site[0])
     memos = by_instruction.get(site[1], ()) if by_instruction is not None else ()
-    if not ids:
-        return None
-    probes = {ids[0], ids[len(ids) // 2], ids[-1]}
     for memo in memos:
-        if memo.deps == deps and not probes.isdisjoint(memo.rows):
+        if memo.deps == deps and not memo.rows.keys().isdisjoint(probes):
             return memo
     return None
 

@@ -873,31 +873,34 @@ def each(
     deps = reuse_.dependencies(render, key) if site is not None else None
     if site is None or deps is None or not listed:
         return _each(listed, render, key)
-    ids = list(map(id, listed))
-    last = reuse_.load(site, deps, ids)
+    probes = (id(listed[0]), id(listed[len(listed) // 2]), id(listed[-1]))
+    last = reuse_.load(site, deps, probes)
     found = last.rows if last is not None else {}
-    rows: list[tuple[Any, Any, Hashable, Rendered]] = list(map(found.get, ids, repeat(_MISS)))
+    rows: list[_Row] = list(map(found.get, map(id, listed), repeat(_MISS)))
     # A row found by id(item) holds its item, so the item is that very object: two live objects
     # never share an id. What is left to check is that it did not change in place: item != its
     # copy (the item itself if it cannot change), each test made in C. A row not found is
     # (_MISSING, _ABSENT, ...), and _MISSING != _ABSENT.
-    never = False
-    # The rows found all come from the last call, whose rows shared one template if it has one.
-    template = last.template if last is not None and found else None
-    for index in compress(range(len(rows)), map(ne, map(_ROW_ITEM, rows), map(_ROW_COPY, rows))):
+    changed = list(compress(range(len(rows)), map(ne, map(_ROW_ITEM, rows), map(_ROW_COPY, rows))))
+    # The rows found all come from one call, whose rows shared one template if it has one.
+    template = last.template if last is not None else None
+    for index in changed:
         row = rows[index] = _row(listed[index], render, key)
-        never = never or row[1] is reuse_.NEVER
         if type(row[3]) is not Rendered or row[3].template is not template:
             template = None
     keys = tuple(map(_KEY, rows))
     if (last is None or keys != last.keys) and len(set(keys)) != len(keys):
         _each(listed, render, key)  # raises for the key that appears twice
-    if never:  # rows that cannot be compared stay out of the memo
-        memo = {i: row for i, row in zip(ids, rows) if row[1] is not reuse_.NEVER}
-    else:
-        memo = dict(zip(ids, rows))
+    never = reuse_.NEVER
+    if found and len(changed) < _PATCHED:  # the last memo, patched: a copy of a dict is cheap
+        memo = found.copy()  # rows no longer shown stay, up to _PATCHED: valid, if unused
+        for index in changed:
+            if rows[index][1] is not never:  # rows that cannot be compared stay out
+                memo[id(listed[index])] = rows[index]
+    if not found or len(changed) >= _PATCHED or len(memo) > len(rows) + _PATCHED:
+        memo = {id(item): row for item, row in zip(listed, rows) if row[1] is not never}
     if template is not None:  # checked when first seen (see _comprehension)
-        comprehension = Comprehension(template, tuple(map(_DYNAMICS, map(_RENDER, rows))), keys)
+        comprehension = Comprehension(template, tuple(map(_ROW_DYNAMICS, rows)), keys)
     else:
         comprehension = _comprehension(list(map(_RENDER, rows)), keys)
         template = _uniform(list(map(_RENDER, rows)))
@@ -905,19 +908,21 @@ def each(
     return comprehension
 
 
+# A row: its item, what to compare the item with next time, its key, render and dynamics.
+_Row: TypeAlias = "tuple[Any, Any, Hashable, Rendered, tuple[Dynamic, ...]]"
 _MISSING, _ABSENT = object(), object()
-_MISS = (_MISSING, _ABSENT, None, None)
+_MISS = (_MISSING, _ABSENT, None, None, None)
+_PATCHED = 64
 _ROW_ITEM = itemgetter(0)
 _ROW_COPY = itemgetter(1)
 _KEY = itemgetter(2)
 _RENDER = itemgetter(3)
+_ROW_DYNAMICS = itemgetter(4)
 _TEMPLATE = attrgetter("template")
 _DYNAMICS = attrgetter("dynamics")
 
 
-def _row(
-    item: Any, render: Callable[..., Rendered], key: Callable[[Any], Hashable]
-) -> tuple[Any, Any, Hashable, Rendered]:
+def _row(item: Any, render: Callable[..., Rendered], key: Callable[[Any], Hashable]) -> _Row:
     """One row rendered: the item, what to compare it with next time (the item itself if it
     cannot change, a copy, or ``NEVER``: not reused), its key and its render."""
     item_key = key(item)
@@ -928,7 +933,7 @@ def _row(
         )
     # A live component's placement is bound to the view that resolves it: never shared.
     copied = reuse_.NEVER if _holds_component(output.dynamics) else reuse_.item_copy(item)
-    return (item, item if copied is reuse_.FROZEN else copied, item_key, output)
+    return (item, item if copied is reuse_.FROZEN else copied, item_key, output, output.dynamics)
 
 
 def _holds_component(dynamics: tuple[Dynamic, ...]) -> bool:
