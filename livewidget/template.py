@@ -892,18 +892,26 @@ def each(
     if (last is None or keys != last.keys) and len(set(keys)) != len(keys):
         _each(listed, render, key)  # raises for the key that appears twice
     never = reuse_.NEVER
-    if found and len(changed) < _PATCHED:  # the last memo, patched: a copy of a dict is cheap
-        memo = found.copy()  # rows no longer shown stay, up to _PATCHED: valid, if unused
+    # The memo: the last one copied and patched (a copy of a dict is cheap), rows no longer shown
+    # kept (valid, if unused) up to _PATCHED of them; else the rows shown.
+    patched = bool(found) and len(changed) < _PATCHED
+    if patched:
+        memo = found.copy()
         for index in changed:
-            if rows[index][1] is not never:  # rows that cannot be compared stay out
+            if rows[index][1] is never:  # a row that cannot be compared stays out
+                memo.pop(id(listed[index]), None)
+            else:
                 memo[id(listed[index])] = rows[index]
-    if not found or len(changed) >= _PATCHED or len(memo) > len(rows) + _PATCHED:
+        patched = len(memo) <= len(rows) + _PATCHED
+    if not patched:
         memo = {id(item): row for item, row in zip(listed, rows) if row[1] is not never}
-    if template is not None:  # checked when first seen (see _comprehension)
+    # Memo.template: the template of every row the memo holds (those not shown too), or None.
+    if template is not None:  # every row shown has it, checked when first seen (_comprehension)
         comprehension = Comprehension(template, tuple(map(_ROW_DYNAMICS, rows)), keys)
     else:
-        comprehension = _comprehension(list(map(_RENDER, rows)), keys)
-        template = _uniform(list(map(_RENDER, rows)))
+        rendered = list(map(_RENDER, rows))
+        comprehension = _comprehension(rendered, keys)
+        template = None if patched else _uniform(rendered)
     reuse_.store(site, reuse_.Memo(deps, memo, keys, template), last)
     return comprehension
 

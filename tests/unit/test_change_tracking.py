@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import livewidget as lw
@@ -402,6 +402,23 @@ def test_a_changed_row_that_switches_template_renders_right() -> None:
     )
 
 
+def test_a_row_of_another_template_hidden_then_shown_again_renders_right() -> None:
+    rows = table(4)
+
+    def row(r: dict[str, Any]) -> Rendered:
+        if r["id"] == 2:
+            return lw.html("<li><b>{name}</b></li>", name=r["name"])
+        return lw.html("<li>{name}</li>", name=r["name"])
+
+    def shown(items: list[dict[str, Any]]) -> str:
+        return lw.html("<ul>{rows}</ul>", rows=lw.each(items, row, key=by_id)).to_html()
+
+    shown(rows)
+    without = [r for r in rows if r["id"] != 2]
+    shown(without)  # all rows shown now share one template; the hidden one stays in the memo
+    assert shown(rows) == fresh(rows, row).replace("<table>", "<ul>").replace("</table>", "</ul>")
+
+
 # --- the diff ------------------------------------------------------------------------------------
 
 
@@ -478,6 +495,7 @@ _operations = st.lists(
         st.tuples(st.just("insert"), st.integers(0, 30), st.integers(100, 200)),
         st.tuples(st.just("delete"), st.integers(0, 30), st.none()),
         st.tuples(st.just("reverse"), st.none(), st.none()),
+        st.tuples(st.just("hide"), st.integers(0, 30), st.none()),  # or show again
     ),
     max_size=12,
 )
@@ -485,19 +503,25 @@ _operations = st.lists(
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_operations)
+@example([("hide", 2, None), ("hide", 2, None)])  # a row of another template shown again
 def test_whatever_changes_between_renders_reuse_shows_what_a_full_render_shows(
     operations: list[tuple[str, Any, Any]],
 ) -> None:
     rows: list[dict[str, Any]] = [{"id": i, "v": i} for i in range(6)]
     selected: set[int] = set()
 
+    hidden: set[int] = set()
+
     def row(r: dict[str, Any]) -> Rendered:
-        return lw.html(
-            '<li class="{cls}">{v}</li>', cls="on" if r["id"] in selected else "", v=r["v"]
-        )
+        cls = "on" if r["id"] in selected else ""
+        if r["v"] == 2:  # another template for some rows
+            return lw.html('<li class="{cls}"><b>{v}</b></li>', cls=cls, v=r["v"])
+        return lw.html('<li class="{cls}">{v}</li>', cls=cls, v=r["v"])
 
     def render(items: list[dict[str, Any]]) -> Rendered:
-        return lw.html("<ul>{rows}</ul>", rows=lw.each(items, row, key=by_id))
+        # the same row objects, some hidden: `hidden` is read here, outside the row function
+        shown = [r for r in items if r["id"] not in hidden]
+        return lw.html("<ul>{rows}</ul>", rows=lw.each(shown, row, key=by_id))
 
     last = render(rows)
     tree = protocol.merge(None, protocol.full(last))
@@ -515,9 +539,12 @@ def test_whatever_changes_between_renders_reuse_shows_what_a_full_render_shows(
             rows = rows[:index] + rows[index + 1 :]
         elif name == "reverse":
             rows = rows[::-1]
+        elif name == "hide" and rows:
+            hidden.symmetric_difference_update({rows[index]["id"]})
         current = render(rows)
+        shown = [r for r in rows if r["id"] not in hidden]
         expected = lw.html(
-            "<ul>{rows}</ul>", rows=lw.each(rows, row, key=by_id, reuse=False)
+            "<ul>{rows}</ul>", rows=lw.each(shown, row, key=by_id, reuse=False)
         ).to_html()
         tree = protocol.merge(tree, protocol.diff(last, current))
         assert protocol.to_html(tree) == expected
