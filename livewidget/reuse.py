@@ -9,7 +9,8 @@ last output only when everything that output was made from is provably the same:
 * **the item**: the same object and, unless it cannot change (a str, a number, a tuple of
   those), equal (``==``) to a copy taken when the row was rendered, so a dict or list row
   changed in place renders again. Like ``socket.assign``, this does not see a value replaced
-  in place by an equal one that shows differently (``1`` by ``True``, ``0.0`` by ``-0.0``).
+  in place by an equal one that shows differently (``1`` by ``True``, ``0.0`` by ``-0.0``),
+  nor a dict's keys put in another order.
   Only a ``dict``, ``list`` or ``tuple`` of plain values (``str``, numbers, ``None``, dates,
   ``Decimal``, tuples of those), or one such value, is reused; any other row (an object, a
   dataclass, a named tuple, a dict holding a list or ``lw.Markup``) renders every time.
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import enum
 import fractions
 import functools
 import operator
@@ -78,6 +80,7 @@ _PLAIN: Final = frozenset(
 _EXACT: Final = frozenset({str, int, bool, type(None), bytes})  # equal ones show the same
 # As dependencies, values compared by identity: what they hold is not tracked (see above).
 _BY_IDENTITY: Final = (
+    enum.Enum,  # a member is one object for good
     types.ModuleType,
     type,
     types.BuiltinFunctionType,

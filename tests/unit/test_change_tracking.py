@@ -7,6 +7,7 @@ Every test that reuses checks the HTML against a render that reuses nothing
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -255,6 +256,26 @@ def test_a_partial_whose_arguments_change_renders_the_rows_again() -> None:
     rows = table(3)
     assert "2 kg" in render_rows(rows, functools.partial(row, "kg"))
     assert "2 lb" in render_rows(rows, functools.partial(row, "lb"))
+
+
+class Unit(enum.Enum):
+    KG = "kg"
+    LB = "lb"
+
+
+def test_a_closure_holding_an_enum_member_reuses_rows_until_the_member_changes() -> None:
+    rows = table(3)
+
+    def view_render(unit: Unit) -> Comprehension:
+        def row(r: dict[str, Any]) -> Rendered:
+            return lw.html("<li>{qty} {unit}</li>", qty=r["qty"], unit=unit.value)
+
+        return lw.each(rows, row, key=by_id)
+
+    first = view_render(Unit.KG)
+    again = view_render(Unit.KG)
+    assert again.entries[0] is first.entries[0]
+    assert "2 lb" in view_render(Unit.LB).to_html()
 
 
 def test_a_key_function_reading_a_closure_variable_gives_the_new_keys() -> None:
