@@ -20,6 +20,7 @@ from . import (
     latency,
     neighbour,
     pubsub,
+    rows,
     serve_load,
     stream,
     table,
@@ -30,6 +31,7 @@ from .common import ROUNDS, machine
 BENCHMARKS = {
     "dashboard": dashboard.main,
     "table": table.main,
+    "rows": rows.main,
     "stream": stream.main,
     "dataframe": dataframe.main,
     # in headless Chromium, a static page with livewidget's merge and patch (no Jupyter)
@@ -54,10 +56,10 @@ def main(argv: list[str]) -> int:
     print(f"livewidget {version('livewidget')} benchmarks, {datetime.date.today().isoformat()}")
     print(f"{machine()}; load average {os.getloadavg()[0]:.2f} at start")
     print(
-        f"dashboard, table, stream, dataframe: process CPU time, median of {ROUNDS} interleaved "
-        "rounds of ~0.2 s batches, garbage collector on.\nBytes: UTF-8 of json.dumps(payload); for "
-        "full HTML, of the HTML.\nfrontend: in headless Chromium; latency, throughput, kernel_cpu: "
-        "in JupyterLab + Chromium; each prints how it measures."
+        f"dashboard, table, rows, stream, dataframe: process CPU time, median of {ROUNDS} "
+        "interleaved rounds of ~0.2 s batches, garbage collector on.\nBytes: UTF-8 of "
+        "json.dumps(payload); for full HTML, of the HTML.\nfrontend: in headless Chromium; "
+        "latency, throughput, kernel_cpu: in JupyterLab + Chromium; each prints how it measures."
     )
     for name in argv or list(BENCHMARKS):
         BENCHMARKS[name]()

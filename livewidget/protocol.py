@@ -19,7 +19,9 @@ statics included. A comprehension (``"k"``) sends changed entries by index and i
 ``"kc"``; a keyed one (``each(..., key=)``) matches entries by key, so a reorder sends an old
 index (``"2": 0``, moved) or ``[old index, diff]`` (moved and changed) with ``"km"`` set. Statics
 that repeat within one payload (a nested template in every row) are sent once under ``"p"`` and
-referenced by number. An unchanged render diffs to ``{}``, which is not sent at all.
+referenced by number. An unchanged render diffs to ``{}``, which is not sent at all. What is
+the same object in both renders (a subtree, the rows ``each`` reused) is skipped unread: a
+keyed list whose keys did not change is compared entry by entry by identity, in C.
 
 A stream (``livewidget.stream``) is a comprehension whose entries are only the rows inserted
 since the last send, with a ``"stream"`` entry ``[ref, [[dom_id, at, limit, update_only], ...],
@@ -36,6 +38,8 @@ is the browser's. Both are checked against the JSON vectors in ``tests/vectors/`
 from __future__ import annotations
 
 import copy
+from itertools import compress
+from operator import is_not
 from typing import Any, Final, TypeAlias
 
 from .stream import StreamComprehension
@@ -174,6 +178,8 @@ def diff(
     """
     if previous is None or not _same_template(previous, current):
         return full(current, streams=streams)
+    if previous is current:
+        return {}
     encoder = _Encoder(streams)
     return encoder.finish(_diff_dynamics(previous.dynamics, current.dynamics, encoder))
 
@@ -249,9 +255,11 @@ def _diff_stream(a: Dynamic, b: StreamComprehension, encoder: _Encoder) -> Any:
 
 
 def _diff_comprehension(a: Comprehension, b: Comprehension, encoder: _Encoder) -> Any:
+    """Entries that are the same objects as last time (``each`` reuses unchanged rows) cost one
+    identity test each, made in C; only the others are compared and diffed."""
     old, new = a.entries, b.entries
     keyed: Payload = {}
-    if a.keys is not None and b.keys is not None:
+    if a.keys is not None and b.keys is not None and a.keys != b.keys:
         old_index = {key: i for i, key in enumerate(a.keys)}
         moved = False
         for i, (key, entry) in enumerate(zip(b.keys, new)):
@@ -259,7 +267,12 @@ def _diff_comprehension(a: Comprehension, b: Comprehension, encoder: _Encoder) -
             if j is None:
                 keyed[_key(i)] = encoder.entry(entry)
                 continue
-            change = _diff_dynamics(old[j], entry, encoder) if old[j] != entry else None
+            previous = old[j]
+            change = (
+                _diff_dynamics(previous, entry, encoder)
+                if previous is not entry and previous != entry
+                else None
+            )
             if j == i:
                 if change:
                     keyed[_key(i)] = change
@@ -268,12 +281,15 @@ def _diff_comprehension(a: Comprehension, b: Comprehension, encoder: _Encoder) -
                 keyed[_key(i)] = [j, change] if change else j
         if moved:
             keyed[KEYED_MOVED] = True
-    else:
-        for i, entry in enumerate(new):
-            if i >= len(old):
-                keyed[_key(i)] = encoder.entry(entry)
-            elif old[i] != entry:
-                keyed[_key(i)] = _diff_dynamics(old[i], entry, encoder)
+    else:  # by position: the same keys in the same order, or no keys
+        common = min(len(old), len(new))
+        for i in compress(range(common), map(is_not, old, new)):
+            if old[i] != new[i]:
+                change = _diff_dynamics(old[i], new[i], encoder)
+                if change:
+                    keyed[_key(i)] = change
+        for i in range(common, len(new)):
+            keyed[_key(i)] = encoder.entry(new[i])
     if not keyed and len(old) == len(new):
         return _SAME
     keyed[KEYED_COUNT] = len(new)

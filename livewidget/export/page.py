@@ -79,15 +79,13 @@ VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
 HTML_TRAIT = wire.HTML_TRAIT
 RECORDING_TRAIT = wire.RECORDING_TRAIT
-#: The attribute naming the model of an exported view (js/src/replay.ts: MODEL_ATTR).
-MODEL_ATTR = "data-livewidget-model"
-#: The id of the JSON script holding the recordings (js/src/replay.ts: RECORDINGS_ID).
-RECORDINGS_ID = "livewidget-recordings"
+MODEL_ATTR = wire.MODEL_ATTR
+RECORDINGS_ID = wire.RECORDINGS_ID
 #: The global that static/replay.js defines (package.json: --global-name).
 REPLAY_GLOBAL = "livewidgetReplay"
 #: The global that static/export_children.js defines (package.json: --global-name).
 CHILDREN_GLOBAL = "livewidgetChildren"
-BLOCKED_PREFIX = "data-livewidget-blocked-"
+BLOCKED_PREFIX = wire.BLOCKED_PREFIX
 #: The latest time a replayed frame may have, in ms (record() stops at 600 s); a frame with a
 #: later (or missing, or earlier than its predecessor's) time comes with the frame before it.
 MAX_FRAME_MS = 3_600_000
@@ -339,8 +337,8 @@ def _good_time(t: Any, previous: float) -> bool:
 def _view_html(model_id: str, html: str) -> str:
     """An exported view: the frame the widget draws (widget.ts), around its last HTML."""
     return (
-        f'<div class="livewidget" {MODEL_ATTR}="{html_lib.escape(model_id)}">'
-        f'<div class="lw-root">{html}</div></div>'
+        f'<div class="{wire.VIEW_CLASS}" {MODEL_ATTR}="{html_lib.escape(model_id)}">'
+        f'<div class="{wire.ROOT_CLASS}">{html}</div></div>'
     )
 
 

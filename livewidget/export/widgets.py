@@ -52,10 +52,8 @@ _PLACEHOLDER = re.compile(
     rf'(<span class="lw-child" {re.escape(wire.CHILD_ATTR)}="([0-9a-f]{{8,64}})"[^>]*>)(</span>)'
 )
 _REFERENCE = re.compile(r"IPY_MODEL_([0-9a-f]{8,64})")
-#: The attribute of a figure's element, naming its model (js/src/export_children.ts).
-FIGURE_ATTR = "data-livewidget-figure"
-#: The id of the page's JSON script mapping model ids to figures (js/src/export_children.ts).
-FIGURES_ID = "livewidget-figures"
+FIGURE_ATTR = wire.FIGURE_ATTR
+FIGURES_ID = wire.FIGURES_ID
 #: Widgets inside widgets deeper than this are shown as a box naming them.
 MAX_DEPTH = 32
 

@@ -29,13 +29,11 @@ from dataclasses import dataclass
 from bs4 import Tag
 
 from ..socket import Cancellable
+from ..wire import PHX_DEBOUNCE, PHX_DEBOUNCE_BLUR, PHX_THROTTLE
 from .clock import VirtualClock
 
 __all__ = ["DEFAULT_RATE_MS", "PHX_DEBOUNCE", "PHX_THROTTLE", "RateLimiter"]
 
-# As js/src/constants.ts defines them.
-PHX_DEBOUNCE = "phx-debounce"
-PHX_THROTTLE = "phx-throttle"
 DEFAULT_RATE_MS = 300
 
 
@@ -84,7 +82,7 @@ class RateLimiter:
             action()
             return True
         state = self._states.setdefault(key, _State())
-        if debounce == "blur":
+        if debounce == PHX_DEBOUNCE_BLUR:
             state.pending = action
             return False
         ms = _milliseconds(setting, PHX_DEBOUNCE if debounce is not None else PHX_THROTTLE, el)
