@@ -54,10 +54,8 @@ def main(argv: list[str]) -> int:
     print(f"{machine()}; load average {os.getloadavg()[0]:.2f} at start")
     print(
         f"dashboard, table, rows, stream, dataframe: process CPU time, median of {ROUNDS} "
-        "interleaved rounds of ~0.2 s batches, garbage collector on.
-Bytes: UTF-8 of "
-        "json.dumps(payload); for full HTML, of the HTML.
-frontend: in headless Chromium; "
+        "interleaved rounds of ~0.2 s batches, garbage collector on.\nBytes: UTF-8 of "
+        "json.dumps(payload); for full HTML, of the HTML.\nfrontend: in headless Chromium; "
         "latency, throughput, kernel_cpu: in JupyterLab + Chromium; each prints how it measures."
     )
     for name in argv or list(BENCHMARKS):
