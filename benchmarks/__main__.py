@@ -21,6 +21,7 @@ from . import (
     neighbour,
     pubsub,
     rows,
+    serve_load,
     stream,
     table,
     throughput,
@@ -42,6 +43,8 @@ BENCHMARKS = {
     "kernel_cpu": kernel_cpu.main,
     # real kernels (no browser) and a redis-server started for the run
     "pubsub": pubsub.main,
+    # livewidget serve, pyview and Voila as servers, with simulated tabs on loopback
+    "serve_load": serve_load.main,
 }
 
 

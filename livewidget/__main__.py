@@ -2,6 +2,8 @@
 
     livewidget export NOTEBOOK.ipynb [-o OUT.html] [--execute [--timeout S] [--kernel NAME]
                                                               [--cwd DIR]]
+    livewidget serve TARGET [--host H] [--port P] [--workers N] [--pubsub URL] [--reload]
+                            [--allow-origin ORIGIN]...     (livewidget.serve.cli; docs/serve.md)
 
 Exit status: 0 when the page is written, 1 when the notebook cannot be read, run or exported
 (the message says why), 2 for a wrong command line. A notebook with parts that cannot be shown
@@ -67,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="with --execute: the kernel's working folder (default: an empty temporary one)",
     )
+    try:
+        from .serve.cli import add_parser
+    except ImportError as error:  # the serve extra (starlette, uvicorn) is not installed
+        _serve_missing = str(error)
+        missing = commands.add_parser("serve", help="(needs: pip install livewidget[serve])")
+        missing.add_argument("rest", nargs=argparse.REMAINDER)
+        missing.set_defaults(serve_missing=_serve_missing)
+    else:
+        add_parser(commands)
     return parser
 
 
@@ -90,6 +101,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "export":
         return _export(args)
+    if args.command == "serve":
+        missing = getattr(args, "serve_missing", None)
+        if missing is not None:
+            print(
+                f"livewidget serve: needs starlette and uvicorn ({missing}); "
+                "install them with: pip install 'livewidget[serve]'",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+        from .serve.cli import run
+
+        return run(args)
     return EXIT_USAGE  # pragma: no cover - argparse accepts no other command
 
 

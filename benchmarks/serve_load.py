@@ -1,0 +1,514 @@
+"""(g) ``livewidget serve`` under load: many browser tabs of a dashboard ticking at 1 Hz.
+
+What runs, on this machine's loopback only, each part in a process of its own:
+
+* **the server**: the sales dashboard of notebooks/dashboard.ipynb (same template; a tick
+  assigns three random numbers, without the notebook's 10 ms ``asyncio.sleep`` standing in for
+  a query) served by ``livewidget.serve.app`` under uvicorn, one process;
+* **the clients**: one asyncio process holding a WebSocket per simulated tab, speaking the
+  page's protocol (``{"type": "join"}`` when it opens, heartbeats, full and diff payloads in);
+  they connect 100 at a time, then every tab is left alone while the server ticks;
+* **the baselines, in the same run**: pyview-web serving the same dashboard (its ibis
+  template, ``schedule_info("tick", 1)``; its clients speak Phoenix's channel protocol, with a
+  CSRF token minted by pyview's own code from a shared secret); and Voila serving
+  notebooks/dashboard.ipynb, where every viewer gets a kernel of its own: its memory per
+  viewer, for as many viewers as ``VOILA_VIEWERS``.
+
+Figures, for N connected views:
+
+* **tick latency**: each view's ticks are due at whole seconds after its mount (its ``repeat``
+  starts there); each tick's render carries the instant it was due, and the client takes
+  ``arrival - due`` (one clock: same machine). So a tick delayed by a busy loop, a long
+  mailbox or a slow send counts, and a skipped tick shows as a delivered share under 100%;
+  p50 / p95 / max over a ``WINDOW`` of seconds after every view is connected and has settled;
+* **server CPU**: the server process's user + system CPU seconds over the window, per second
+  of wall time (1.0 = one core);
+* **memory per view**: (the server's RSS with N views - its RSS before the first one) / N;
+* the server's thread count (livewidget runs each view's plain functions on a thread of the
+  view's own: ``livewidget/isolation.py``) and the client process's CPU (the clients share the
+  2 cores with the server: where the client is busy, latency includes its lag).
+
+The run is bounded: each size connects for at most ``CONNECT_SECONDS`` (a size that cannot
+connect all its views in that time reports how many it did), then measures for ``WINDOW``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+import livewidget as lw
+
+from .dashboard import IBIS_TEMPLATE, TEMPLATE
+
+SIZES = (100, 1_000, 5_000)
+PYVIEW_SIZES = (100, 1_000, 5_000)
+VOILA_VIEWERS = 5
+WINDOW = 10.0  # seconds measured
+SETTLE = 3.0  # seconds after the last view connected, before the window
+CONNECT_SECONDS = 90.0
+CONNECT_AT_ONCE = 100
+REPO = Path(__file__).resolve().parents[1]
+
+DUE = re.compile(r"^\d{10}\.\d{6}$")
+TEMPLATE_WITH_DUE = TEMPLATE + '<i id="due" hidden>{due:.6f}</i>\n'
+IBIS_WITH_DUE = IBIS_TEMPLATE + '<i id="due" hidden>{{ due }}</i>\n'
+
+
+# -- the served views ----------------------------------------------------------------------------
+
+
+def _tick_values(t0: float) -> dict[str, Any]:
+    now = time.time()
+    return {
+        "new_orders": random.randint(0, 1000),
+        "sales_amount": random.uniform(0, 100_000),
+        "rating": random.uniform(1, 5),
+        "due": t0 + math.floor(now - t0),  # the whole second after mount this tick was due at
+    }
+
+
+class LoadDashboard(lw.LiveView):
+    """notebooks/dashboard.ipynb's Dashboard, with the instant each tick was due."""
+
+    async def mount(self, socket: lw.Socket) -> None:
+        # async, so that the repeat starts at once, on the loop, at t0: a plain mount runs on
+        # the view's thread and its repeat starts when it returns, a moment after any t0 it
+        # could take, which would count as latency in every tick.
+        self.t0 = time.time()
+        if socket.connected:
+            socket.repeat(lambda: socket.send_info("tick"), 1000)
+        socket.assign(new_orders=0, sales_amount=0.0, rating=0.0, due=0.0)
+
+    async def handle_info(self, info: Any, socket: lw.Socket) -> None:
+        socket.assign(_tick_values(self.t0))
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(TEMPLATE_WITH_DUE, **ctx)
+
+
+def _pyview_app() -> Any:
+    from pyview import LiveView, PyView
+    from pyview.template.live_template import LiveRender, LiveTemplate
+    from pyview.vendor.ibis import Template
+
+    template = LiveTemplate(Template(IBIS_WITH_DUE))
+
+    def context(values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "new_orders": values["new_orders"],
+            "sales_amount": f"{values['sales_amount']:,.2f}",
+            "rating": f"{values['rating']:.1f}",
+            "due": f"{values['due']:.6f}",
+        }
+
+    class PyviewDashboard(LiveView):  # type: ignore[type-arg]  # pyview's generic context
+        async def mount(self, socket: Any, session: Any) -> None:
+            self.t0 = time.time()
+            socket.context = context(
+                {"new_orders": 0, "sales_amount": 0.0, "rating": 0.0, "due": 0.0}
+            )
+            if socket.connected:
+                socket.schedule_info("tick", 1)
+
+        async def handle_info(self, event: Any, socket: Any) -> None:
+            socket.context = context(_tick_values(self.t0))
+
+        async def render(self, assigns: Any, meta: Any) -> Any:
+            return LiveRender(template, assigns, meta)
+
+    app = PyView()
+    app.add_live_view("/", PyviewDashboard)
+    return app
+
+
+def _run_view_code_on_the_loop() -> None:
+    """For the ``livewidget-inline`` row only, in its own server process: run each view's
+    plain functions on the event loop instead of a thread per view (``ViewThread``), to show
+    what that isolation costs under load. Not a mode of livewidget: a blocking handler would
+    then stop every view."""
+    from livewidget import isolation
+
+    def call(self: Any, fn: Any, *args: Any) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = self._loop.create_future()
+        try:
+            outcome: tuple[Any, BaseException | None] = (fn(*args), None)
+        except BaseException as error:
+            outcome = (None, error)
+        deferred, self._deferred = self._deferred, []
+        isolation._settle(future, outcome, deferred)
+        return future
+
+    isolation.ViewThread.call = call  # type: ignore[method-assign]  # the measurement's patch
+
+
+def _serve(kind: str, port: int) -> None:
+    """The server process: ``python -m benchmarks.serve_load serve KIND PORT``."""
+    import logging
+
+    import uvicorn
+
+    logging.getLogger("livewidget").setLevel(logging.ERROR)
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # pyview's skipped-tick lines
+    if kind == "livewidget-inline":
+        _run_view_code_on_the_loop()
+    if kind.startswith("livewidget"):
+        from livewidget.serve import app
+
+        application: Any = app({"/": LoadDashboard})
+    else:
+        application = _pyview_app()
+    uvicorn.run(application, host="127.0.0.1", port=port, log_level="error", backlog=8192)
+
+
+# -- the simulated pages -------------------------------------------------------------------------
+
+
+def _find_due(node: Any) -> float | None:
+    if isinstance(node, str):
+        return float(node) if DUE.match(node) else None
+    if isinstance(node, dict):
+        node = node.values()
+    if isinstance(node, (list, tuple, type({}.values()))):
+        for item in node:
+            found = _find_due(item)
+            if found is not None:
+                return found
+    return None
+
+
+async def _clients(kind: str, port: int, count: int, report: Any) -> None:
+    import websockets
+
+    window: list[float] = [math.inf, math.inf]
+    latencies: list[float] = []
+    connected = 0
+    ready = asyncio.Semaphore(CONNECT_AT_ONCE)
+    stop = asyncio.Event()
+    secret_topic = 0
+
+    async def page(index: int) -> None:
+        nonlocal connected, secret_topic
+        async with ready:
+            if kind.startswith("livewidget"):
+                ws = await websockets.connect(
+                    f"ws://127.0.0.1:{port}/", max_size=None, open_timeout=CONNECT_SECONDS
+                )
+                await ws.send('{"type": "join"}')
+            else:
+                from pyview.csrf import generate_csrf_token
+
+                topic = f"lv:phx-{secrets.token_hex(8)}"
+                token = generate_csrf_token(topic)
+                url = f"ws://127.0.0.1:{port}/live/websocket?vsn=2.0.0"
+                ws = await websockets.connect(url, max_size=None, open_timeout=CONNECT_SECONDS)
+                join = {"url": f"http://127.0.0.1:{port}/", "params": {"_csrf_token": token}}
+                await ws.send(json.dumps(["1", "1", topic, "phx_join", join]))
+            connected += 1
+        try:
+            beat = time.monotonic() + 15
+            while not stop.is_set():
+                try:
+                    text = await asyncio.wait_for(ws.recv(), 1.0)
+                except asyncio.TimeoutError:
+                    text = None
+                now = time.time()
+                if text is not None:
+                    message = json.loads(text)
+                    payload = message.get("rendered") if isinstance(message, dict) else message[4]
+                    due = _find_due(payload) if payload is not None else None
+                    if due is not None and due > 0 and window[0] <= now <= window[1]:
+                        latencies.append(now - due)
+                if time.monotonic() > beat:  # the page's heartbeat
+                    beat += 15
+                    if kind.startswith("livewidget"):
+                        await ws.send('{"type": "heartbeat"}')
+                    else:
+                        await ws.send(json.dumps([None, "2", "phoenix", "heartbeat", {}]))
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            await ws.close()
+
+    started = time.monotonic()
+    tasks = [asyncio.create_task(page(i)) for i in range(count)]
+    while connected < count and time.monotonic() - started < CONNECT_SECONDS:
+        await asyncio.sleep(0.1)
+        if sum(1 for t in tasks if t.done()) + connected >= count:
+            break  # every page has connected or failed
+    connect_seconds = time.monotonic() - started
+    report({"event": "connected", "views": connected, "seconds": connect_seconds})
+    await asyncio.sleep(SETTLE)
+    process = psutil.Process()
+    cpu0 = sum(process.cpu_times()[:2])
+    window[0] = time.time()
+    window[1] = window[0] + WINDOW
+    report({"event": "window"})
+    await asyncio.sleep(WINDOW + 1.0)  # the last ticks of the window still arrive
+    cpu = sum(process.cpu_times()[:2]) - cpu0
+    failures = sum(1 for t in tasks if t.done() and t.exception() is not None)
+    # Reported while every view is still open: the server's memory and threads are read now.
+    report(
+        {
+            "event": "done",
+            "views": connected,
+            "failed": failures,
+            "latencies": sorted(latencies),
+            "client_cpu": cpu / (WINDOW + 1.0),
+        }
+    )
+    await asyncio.sleep(1.0)
+    stop.set()
+    await asyncio.wait(tasks, timeout=10)
+
+
+def _client_main(kind: str, port: int, count: int) -> None:
+    """The client process: ``python -m benchmarks.serve_load clients KIND PORT N``."""
+
+    def report(event: dict[str, Any]) -> None:
+        print(json.dumps(event), flush=True)
+
+    asyncio.run(_clients(kind, port, count, report))
+
+
+# -- orchestration -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_port(port: int, process: subprocess.Popen[Any], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(15)
+
+
+def _env() -> dict[str, str]:
+    # One pyview secret for server and clients, so that the clients can mint join tokens.
+    return {**os.environ, "PYTHONPATH": str(REPO), "PYVIEW_SECRET": "serve-load-benchmark"}
+
+
+def _run_size(kind: str, count: int) -> dict[str, Any]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.serve_load", "serve", kind, str(port)],
+        cwd=REPO,
+        env=_env(),
+        start_new_session=True,
+    )
+    try:
+        _wait_port(port, server)
+        time.sleep(1.0)
+        proc = psutil.Process(server.pid)
+        rss0 = proc.memory_info().rss
+        clients = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.serve_load", "clients", kind, str(port), str(count)],
+            cwd=REPO,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        result: dict[str, Any] = {"kind": kind, "asked": count}
+        try:
+            assert clients.stdout is not None
+            cpu0 = 0.0
+            for line in clients.stdout:
+                event = json.loads(line)
+                if event["event"] == "connected":
+                    result["connect_seconds"] = event["seconds"]
+                elif event["event"] == "window":
+                    cpu0 = sum(proc.cpu_times()[:2])
+                    t0 = time.monotonic()
+                elif event["event"] == "done":
+                    result["server_cpu"] = (sum(proc.cpu_times()[:2]) - cpu0) / (
+                        time.monotonic() - t0
+                    )
+                    result["rss"] = proc.memory_info().rss
+                    result["threads"] = proc.num_threads()
+                    result.update(event)
+                    break
+        finally:
+            _stop(clients)
+        result["rss0"] = rss0
+        return result
+    finally:
+        _stop(server)
+
+
+def _voila_memory(viewers: int) -> str:
+    """Voila serving notebooks/dashboard.ipynb: RSS of Voila and its kernels per viewer."""
+    voila = shutil.which("voila", path=str(Path(sys.executable).parent))
+    if voila is None:
+        return "  Voila: not installed, skipped"
+    import urllib.request
+
+    with tempfile.TemporaryDirectory(prefix="lw-voila-bench-") as tmp:
+        shutil.copy2(REPO / "notebooks" / "dashboard.ipynb", Path(tmp) / "dashboard.ipynb")
+        port = _free_port()
+        env = {**_env(), "JUPYTER_PLATFORM_DIRS": "1"}
+        env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+        server = subprocess.Popen(
+            [voila, "dashboard.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
+            cwd=tmp,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            _wait_port(port, server)
+            root = psutil.Process(server.pid)
+
+            def total() -> tuple[int, int]:
+                kids = root.children(recursive=True)
+                return root.memory_info().rss + sum(k.memory_info().rss for k in kids), len(kids)
+
+            base, _ = total()
+            started = time.monotonic()
+            for _ in range(viewers):  # each GET runs the notebook in a kernel of its own
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as r:
+                    r.read()
+            seconds = time.monotonic() - started
+            time.sleep(2.0)
+            after, kernels = total()
+        finally:
+            _stop(server)
+    per = (after - base) / viewers
+    return (
+        f"  Voila: {viewers} viewers, {kernels} kernel processes, "
+        f"{per / 1e6:,.1f} MB per viewer ({seconds / viewers:.1f} s per page load)"
+    )
+
+
+def _view_memory(count: int = 1_000) -> str:
+    """What a view costs without its socket: ``count`` connected views of the load dashboard
+    on one loop, each sending to a list (Python allocations by tracemalloc; RSS by psutil,
+    which also counts each view's thread)."""
+    import gc
+    import tracemalloc
+
+    from livewidget.runtime import LoopClock, Pacer, ViewRuntime
+
+    loop = asyncio.new_event_loop()
+    pacer = Pacer(LoopClock(loop), max_per_second=1e6)
+    gc.collect()
+    rss0 = psutil.Process().memory_info().rss
+    tracemalloc.start()
+    runtimes = []
+    for _ in range(count):
+        sent: list[dict[str, Any]] = []
+        runtime = ViewRuntime(LoadDashboard(), send=sent.append, loop=loop, pacer=pacer)
+        runtime.start()
+        runtimes.append(runtime)
+    loop.run_until_complete(asyncio.sleep(1.5))  # mounted, rendered, sent, one tick
+    gc.collect()
+    traced = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    rss = psutil.Process().memory_info().rss - rss0
+    threads = len([t for t in __import__("threading").enumerate() if "livewidget-view" in t.name])
+    for runtime in runtimes:
+        runtime.close()
+    loop.run_until_complete(asyncio.sleep(0.1))
+    loop.close()
+    return (
+        f"  a livewidget view without its socket ({count:,} on one loop): "
+        f"{traced / count / 1000:,.1f} KB of Python objects, {rss / count / 1000:,.1f} KB RSS "
+        f"with its thread ({threads:,} view threads)"
+    )
+
+
+def _line(result: dict[str, Any]) -> str:
+    views = result.get("views", 0)
+    lat = result.get("latencies", [])
+    expected = views * WINDOW
+    if lat:
+        p50 = statistics.median(lat) * 1000
+        p95 = lat[min(len(lat) - 1, int(len(lat) * 0.95))] * 1000
+        worst = lat[-1] * 1000
+        latency = f"{p50:8.1f}{p95:8.1f}{worst:9.1f}"
+    else:
+        latency = f"{'-':>8}{'-':>8}{'-':>9}"
+    per_view = (result["rss"] - result["rss0"]) / views / 1000 if views else math.nan
+    delivered = len(lat) / expected * 100 if expected else 0.0
+    return (
+        f"  {result['kind']:<18}{views:>6,}/{result['asked']:<6,}{latency}"
+        f"{delivered:>9.0f}%{result.get('server_cpu', math.nan):>8.2f}"
+        f"{per_view:>10.1f}{result.get('threads', 0):>8,}{result.get('client_cpu', math.nan):>8.2f}"
+        f"{result.get('connect_seconds', math.nan):>8.1f}"
+    )
+
+
+def main() -> None:
+    print(
+        f"\n(g) livewidget serve under load: a dashboard ticking at 1 Hz, N simulated tabs over "
+        f"loopback WebSockets; {WINDOW:.0f} s window"
+    )
+    print(
+        f"  {'server':<18}{'views':>13}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>9}"
+        f"{'ticks':>10}{'CPU':>8}{'KB/view':>10}{'threads':>8}{'client':>8}{'conn s':>8}"
+    )
+    have_pyview = True
+    try:
+        import pyview  # noqa: F401  # only whether it is installed
+    except ImportError:
+        have_pyview = False
+    sizes = [int(s) for s in os.environ.get("SERVE_LOAD_SIZES", "").split(",") if s] or SIZES
+    for count in sizes:
+        for kind in ("livewidget", "livewidget-inline", "pyview"):
+            if kind == "pyview" and (not have_pyview or count not in PYVIEW_SIZES):
+                continue
+            try:
+                print(_line(_run_size(kind, count)), flush=True)
+            except Exception as error:
+                print(f"  {kind:<18}{count:>13,}: failed: {error!r}", flush=True)
+    if not have_pyview:
+        print("  pyview-web: not installed, skipped (pip install -e '.[bench]')")
+    print(_view_memory(), flush=True)
+    print(_voila_memory(VOILA_VIEWERS), flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        _serve(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "clients":
+        _client_main(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        main()

@@ -1,0 +1,384 @@
+"""The web door: each browser tab gets a view of its own over a WebSocket.
+
+``app({"/": Dashboard})`` is a Starlette application with, for each path,
+
+* ``GET path``: a small HTML shell (the view's hooks module and settings as JSON, a status line,
+  the element the view mounts in) that loads the front-end bundle ``page.js``;
+* a WebSocket at the same path: the page opens it with its own query string; the server makes
+  a view (``ViewClass()``, then ``view.params`` = the query parameters, all ``str``), runs it on a
+  ``ViewRuntime`` on the server's event loop (``socket.connected`` is true) and speaks the
+  widget's protocol over it: ``{"type": "join"}`` and events in (through ``decode_message`` and
+  the runtime's page-flood cap, as the comm's are), full / diff / settled / error / push_event
+  out, as JSON text frames;
+* ``GET /_livewidget/page.js`` and ``/_livewidget/widget.css``: the bundle, read once from
+  ``livewidget/static``. Those two names are all the file system the app serves.
+
+The view is bound to its WebSocket: no message names a view, so a tab cannot reach another
+tab's view. When the socket closes the view closes (timers, tasks, subscriptions, thread); a
+page that reconnects gets a new view and its full render, as a Phoenix LiveView remounts. A
+page that goes silent without closing (a laptop lid, a dropped network) is found by the
+heartbeat: the page sends ``{"type": "heartbeat"}`` every ``HEARTBEAT_MS`` and the server
+answers; a socket silent for ``heartbeat_timeout`` seconds is closed with its view. That is
+the grace period: nothing can take the view over, so it is not kept longer.
+
+Limits: a WebSocket from another origin is refused before it is accepted (as Phoenix's
+``check_origin``: the same host by default, or a list); a text frame over
+``max_message_bytes`` closes the socket (1009), a binary frame too (1003); a page that does not
+read what it is sent (more than ``MAX_QUEUED_OUT`` messages waiting) is closed, and gets a
+fresh view when it reconnects.
+
+Renders go out through a pacer per event loop, as in the notebook, but without the kernel's
+IOPub limit: each WebSocket is a connection of its own, so the pacer's budget is per frame and
+large (``MAX_SENDS_PER_SECOND``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import logging
+import weakref
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from .. import wire
+from ..events import FrontendMessageError, decode_message
+from ..runtime import LoopClock, Pacer, ViewRuntime, census_sources
+from ..view import LiveView
+
+__all__ = ["HEARTBEAT_MS", "app"]
+
+log = logging.getLogger("livewidget")
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+ASSETS = {"page.js": "text/javascript; charset=utf-8", "widget.css": "text/css; charset=utf-8"}
+ASSET_PREFIX = "/_livewidget/"
+
+HEARTBEAT_MS = 15_000  # how often the page says it is there
+HEARTBEAT_TIMEOUT = 45.0  # seconds of silence after which the server closes the socket
+MAX_MESSAGE_BYTES = 1_000_000
+MAX_QUEUED_OUT = 1_000  # messages waiting for a page that does not read them
+MAX_SENDS_PER_SECOND = 1_000_000.0  # the pacer's budget: no IOPub here, each socket is its own
+
+# WebSocket close codes (RFC 6455, 7.4.1)
+CLOSE_GOING_AWAY = 1001
+CLOSE_UNSUPPORTED = 1003
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+CLOSE_SERVER_ERROR = 1011
+
+MSG_HEARTBEAT = "heartbeat"  # the page's and the answer: {"type": "heartbeat"} (transport.ts)
+
+_pacers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pacer] = weakref.WeakKeyDictionary()
+
+
+# Every open socket's session: the census counts them (zero once every page has gone).
+_sessions: weakref.WeakSet[_Session] = weakref.WeakSet()
+
+
+def _open_sockets() -> int:
+    return sum(1 for session in list(_sessions) if not session.closed)
+
+
+census_sources["sockets"] = _open_sockets
+
+
+def _pacer(loop: asyncio.AbstractEventLoop) -> Pacer:
+    pacer = _pacers.get(loop)
+    if pacer is None:
+        pacer = _pacers[loop] = Pacer(LoopClock(loop), max_per_second=MAX_SENDS_PER_SECOND)
+    return pacer
+
+
+def app(
+    views: Mapping[str, type[LiveView]],
+    *,
+    check_origin: bool | Sequence[str] = True,
+    max_message_bytes: int = MAX_MESSAGE_BYTES,
+    heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
+    title: str | None = None,
+) -> Starlette:
+    """The ASGI app that serves each view class at its path: ``app({"/": Dashboard})``.
+
+    ``check_origin``: True (the default) accepts a WebSocket whose ``Origin`` is the host it
+    connects to (or that sends none: not a browser); a list of origins
+    (``["https://example.com"]``) accepts those as well; False accepts any (a page on any site
+    could then open views on this server with its visitors' cookies: only behind a proxy that
+    checks). Mount it in a bigger Starlette or FastAPI app with ``Mount("/dash", app(...))``.
+    """
+    if not isinstance(views, Mapping) or not views:
+        raise TypeError(
+            f"app() takes a mapping of paths to view classes, e.g. app({{'/': Dashboard}}), "
+            f"got {views!r:.80}"
+        )
+    assets = _read_assets()
+    routes: list[BaseRoute] = []
+    for path, view_class in views.items():
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError(f"app(): a path starts with '/', got {path!r}")
+        if not (isinstance(view_class, type) and issubclass(view_class, LiveView)):
+            raise TypeError(
+                f"app(): {path!r} maps to {view_class!r:.80}; expected a livewidget.LiveView "
+                "subclass (the class itself, not an instance)"
+            )
+        page = _Page(view_class, title or view_class.__name__)
+        door = _Door(view_class, check_origin, max_message_bytes, heartbeat_timeout)
+        routes.append(Route(path, page.endpoint, methods=["GET", "HEAD"]))
+        routes.append(WebSocketRoute(path, door.endpoint))
+    routes.append(Route(ASSET_PREFIX + "{name}", _Assets(assets).endpoint, methods=["GET", "HEAD"]))
+    return Starlette(routes=routes)
+
+
+def _read_assets() -> dict[str, bytes]:
+    assets = {}
+    for name in ASSETS:
+        try:
+            assets[name] = (STATIC / name).read_bytes()
+        except OSError as error:
+            raise RuntimeError(
+                f"livewidget's front-end bundle {name} is missing from {STATIC} ({error}); "
+                "build it with `npm run build` in a source checkout, or reinstall livewidget"
+            ) from error
+    return assets
+
+
+class _Assets:
+    """``/_livewidget/{name}``: the bundle's files, by name, from memory; nothing else."""
+
+    def __init__(self, assets: dict[str, bytes]) -> None:
+        self._assets = assets
+
+    async def endpoint(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        body = self._assets.get(name)
+        if body is None:
+            return Response("not found", status_code=404, media_type="text/plain")
+        headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+        return Response(body, media_type=ASSETS[name], headers=headers)
+
+
+_SHELL = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{base}{prefix}widget.css">
+<style>
+  body {{ margin: 0; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }}
+  #lw-app {{ padding: 16px; }}
+  #lw-status {{ position: fixed; top: 0; left: 0; right: 0; padding: 4px 12px;
+    background: #fef3c7; color: #92400e; font-size: 13px; z-index: 1000; }}
+  html.lw-offline #lw-app {{ opacity: 0.6; }}
+</style>
+</head>
+<body>
+<div id="lw-status" role="status" hidden></div>
+<div id="lw-app"></div>
+<script type="application/json" id="lw-config">{config}</script>
+<script type="module" src="{base}{prefix}page.js"></script>
+</body>
+</html>
+"""
+
+
+def _json_for_script(value: Any) -> str:
+    """JSON that cannot end its <script> element: <, > and & as \\u escapes."""
+    text = json.dumps(value)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class _Page:
+    """``GET path``: the HTML shell; the view itself comes over the WebSocket."""
+
+    def __init__(self, view_class: type[LiveView], title: str) -> None:
+        self._config = _json_for_script({"hooks": view_class.hooks, "heartbeat": HEARTBEAT_MS})
+        self._title = _escape(title)
+
+    async def endpoint(self, request: Request) -> Response:
+        base = request.scope.get("root_path", "").rstrip("/")
+        body = _SHELL.format(
+            title=self._title, base=_escape(base), prefix=ASSET_PREFIX, config=self._config
+        )
+        headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+        return HTMLResponse(body, headers=headers)
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: bool | Sequence[str]) -> bool:
+    """Whether a WebSocket whose handshake says ``Origin: origin`` and ``Host: host`` may open."""
+    if allowed is False or origin is None:
+        return True  # not checked, or not a browser (browsers always send Origin)
+    if not isinstance(allowed, bool) and origin.rstrip("/") in {o.rstrip("/") for o in allowed}:
+        return True
+    try:
+        netloc = urlsplit(origin).netloc
+    except ValueError:
+        return False
+    return bool(host) and netloc.lower() == (host or "").lower()
+
+
+class _Door:
+    """The WebSocket endpoint for one view class: a view per socket, for the socket's life."""
+
+    def __init__(
+        self,
+        view_class: type[LiveView],
+        check_origin: bool | Sequence[str],
+        max_message_bytes: int,
+        heartbeat_timeout: float,
+    ) -> None:
+        self._view_class = view_class
+        self._check_origin = check_origin
+        self._max_bytes = max_message_bytes
+        self._heartbeat_timeout = heartbeat_timeout
+
+    async def endpoint(self, websocket: WebSocket) -> None:
+        origin = websocket.headers.get("origin")
+        if not origin_allowed(origin, websocket.headers.get("host"), self._check_origin):
+            log.warning(
+                "livewidget serve refused a WebSocket from origin %r (host %r); pass "
+                "check_origin=[...] (or --allow-origin) to accept it",
+                origin,
+                websocket.headers.get("host"),
+            )
+            await websocket.close(code=CLOSE_POLICY)  # before accept: an HTTP 403
+            return
+        await websocket.accept()
+        try:
+            session = _Session(websocket, self._view_class)
+        except Exception as error:  # the view class's own __init__: shown, then closed
+            name = self._view_class.__name__
+            log.exception("livewidget serve: %s() failed", name)
+            message = f"{name}() failed: {type(error).__name__}: {error}"
+            await websocket.send_text(json.dumps({wire.TYPE: wire.MSG_ERROR, "message": message}))
+            await websocket.close(code=CLOSE_SERVER_ERROR)
+            return
+        try:
+            await session.run(self._max_bytes, self._heartbeat_timeout)
+        finally:
+            session.close()
+
+
+class _Session:
+    """One WebSocket and the view it holds."""
+
+    def __init__(self, websocket: WebSocket, view_class: type[LiveView]) -> None:
+        self._websocket = websocket
+        self._loop = asyncio.get_running_loop()
+        self._out: collections.deque[str] = collections.deque()
+        self._wake = asyncio.Event()
+        self._overflow = False
+        self.closed: bool = False
+        view = view_class()
+        view.params = dict(websocket.query_params)
+        self.runtime = ViewRuntime(view, send=self._send, loop=self._loop, pacer=_pacer(self._loop))
+        _sessions.add(self)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        """The runtime's transport: encode now (a failure is the runtime's to report or
+        repair), queue, and let the writer send. Safe from any thread."""
+        text = json.dumps(message, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text.encode("utf-8")  # a lone surrogate raises here, for the runtime to repair
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._queue(text)
+        else:  # the watchdog's thread, showing a stalled loop's error
+            self._loop.call_soon_threadsafe(self._queue, text)
+
+    def _queue(self, text: str) -> None:
+        if self.closed:
+            return
+        if len(self._out) >= MAX_QUEUED_OUT:
+            self._overflow = True  # the page does not read: close; it reconnects afresh
+        else:
+            self._out.append(text)
+        self._wake.set()
+
+    async def run(self, max_bytes: int, heartbeat_timeout: float) -> None:
+        writer = self._loop.create_task(self._write())
+        self.runtime.start()
+        try:
+            await self._read(max_bytes, heartbeat_timeout)
+        finally:
+            writer.cancel()
+
+    async def _write(self) -> None:
+        websocket = self._websocket
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                while self._out and not self._overflow:
+                    await websocket.send_text(self._out.popleft())
+                if self._overflow:
+                    log.warning("livewidget serve: a page did not read its updates; closing it")
+                    self._out.clear()
+                    await websocket.close(code=CLOSE_POLICY, reason="the page fell behind")
+                    return
+            except (OSError, RuntimeError, WebSocketDisconnect):
+                return  # the page went: the reader sees it and closes the view
+
+    async def _read(self, max_bytes: int, heartbeat_timeout: float) -> None:
+        websocket = self._websocket
+        while True:
+            try:
+                frame = await asyncio.wait_for(websocket.receive(), heartbeat_timeout)
+            except asyncio.TimeoutError:
+                await self._close_socket(CLOSE_GOING_AWAY, "no heartbeat")
+                return
+            except WebSocketDisconnect:  # pragma: no cover - receive() returns the message
+                return
+            if frame["type"] == "websocket.disconnect":
+                return
+            text = frame.get("text")
+            if text is None:
+                await self._close_socket(CLOSE_UNSUPPORTED, "livewidget speaks JSON text")
+                return
+            if len(text) > max_bytes:
+                await self._close_socket(CLOSE_TOO_BIG, f"messages are at most {max_bytes} B")
+                return
+            self._receive(text)
+
+    def _receive(self, text: str) -> None:
+        try:
+            content = json.loads(text)
+        except (ValueError, RecursionError) as error:
+            problem = FrontendMessageError(f"expected a JSON message, got {text[:80]!r} ({error})")
+            self.runtime.post(("report", problem, "a message from the page"))
+            return
+        if content == {wire.TYPE: MSG_HEARTBEAT}:
+            self._queue(json.dumps(content))
+            return
+        try:
+            message = decode_message(content)
+        except FrontendMessageError as error:
+            self.runtime.post(("report", error, "a message from the page"))
+            return
+        self.runtime.post_from_page(message, len(text))
+
+    async def _close_socket(self, code: int, reason: str) -> None:
+        if self._websocket.application_state != WebSocketState.DISCONNECTED:
+            with contextlib.suppress(RuntimeError):  # closed meanwhile (the writer, the client)
+                await self._websocket.close(code=code, reason=reason)
+
+    def close(self) -> None:
+        self.closed = True
+        self.runtime.close()

@@ -1,0 +1,360 @@
+"""`livewidget serve` in headless Chromium: a real uvicorn subprocess, real pages, real sockets.
+
+Each server runs as `python -m livewidget serve TARGET --port P` in a process group of its own,
+on a free port, and is stopped (the whole group) when its test module or test ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_e2e import ALLOWED_CONSOLE_ERRORS, NOTEBOOKS, REPO, WATCHES, ConsoleWatch, free_port
+
+pytestmark = pytest.mark.e2e
+
+# Chromium logs a failed WebSocket handshake as a console error: expected while the server
+# restarts (test_the_page_reconnects_after_a_server_restart), and only for this front end.
+ALLOWED_CONSOLE_ERRORS.setdefault("serve", [r"WebSocket connection to 'ws://127\.0\.0\.1:\d+/"])
+
+CLICKER = textwrap.dedent(
+    """
+    import os
+
+    import livewidget as lw
+
+    BOOT = os.getpid()
+
+
+    class Clicker(lw.LiveView):
+        def mount(self, socket):
+            if socket.connected:
+                socket.repeat(lambda: socket.send_info("tick"), 200)
+            socket.assign(count=int(self.params.get("start", 0)), ticks=0, boot=BOOT)
+
+        def handle_event(self, event, params, socket):
+            if event == "inc":
+                socket.assign(count=socket.context.count + 1)
+
+        def handle_info(self, info, socket):
+            socket.assign(ticks=socket.context.ticks + 1)
+
+        def render(self, ctx):
+            return lw.html(
+                '<b id="count">{count}</b> <button id="inc" phx-click="inc">+1</button>'
+                '<span id="ticks">{ticks}</span> <span id="boot">{boot}</span>',
+                **ctx,
+            )
+    """
+)
+
+
+BOARD = textwrap.dedent(
+    """
+    import os
+
+    import livewidget as lw
+
+
+    class Board(lw.LiveView):
+        def mount(self, socket):
+            if socket.connected:
+                socket.subscribe("board")
+            socket.assign(message="none", pid=os.getpid())
+
+        def handle_info(self, info, socket):
+            socket.assign(message=info["text"])
+
+        def render(self, ctx):
+            return lw.html('<b id="message">{message}</b> <i id="pid">{pid}</i>', **ctx)
+    """
+)
+
+
+@dataclass
+class Served:
+    """A `livewidget serve` subprocess."""
+
+    target: str
+    cwd: Path
+    extra: tuple[str, ...] = ()
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self) -> Served:
+        self.log = Path(tempfile.mkstemp(prefix="lw-serve-", suffix=".log")[1])
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        command = [
+            sys.executable,
+            "-m",
+            "livewidget",
+            "serve",
+            self.target,
+            "--port",
+            str(self.port),
+            *self.extra,
+        ]
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                command, cwd=self.cwd, env=env, stdout=out, stderr=out, start_new_session=True
+            )
+        deadline = time.monotonic() + 30
+        while True:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.2),
+            ):
+                return self
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"livewidget serve did not start:\n{self.log.read_text()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+        self.process = None
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="lw-serve-e2e-") as tmp:
+        (Path(tmp) / "clicker.py").write_text(CLICKER)
+        (Path(tmp) / "board.py").write_text(BOARD)
+        yield Path(tmp)
+
+
+@pytest.fixture(scope="module")
+def dashboard(workdir: Path) -> Iterator[Served]:
+    served = Served(f"{NOTEBOOKS / 'dashboard.ipynb'}:Dashboard", workdir).start()
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def clicker(workdir: Path) -> Iterator[Served]:
+    served = Served("clicker.py:Clicker", workdir).start()
+    yield served
+    served.stop()
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Any]:
+    contexts: list[Any] = []
+
+    def _open(url: str) -> Any:
+        context = browser.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        watch = ConsoleWatch(f"serve:{url}", "serve")
+        watch.attach(page)
+        WATCHES.append(watch)
+        page.goto(url)
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def text_of(page: Any, selector: str) -> str:
+    return str(page.locator(selector).inner_text())
+
+
+def wait_for_change(page: Any, selector: str, times: int = 2) -> list[str]:
+    """Wait until the text at ``selector`` has changed ``times`` times; the texts seen."""
+    seen = [text_of(page, selector)]
+    deadline = time.monotonic() + 30
+    while len(seen) <= times:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{selector} did not change {times} times: {seen}")
+        now = text_of(page, selector)
+        if now != seen[-1]:
+            seen.append(now)
+        time.sleep(0.05)
+    return seen
+
+
+def test_the_served_dashboard_ticks_while_the_user_types(dashboard: Served, open_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(dashboard.url)
+    expect(page.locator("h1")).to_have_text("Sales Dashboard")
+    page.locator("#note").fill("kept")
+    seen = wait_for_change(page, "#sales-amount", times=2)
+    assert all(re.fullmatch(r"[\d,]+\.\d\d", amount) for amount in seen)
+    expect(page.locator("#note")).to_have_value("kept")  # patched around, not replaced
+    assert page.locator("#lw-status").is_hidden()
+
+
+def test_a_click_reaches_python_and_comes_back(clicker: Served, open_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(clicker.url)
+    expect(page.locator("#count")).to_have_text("0")
+    for _ in range(3):
+        page.locator("#inc").click()
+    expect(page.locator("#count")).to_have_text("3")
+
+
+def test_two_tabs_hold_two_independent_views(clicker: Served, open_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    first, second = open_page(clicker.url), open_page(clicker.url)
+    expect(first.locator("#count")).to_have_text("0")
+    expect(second.locator("#count")).to_have_text("0")
+    first.locator("#inc").click()
+    first.locator("#inc").click()
+    expect(first.locator("#count")).to_have_text("2")
+    wait_for_change(second, "#ticks", times=2)  # the second view is live...
+    expect(second.locator("#count")).to_have_text("0")  # ...and its own
+
+
+def test_the_query_string_arrives_as_params(clicker: Served, open_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(clicker.url + "?start=5")
+    expect(page.locator("#count")).to_have_text("5")
+    page.locator("#inc").click()
+    expect(page.locator("#count")).to_have_text("6")
+
+
+def test_the_page_reconnects_after_a_server_restart(workdir: Path, open_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    served = Served("clicker.py:Clicker", workdir).start()
+    try:
+        page = open_page(served.url + "?start=1")
+        expect(page.locator("#count")).to_have_text("1")
+        first_boot = text_of(page, "#boot")
+        served.stop()
+        expect(page.locator("#lw-status")).to_be_visible()
+        expect(page.locator("#lw-status")).to_contain_text("Offline")
+        assert page.evaluate("document.documentElement.classList.contains('lw-offline')")
+        served.start()
+        expect(page.locator("#lw-status")).to_be_hidden()
+        expect(page.locator("#boot")).not_to_have_text(first_boot)  # a view of the new server
+        expect(page.locator("#count")).to_have_text("1")  # mounted again with its params
+        wait_for_change(page, "#ticks", times=2)
+        page.locator("#inc").click()
+        expect(page.locator("#count")).to_have_text("2")
+    finally:
+        served.stop()
+
+
+@contextlib.contextmanager
+def redis_server(tmp: Path) -> Iterator[str]:
+    """A redis-server of the test's own on a free port (never a system one); its URL."""
+    binary = "/usr/bin/redis-server"
+    if not Path(binary).exists():
+        pytest.skip("no /usr/bin/redis-server (apt-get install -y redis-server)")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError("redis-server did not start")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_a_broadcast_from_a_plain_process_reaches_every_tab_of_two_workers(
+    workdir: Path, open_page: Any
+) -> None:
+    import livewidget
+
+    if not hasattr(livewidget, "configure"):
+        pytest.skip("needs livewidget.configure(pubsub=...), the Redis bus of issue 12")
+    from playwright.sync_api import expect
+
+    with redis_server(workdir) as url:
+        served = Served("board.py:Board", workdir, ("--workers", "2", "--pubsub", url)).start()
+        try:
+            pages = [open_page(served.url) for _ in range(6)]
+            for page in pages:
+                expect(page.locator("#message")).to_have_text("none")
+            workers = {text_of(page, "#pid") for page in pages}
+            publish = (
+                "import sys, livewidget as lw, livewidget.pubsub as ps; "
+                "lw.configure(pubsub=sys.argv[1]); ps.broadcast('board', {'text': 'hello all'})"
+            )
+            deadline = time.monotonic() + 30
+            # Each view subscribes as it mounts, and its worker's SUBSCRIBE reaches Redis a
+            # moment later: publish again (the same message) until every tab shows it.
+            while not all(text_of(page, "#message") == "hello all" for page in pages):
+                if time.monotonic() > deadline:
+                    shown = [text_of(page, "#message") for page in pages]
+                    raise AssertionError(f"not every tab got the broadcast: {shown}")
+                env = {**os.environ, "PYTHONPATH": str(REPO)}
+                subprocess.run([sys.executable, "-c", publish, url], env=env, check=True)
+                time.sleep(0.5)
+            print(f"tabs served by {len(workers)} worker process(es): {sorted(workers)}")
+        finally:
+            served.stop()
+
+
+def test_components_forms_hooks_and_push_events_work_as_in_the_notebook(
+    workdir: Path, open_page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    todos = Served(f"{NOTEBOOKS / 'todos.ipynb'}:Todos", workdir).start()
+    dots = Served(f"{NOTEBOOKS / 'hooks.ipynb'}:Dots", workdir).start()
+    try:
+        page = open_page(todos.url)
+        expect(page.locator("#todos li")).to_have_count(2)
+        page.locator("#add input[name=text]").fill("Serve it")
+        page.locator("#add button").click()  # phx-submit
+        expect(page.locator("#todos li")).to_have_count(3)
+        expect(page.locator("#todo-3")).to_contain_text("Serve it")
+        page.locator("#todo-3 input[type=checkbox]").click()  # phx-target: the component
+        expect(page.locator("#todo-3")).to_have_class("done")
+        expect(page.locator("#todo-1")).to_have_class("open")
+
+        page = open_page(dots.url)
+        canvas = page.locator("#canvas")
+        expect(canvas).to_have_attribute("data-drawn", "0")  # the hook mounted and drew
+        canvas.click(position={"x": 20, "y": 30})  # the hook's pushEvent
+        expect(page.locator("#count")).to_have_text("1")
+        expect(canvas).to_have_attribute("data-drawn", "1")  # updated()
+        expect(canvas).to_have_css("border-top-color", "rgb(255, 99, 71)")  # push_event: tomato
+    finally:
+        todos.stop()
+        dots.stop()
