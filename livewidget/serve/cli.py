@@ -34,15 +34,8 @@ class ServeError(RuntimeError):
 
 def configure_pubsub(url: str) -> None:
     """``livewidget.configure(pubsub=url)``, in this process (each worker calls it)."""
-    import livewidget
+    from ..config import configure
 
-    configure = getattr(livewidget, "configure", None)
-    if configure is None:
-        raise ServeError(
-            f"--pubsub {url!r} needs livewidget.configure(pubsub=...), the Redis bus of issue "
-            "12, which this livewidget does not have yet; run without --pubsub (one process: "
-            "the in-process bus reaches every tab) or install a livewidget with it"
-        )
     configure(pubsub=url)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 import threading
 import time
@@ -25,7 +24,7 @@ import livewidget as lw
 from livewidget.runtime import MAX_QUEUED_FROM_PAGE, census
 from livewidget.serve import TargetError, app, asgi, load_target
 from livewidget.serve.asgi import origin_allowed
-from livewidget.serve.cli import ENV_PUBSUB, ENV_TARGET, ServeError, make_app
+from livewidget.serve.cli import ENV_PUBSUB, ENV_TARGET, make_app
 from livewidget.serve.target import NotebookCells
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -450,18 +449,6 @@ def test_make_app_builds_the_app_from_the_environment(monkeypatch: pytest.Monkey
     monkeypatch.delenv(ENV_PUBSUB, raising=False)
     with TestClient(make_app()) as client:
         assert "page.js" in client.get("/").text
-
-
-def test_pubsub_without_configure_is_refused_with_what_to_do(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    if hasattr(lw, "configure"):
-        pytest.skip("this livewidget has configure(): the Redis bus is tested with it")
-    monkeypatch.setenv(ENV_TARGET, "tests.unit.views:Counter")
-    monkeypatch.setenv(ENV_PUBSUB, "redis://127.0.0.1:1/0")
-    with pytest.raises(ServeError, match=r"needs livewidget\.configure"):
-        make_app()
-    assert os.environ[ENV_PUBSUB]  # the environment is the test's (monkeypatch restores it)
 
 
 def test_app_refuses_what_is_not_a_view_class() -> None:
