@@ -41,7 +41,14 @@
  * does not run for an element a placeholder keeps (nothing of it changes).
  */
 import morphdom from "morphdom";
-import { ENTRY_ATTR, PHX_UPDATE, PHX_UPDATE_IGNORE, PHX_UPDATE_STREAM, SKIP_ATTR } from "./constants";
+import {
+  ENTRY_ATTR,
+  PHX_HOOK,
+  PHX_UPDATE,
+  PHX_UPDATE_IGNORE,
+  PHX_UPDATE_STREAM,
+  SKIP_ATTR,
+} from "./constants";
 import type { ViewHTML } from "./rendered";
 
 /** Input types whose value is typed by the user (as Phoenix's FOCUSABLE_INPUTS). */
@@ -82,8 +89,13 @@ function anchorId(el: Element, root: Element | null): string | null {
 const FOCUS_KEY = "\u0000lw-focused";
 
 export interface PatchCallbacks {
-  /** `ignored`: fromEl has phx-update="ignore" (only its id and data-* will follow toEl). */
-  beforeElUpdated?(fromEl: Element, toEl: Element, ignored: boolean): void;
+  /**
+   * `ignored`: fromEl has phx-update="ignore" (only its id and data-* will follow toEl).
+   * `same()`: whether fromEl and its subtree already are what toEl describes (toEl may hold
+   * placeholders, which stand for elements that stay as they are: compare with this, not with
+   * isEqualNode).
+   */
+  beforeElUpdated?(fromEl: Element, toEl: Element, ignored: boolean, same: () => boolean): void;
 }
 
 /**
@@ -133,12 +145,20 @@ function parsePage(container: HTMLElement, html: string): HTMLElement {
 /** The morphs a ViewHTML asks for: the page, or each changed entry's live element alone. */
 function jobs(container: HTMLElement, view: ViewHTML, known: Map<number, Element | null>): Job[] {
   if (view.html !== null) return [[container, parsePage(container, view.html), true]];
-  const template = container.ownerDocument.createElement("template");
-  return view.entries.map(([id, html]) => {
+  const lives = view.entries.map(([id]) => {
     const live = known.get(id);
     if (!live || !live.isConnected || !container.contains(live)) {
       throw new StalePlaceholder(`entry ${id} is not on the page as it was recorded`);
     }
+    return live;
+  });
+  // A hook around a changed entry is told of the change (beforeUpdate/updated): morph the page.
+  if (lives.some((live) => hookAround(live, container))) {
+    return [[container, parsePage(container, view.page()), true]];
+  }
+  const template = container.ownerDocument.createElement("template");
+  return view.entries.map(([id, html], i) => {
+    const live = lives[i] as Element;
     // A <template> parses a <tr> or an <li> as its own context would.
     template.innerHTML = html;
     const to = template.content.firstElementChild;
@@ -147,6 +167,37 @@ function jobs(container: HTMLElement, view: ViewHTML, known: Map<number, Element
     }
     return [live, to, false];
   });
+}
+
+function hookAround(el: Element, container: HTMLElement): boolean {
+  for (let node = el.parentElement; node && node !== container; node = node.parentElement) {
+    if (node.hasAttribute(PHX_HOOK)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether `live` already is what `to` describes, as isEqualNode, where a placeholder equals the
+ * element it keeps and the entry marker does not count.
+ */
+function sameTree(live: Node, to: Node, entries: Entries): boolean {
+  if (to.nodeType === Node.ELEMENT_NODE) {
+    const kept = entries.kept.get(to as Element);
+    if (kept) return kept === live;
+  }
+  if (live.nodeType !== to.nodeType || live.nodeName !== to.nodeName) return false;
+  if (to.nodeType === Node.ELEMENT_NODE) {
+    const [a, b] = [live as Element, to as Element];
+    const attrs = Array.from(b.attributes).filter(({ name }) => name !== ENTRY_ATTR);
+    if (a.attributes.length !== attrs.length) return false;
+    if (!attrs.every(({ name, value }) => a.getAttribute(name) === value)) return false;
+  } else if (live.nodeValue !== to.nodeValue) {
+    return false;
+  }
+  const [xs, ys] = [live.childNodes, to.childNodes];
+  if (xs.length !== ys.length) return false;
+  for (let i = 0; i < xs.length; i++) if (!sameTree(xs[i] as Node, ys[i] as Node, entries)) return false;
+  return true;
 }
 
 /**
@@ -279,7 +330,9 @@ function morph(
         entries.record(toEl, fromEl);
       }
       const ignored = fromEl.getAttribute(PHX_UPDATE) === PHX_UPDATE_IGNORE;
-      callbacks.beforeElUpdated?.(fromEl, toEl, ignored);
+      callbacks.beforeElUpdated?.(fromEl, toEl, ignored, () =>
+        entries ? sameTree(fromEl, toEl, entries) : fromEl.isEqualNode(toEl),
+      );
       if (ignored) {
         entries?.recordIgnored(toEl);
         mergeIgnored(fromEl, toEl);

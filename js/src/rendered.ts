@@ -92,19 +92,24 @@ let nextEntryId = 1;
  * What `toPatch` gives the views. Either `html`, the page with placeholders for the entries
  * unchanged since the last `toPatch`; or, when every change since then was inside entries the
  * views show (one cell of a row, say), `html` null and `entries`, each changed entry's id and
- * HTML, to morph its live element alone. `full()` is the page with every entry written, for a
- * view that cannot use the rest (call it before the next merge).
+ * HTML, to morph its live element alone, and `page()`, the page with placeholders for the other
+ * entries (for a view where morphing an entry alone would not do). `full()` is the page with
+ * every entry written, for a view that cannot use the rest. Call both before the next merge.
  */
 export interface ViewHTML {
   readonly html: string | null;
   readonly entries: readonly (readonly [number, string])[];
+  page(): string;
   full(): string;
 }
 
 /** While writing for the views: whether to skip, the entry ids written so far, changed cids. */
 interface ViewPass {
   skip: boolean;
-  seen: Set<number>;
+  /** Entries written in full even if shown (those `entries` sends). */
+  force: Map<Obj, string[]> | null;
+  /** The entries written, by id. */
+  seen: Map<number, Obj>;
   /** An entry object was met twice. */
   twice: boolean;
   changedCids: Set<number>;
@@ -179,13 +184,13 @@ export class RenderedTree {
    * (dom_patch.ts falls back to `full()` where it cannot).
    */
   toPatch(): ViewHTML {
-    if (this.root[STATIC] === undefined) return { html: "", entries: [], full: () => "" };
+    if (this.root[STATIC] === undefined) return { html: "", entries: [], page: () => "", full: () => "" };
     const changedCids = new Set<number>();
     for (const cid in this.components) {
       if (this.components[cid] !== this.shownComponents.get(cid)) changedCids.add(Number(cid));
     }
-    const render = (skip: boolean) => {
-      const pass = { skip, seen: new Set<number>(), twice: false, changedCids, out: [] as string[] };
+    const render = (skip: boolean, force: Map<Obj, string[]> | null = null) => {
+      const pass = { skip, force, seen: new Map<number, Obj>(), twice: false, changedCids, out: [] as string[] };
       this.write(this.root, pass.out, new Set(), pass);
       return pass;
     };
@@ -196,16 +201,17 @@ export class RenderedTree {
       const entries: [number, string][] = [];
       for (const [entry, statics] of local) {
         const out: string[] = [];
-        const pass = { skip: true, seen: new Set<number>(), twice: false, changedCids, out };
+        const pass = { skip: true, force: null, seen: new Map<number, Obj>(), twice: false, changedCids, out };
         this.writeEntry(entry, statics, out, new Set(), pass);
         entries.push([entry[ENTRY_ID] as number, out.join("")]);
       }
-      return { html: null, entries, full };
+      return { html: null, entries, page: () => render(true, local).out.join(""), full };
     }
-    const page = render(true);
-    this.twice = page.twice;
+    const pass = render(true);
+    this.twice = pass.twice;
     this.shownComponents = new Map(Object.entries(this.components));
-    return { html: page.out.join(""), entries: [], full };
+    const html = pass.out.join("");
+    return { html, entries: [], page: () => html, full };
   }
 
   private mergeComponents(newc: unknown): void {
@@ -273,9 +279,15 @@ export class RenderedTree {
   /** A keyed entry for the views: a placeholder if unchanged, else in full with its id. */
   private writeEntry(entry: Obj, statics: string[], out: string[], active: Set<number>, pass: ViewPass): void {
     const shape = shapeOf(statics);
-    const known = entry[ENTRY_ID];
+    let known = entry[ENTRY_ID];
+    if (typeof known === "number" && pass.seen.has(known) && pass.seen.get(known) !== entry) {
+      // A copy of an entry written already (a move's copy, a component sharing statics): an
+      // entry of its own.
+      delete entry[SHOWN];
+      known = undefined;
+    }
     if (!shape || (typeof known === "number" && pass.seen.has(known))) {
-      // Not one element, or the same entry twice (one object shown in two places): in full,
+      // Not one element, or the same entry object twice (shown in two places): in full,
       // unmarked, never skipped.
       if (shape) pass.twice = true;
       this.writeDynamics(entry, statics, out, active, pass);
@@ -283,8 +295,8 @@ export class RenderedTree {
     }
     const id = typeof known === "number" ? known : nextEntryId++;
     if (typeof known !== "number") entry[ENTRY_ID] = id;
-    pass.seen.add(id);
-    if (pass.skip && entry[SHOWN] === true && !this.reachesChanged(entry, pass.changedCids, new Set())) {
+    pass.seen.set(id, entry);
+    if (pass.skip && entry[SHOWN] === true && !pass.force?.has(entry) && !this.reachesChanged(entry, pass.changedCids, new Set())) {
       out.push(shape.lead, `<${shape.tag} ${SKIP_ATTR}="${id}">`, shape.isVoid ? "" : `</${shape.tag}>`, shape.trail);
       return;
     }
@@ -455,6 +467,9 @@ function mergeKeyed(target: Obj, diff: Obj): void {
     } else if (isObject(entry)) {
       if (!isObject(entries[index])) entries[index] = {};
       delete (entries[index] as Obj)[SHOWN];
+      // Among moves, an entry merged in place is a new item (the kernel's diff reuses the
+      // position): the old one, if it moved, keeps its id and so its element.
+      if (hasMoves) delete (entries[index] as Obj)[ENTRY_ID];
       doMutableMerge(entries[index] as Obj, entry);
     } else {
       throw new TypeError(

@@ -229,9 +229,9 @@ class LiveModel {
   private tryPatch(view: View, html: string | ViewHTML): void {
     try {
       patch(view.root, html, {
-        beforeElUpdated(fromEl, toEl, ignored) {
+        beforeElUpdated(fromEl, toEl, ignored, same) {
           applySticky(fromEl, toEl);
-          view.hooks.beforeElUpdated(fromEl, toEl, ignored);
+          view.hooks.beforeElUpdated(fromEl, toEl, ignored, same);
         },
       });
     } catch (err) {
