@@ -3,7 +3,7 @@
  *
  * morphdom walks the old and new trees together and changes only what differs,
  * so an unchanged node stays the same DOM node (listeners, focus, scroll and
- * selection survive). Two rules on top, as in Phoenix LiveView:
+ * selection survive). Rules on top, as in Phoenix LiveView:
  *
  * - The focused text-like input, textarea or select is the user's: its attributes
  *   follow the server but its value does not (morphdom would otherwise reset the
@@ -28,17 +28,25 @@
  *   and a placeholder keeps its recorded element as it is: morphdom is given the same key for
  *   both, so it pairs them wherever the element now sits, and onBeforeElUpdated returns false.
  *   The page then costs the parse of the changed entries plus one empty element per unchanged
- *   one, not the whole HTML. A placeholder is never shown: one whose element is not recorded,
- *   gone or elsewhere, that morphdom pairs with another element or would add, stops the patch
- *   (StalePlaceholder), which then starts again from `full()`, the page without placeholders
- *   (a new view, a view whose last patch failed, a page changed behind livewidget's back). A
- *   string patch (the saved HTML, a new view's first render) forgets what was recorded.
+ *   one, not the whole HTML.
+ * - When only entries changed (`html` null), each changed entry is parsed alone (in a
+ *   <template>, which parses a <tr> as a table would) and morphed onto its live element;
+ *   nothing else is looked at. Unless a phx-hook element is around one (that hook must hear of
+ *   the change): then the page with placeholders, `page()`.
+ * - A placeholder is never shown. One whose element is not recorded, gone or elsewhere, that
+ *   morphdom pairs with another element or would add, stops the patch (StalePlaceholder),
+ *   which then starts again from `full()`, the page without placeholders (a new view, a view
+ *   whose last patch failed, a page changed behind livewidget's back). A string patch (the
+ *   saved HTML, a new view's first render) forgets what was recorded. What a skipped element
+ *   holds is not looked at: a change made to it behind livewidget's back (not by a JS command,
+ *   whose effects are sticky anyway) stays until its entry changes, as with Phoenix's skip.
  *
- * `callbacks.beforeElUpdated(fromEl, toEl, ignored)` runs for every element that stays (not
+ * `callbacks.beforeElUpdated(fromEl, toEl, ignored, same)` runs for every element that stays (not
  * for the container, nor for added or removed ones) before anything of it changes; it may edit
  * `toEl`, and whatever it sets there is what the element becomes. widget.ts uses it to
- * re-apply the "sticky" effects of JS commands and to tell hooks what is about to change. It
- * does not run for an element a placeholder keeps (nothing of it changes).
+ * re-apply the "sticky" effects of JS commands and to tell hooks what is about to change
+ * (`same()` compares through placeholders). It does not run for an element a placeholder keeps
+ * (nothing of it changes).
  */
 import morphdom from "morphdom";
 import {

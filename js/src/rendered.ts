@@ -55,9 +55,13 @@
  * keeps it (its HTML is the same; the views find it by its key). An entry that refers to a
  * component is unchanged only if no component it reaches changed. Only an entry whose template
  * is one balanced element (`<tr ...>...</tr>`, see `shapeOf`) can be skipped; any other is
- * always written in full, as before. `full()` is the same HTML without placeholders, for a view
- * that cannot resolve one (a new view, a view whose patch failed): dom_patch.ts falls back to
- * it, so a placeholder never reaches the page.
+ * always written in full, as before. When every change since the last `toPatch` was inside
+ * entries the views show, in place (the one-cell update: `localEntries` checks the diff before
+ * it is merged), there is not even a page to write: `toPatch()` gives those entries' HTML alone,
+ * and dom_patch.ts morphs each one's live element. `full()` is the page without placeholders,
+ * for a view that cannot resolve one (a new view, a view whose patch failed, a page changed
+ * behind livewidget's back): dom_patch.ts falls back to it, so a placeholder never reaches
+ * the page.
  */
 import {
   COMPONENTS,
