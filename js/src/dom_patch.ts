@@ -298,12 +298,15 @@ function morph(
   // element with the same id as the focused one's nearest ancestor with an id.
   let twin: Element | null = null;
   if (focused && !focused.id && !entries?.keeps(focused)) {
-    const alike = work.flatMap(([, to, childrenOnly]) =>
-      (childrenOnly ? [] : [to])
-        .concat(Array.from(to.querySelectorAll(focused.tagName)))
-        .filter((el) => !el.id && sameControl(focused, el))
-        .map((el) => [el, anchorId(el, childrenOnly ? to : null)] as const),
-    );
+    // Only where the focused element is: a changed row elsewhere keeps its own controls.
+    const alike = work
+      .filter(([from]) => from.contains(focused))
+      .flatMap(([, to, childrenOnly]) =>
+        (childrenOnly ? [] : [to])
+          .concat(Array.from(to.querySelectorAll(focused.tagName)))
+          .filter((el) => !el.id && sameControl(focused, el))
+          .map((el) => [el, anchorId(el, childrenOnly ? to : null)] as const),
+      );
     const home = anchorId(focused, container);
     twin = (alike.find(([, anchor]) => anchor === home) ?? alike[0])?.[0] ?? null;
   }

@@ -207,6 +207,11 @@ describe("patch with RenderedTree.toPatch(): in proportion to the change", () =>
       expect([input.selectionStart, input.selectionEnd]).toEqual([1, 3]);
     }
     expect(rows()[1]?.firstChild?.textContent).toBe("BB");
+    // The same-named input of a row that changed is that row's, not a stand-in for the focused one.
+    const other = rows()[0]?.querySelector("input");
+    tree.merge(rename(0, "AA", 3));
+    expect(show(tree)).toBe("entries");
+    expect(rows()[0]?.querySelector("input")).toBe(other);
   });
 
   test("a placeholder whose row went away (behind livewidget's back) falls back to the whole page", () => {
