@@ -159,8 +159,8 @@ export class RenderedTree {
     this.previous = null;
     if (this.local) {
       const found = new Map<Obj, string[]>();
-      if (localEntries(this.root, diff, found)) for (const [entry, statics] of found) this.local.set(entry, statics);
-      else this.local = null;
+      if (!localEntries(this.root, diff, found)) this.local = null;
+      else for (const [entry, statics] of found) this.local.set(entry, statics);
     }
     const newComponents = diff[COMPONENTS];
     delete diff[COMPONENTS];
@@ -188,15 +188,25 @@ export class RenderedTree {
    * (dom_patch.ts falls back to `full()` where it cannot).
    */
   toPatch(): ViewHTML {
-    if (this.root[STATIC] === undefined) return { html: "", entries: [], page: () => "", full: () => "" };
+    if (this.root[STATIC] === undefined) {
+      return { html: "", entries: [], page: () => "", full: () => "" };
+    }
     const changedCids = new Set<number>();
     for (const cid in this.components) {
       if (this.components[cid] !== this.shownComponents.get(cid)) changedCids.add(Number(cid));
     }
+    const pass = (skip: boolean, force: Map<Obj, string[]> | null) => ({
+      skip,
+      force,
+      seen: new Map<number, Obj>(),
+      twice: false,
+      changedCids,
+      out: [] as string[],
+    });
     const render = (skip: boolean, force: Map<Obj, string[]> | null = null) => {
-      const pass = { skip, force, seen: new Map<number, Obj>(), twice: false, changedCids, out: [] as string[] };
-      this.write(this.root, pass.out, new Set(), pass);
-      return pass;
+      const state = pass(skip, force);
+      this.write(this.root, state.out, new Set(), state);
+      return state;
     };
     const full = () => render(false).out.join("");
     const local = this.local;
@@ -204,17 +214,16 @@ export class RenderedTree {
     if (local && !this.twice && changedCids.size === 0) {
       const entries: [number, string][] = [];
       for (const [entry, statics] of local) {
-        const out: string[] = [];
-        const pass = { skip: true, force: null, seen: new Map<number, Obj>(), twice: false, changedCids, out };
-        this.writeEntry(entry, statics, out, new Set(), pass);
-        entries.push([entry[ENTRY_ID] as number, out.join("")]);
+        const state = pass(true, null);
+        this.writeEntry(entry, statics, state.out, new Set(), state);
+        entries.push([entry[ENTRY_ID] as number, state.out.join("")]);
       }
       return { html: null, entries, page: () => render(true, local).out.join(""), full };
     }
-    const pass = render(true);
-    this.twice = pass.twice;
+    const page = render(true);
+    this.twice = page.twice;
     this.shownComponents = new Map(Object.entries(this.components));
-    const html = pass.out.join("");
+    const html = page.out.join("");
     return { html, entries: [], page: () => html, full };
   }
 
@@ -281,7 +290,13 @@ export class RenderedTree {
   }
 
   /** A keyed entry for the views: a placeholder if unchanged, else in full with its id. */
-  private writeEntry(entry: Obj, statics: string[], out: string[], active: Set<number>, pass: ViewPass): void {
+  private writeEntry(
+    entry: Obj,
+    statics: string[],
+    out: string[],
+    active: Set<number>,
+    pass: ViewPass,
+  ): void {
     const shape = shapeOf(statics);
     let known = entry[ENTRY_ID];
     if (typeof known === "number" && pass.seen.has(known) && pass.seen.get(known) !== entry) {
@@ -300,8 +315,13 @@ export class RenderedTree {
     const id = typeof known === "number" ? known : nextEntryId++;
     if (typeof known !== "number") entry[ENTRY_ID] = id;
     pass.seen.set(id, entry);
-    if (pass.skip && entry[SHOWN] === true && !pass.force?.has(entry) && !this.reachesChanged(entry, pass.changedCids, new Set())) {
-      out.push(shape.lead, `<${shape.tag} ${SKIP_ATTR}="${id}">`, shape.isVoid ? "" : `</${shape.tag}>`, shape.trail);
+    const unchanged =
+      entry[SHOWN] === true &&
+      !pass.force?.has(entry) &&
+      !this.reachesChanged(entry, pass.changedCids, new Set());
+    if (pass.skip && unchanged) {
+      const end = shape.isVoid ? "" : `</${shape.tag}>`;
+      out.push(shape.lead, `<${shape.tag} ${SKIP_ATTR}="${id}">`, end, shape.trail);
       return;
     }
     entry[SHOWN] = true;
@@ -589,7 +609,10 @@ const shapes = new WeakMap<readonly string[], Shape | null>();
 const VOID = new Set([
   "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
 ]);
-const RAW_TEXT = new Set(["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript"]);
+/** Elements whose content is text up to their end tag (no tags inside to count). */
+const RAW_TEXT = new Set([
+  "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+]);
 /** Roots the HTML parser closes when the same tag (or a sibling kind) opens inside them. */
 const CLOSED_BY: { [root: string]: readonly string[] } = {
   a: ["a"], li: ["li"], option: ["option", "optgroup"], optgroup: ["optgroup"], dt: ["dt", "dd"],
