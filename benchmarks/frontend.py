@@ -7,9 +7,12 @@ sequence of updates:
 
 * **livewidget**: the diff the Python side sends (``protocol.diff`` of two renders of
   ``table.keyed``, one ``qty`` changed), merged into the cached tree
-  (``RenderedTree.merge``), the tree turned into HTML (``toHTML``) and the view patched
-  (``dom_patch.patch``: morphdom, with livewidget's focus and stream rules). The three steps
-  are also timed apart.
+  (``RenderedTree.merge``), the tree turned into HTML (``toHTML``, the saved HTML trait) and
+  into the views' HTML (``toPatch``: the rows the diff did not touch as empty placeholders),
+  and the view patched (``dom_patch.patch``: morphdom, with livewidget's focus, stream and
+  placeholder rules), as ``widget.ts`` does for a diff. The four steps are also timed apart.
+* **lw whole**: the same tree patched with the whole HTML (``patch(el, tree.toHTML())``),
+  livewidget's page before placeholders: what they save, measured in the same run.
 * **innerHTML** of the whole new HTML: what ``ipywidgets.HTML`` does with its new ``value``.
 * **morphdom** of the whole new HTML string: what a widget that sends the whole HTML and
   morphs instead of replacing would do (``morphdom(el, "<div>" + html + "</div>",
@@ -96,27 +99,37 @@ RUN = """\
   };
   const tree = new RenderedTree();
   tree.merge(full);
+  const whole = new RenderedTree();
+  whole.merge(full);
   const roots = {
     livewidget: view("livewidget"),
+    whole: view("whole"),
     innerHTML: view("inner"),
     morphdom: view("morph"),
     floor: view("floor"),
   };
-  const steps = { merge: [], toHTML: [], patch: [] };
+  const steps = { merge: [], toHTML: [], toPatch: [], patch: [] };
   const update = {
     livewidget(i, el) {
       const t0 = performance.now();
       tree.merge(diffs[i - 1]);
       const t1 = performance.now();
-      const html = tree.toHTML();
+      tree.toHTML(); // the saved HTML trait, as widget.ts keeps it
       const t2 = performance.now();
-      patch(el, html);
+      const forViews = tree.toPatch();
       const t3 = performance.now();
+      patch(el, forViews);
+      const t4 = performance.now();
       if (i > warmup) {
         steps.merge.push(t1 - t0);
         steps.toHTML.push(t2 - t1);
-        steps.patch.push(t3 - t2);
+        steps.toPatch.push(t3 - t2);
+        steps.patch.push(t4 - t3);
       }
+    },
+    whole(i, el) {
+      whole.merge(diffs[i - 1]);
+      patch(el, whole.toHTML());
     },
     innerHTML(i, el) {
       el.innerHTML = htmls[i];
@@ -266,7 +279,7 @@ def main() -> None:
     if result["html"] != kernel_htmls[done] or result["expected"] != kernel_htmls[done]:
         raise AssertionError(f"the page's HTML after update {done} is not the kernel's")
     if not result["same"]:
-        raise AssertionError("the three contenders' tables differ after the updates")
+        raise AssertionError("the contenders' tables differ after the updates")
     measured = done - WARMUP
     diff_bytes = statistics.median(size(d) for d in diffs[:done])
     html_bytes = statistics.median(len(h.encode("utf-8")) for h in kernel_htmls[1 : done + 1])
@@ -276,26 +289,28 @@ def main() -> None:
         f"(cross-origin isolated: {result['isolated']}); load average {os.getloadavg()[0]:.2f}"
     )
     print(f"  a diff as sent, e.g.: {json.dumps(diffs[0])}")
-    print(f"  {'':<54}{'script µs':>11}{'+ layout µs':>13}{'bytes':>9}")
+    print(f"  {'':<58}{'script µs':>11}{'+ layout µs':>13}{'bytes':>9}")
     rows = [
-        ("livewidget", "merge diff + toHTML + patch (morphdom)", diff_bytes),
+        ("livewidget", "merge diff + toHTML + toPatch + patch", diff_bytes),
+        ("whole", "same tree, patch(whole HTML): no placeholders", diff_bytes),
         ("innerHTML", "(a) el.innerHTML = whole new HTML", html_bytes),
         ("morphdom", "(b) morphdom(el, whole new HTML string)", html_bytes),
         ("floor", "floor: the one cell's textContent, by hand", diff_bytes),
     ]
     for name, how, payload in rows:
         script, layout = median(result["script"][name]), median(result["layout"][name])
-        print(f"  {name:<12}{how:<42}{script:>11,.0f}{layout:>13,.0f}{payload:>9,.0f}")
+        print(f"  {name:<12}{how:<46}{script:>11,.0f}{layout:>13,.0f}{payload:>9,.0f}")
     steps = result["steps"]
     print(
         "  livewidget's steps: "
         + ", ".join(
-            f"{step} {median(steps[step]):,.0f} µs" for step in ("merge", "toHTML", "patch")
+            f"{step} {median(steps[step]):,.0f} µs"
+            for step in ("merge", "toHTML", "toPatch", "patch")
         )
     )
     ours = median(result["script"]["livewidget"])
     ours_layout = median(result["layout"]["livewidget"])
-    for name, how, _ in rows[1:3]:
+    for name, how, _ in rows[1:4]:
         print(
             f"  {how}: {median(result['script'][name]) / ours:.1f}x livewidget's script time, "
             f"{median(result['layout'][name]) / ours_layout:.1f}x with layout, "

@@ -111,6 +111,15 @@ export const KEY_ATTR = "_lw_key";
  */
 export const CHILD_ATTR = "data-lw-widget";
 
+/**
+ * Front end only, never in the kernel's HTML nor on the page: rendered.ts `toPatch()` writes a
+ * keyed entry that did not change as `<tr data-lw-skip="ID"></tr>` and one that did with
+ * `data-lw-entry="ID"` on its root; dom_patch.ts keeps the live element for the first and
+ * records (and strips) the second.
+ */
+export const SKIP_ATTR = "data-lw-skip";
+export const ENTRY_ATTR = "data-lw-entry";
+
 // --- message shapes -------------------------------------------------------------
 
 export interface JoinMessage {

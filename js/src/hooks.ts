@@ -152,10 +152,15 @@ export class ViewHooks {
   }
 
   /** From dom_patch, before `fromEl` becomes `toEl`. */
-  beforeElUpdated(fromEl: Element, toEl: Element, ignored: boolean): void {
+  beforeElUpdated(
+    fromEl: Element,
+    toEl: Element,
+    ignored: boolean,
+    same: () => boolean = () => fromEl.isEqualNode(toEl), // dom_patch's, placeholders and all
+  ): void {
     const entry = this.mounted.get(fromEl);
     if (!entry || toEl.getAttribute(PHX_HOOK) !== entry.name) return; // sync() remounts
-    const changed = ignored ? !sameData(fromEl, toEl) : !fromEl.isEqualNode(toEl);
+    const changed = ignored ? !sameData(fromEl, toEl) : !same();
     if (!changed) return;
     this.call(entry, "beforeUpdate", toEl);
     this.changed.add(fromEl);

@@ -40,13 +40,36 @@
  * into a tree made with `new RenderedTree(previous)`) keeps the rows held for the same ref.
  *
  * The merge rules mirror phoenix_live_view's rendered.js (1.2), so both build the
- * same HTML apart from the data-phx-* markers, which livewidget does not need.
+ * same HTML apart from the data-phx-* markers: `toHTML()` is exactly the kernel's HTML.
+ *
+ * Patching the views in proportion to the change (`toPatch()`). A 1,000-row table whose one
+ * cell changes is a 50-byte diff, but morphing the page to the whole new HTML means parsing
+ * all of it and walking all 1,000 rows. So, as Phoenix's client marks the components a diff
+ * did not touch (`data-phx-skip`), the tree knows which keyed entries changed since it last
+ * gave HTML to the views, and `toPatch()` writes each unchanged one as an empty element of the
+ * same tag, `<tr data-lw-skip="17"></tr>`, which dom_patch.ts answers by keeping the live
+ * element it recorded for entry 17. Each entry written in full carries
+ * `data-lw-entry="17"` on its root element instead, for dom_patch to record (and strip). An
+ * entry has an id (hidden key ENTRY_ID, unique in the page's life) from the first time it is
+ * written; a merge that changes it (or any part of it) clears its SHOWN flag, a pure move
+ * keeps it (its HTML is the same; the views find it by its key). An entry that refers to a
+ * component is unchanged only if no component it reaches changed. Only an entry whose template
+ * is one balanced element (`<tr ...>...</tr>`, see `shapeOf`) can be skipped; any other is
+ * always written in full, as before. When every change since the last `toPatch` was inside
+ * entries the views show, in place (the one-cell update: `localEntries` checks the diff before
+ * it is merged), there is not even a page to write: `toPatch()` gives those entries' HTML alone,
+ * and dom_patch.ts morphs each one's live element. `full()` is the page without placeholders,
+ * for a view that cannot resolve one (a new view, a view whose patch failed, a page changed
+ * behind livewidget's back): dom_patch.ts falls back to it, so a placeholder never reaches
+ * the page.
  */
 import {
   COMPONENTS,
+  ENTRY_ATTR,
   KEYED,
   KEYED_COUNT,
   KEYED_MOVED,
+  SKIP_ATTR,
   STATIC,
   STREAM,
   TEMPLATES,
@@ -62,9 +85,53 @@ const STREAM_IDS = "\u0000streamIds";
 
 type StreamRows = { ids: string[]; rows: Obj[] };
 
+/** Not on the wire: a keyed entry's id for the views (kept while the entry lives, moves included). */
+const ENTRY_ID = "\u0000entryId";
+/** Not on the wire: true once `toPatch` wrote the entry; a merge that changes the entry deletes it. */
+const SHOWN = "\u0000shown";
+/** Entry ids are unique in the page's life, across trees (a resync makes a new tree). */
+let nextEntryId = 1;
+
+/**
+ * What `toPatch` gives the views. Either `html`, the page with placeholders for the entries
+ * unchanged since the last `toPatch`; or, when every change since then was inside entries the
+ * views show (one cell of a row, say), `html` null and `entries`, each changed entry's id and
+ * HTML, to morph its live element alone, and `page()`, the page with placeholders for the other
+ * entries (for a view where morphing an entry alone would not do). `full()` is the page with
+ * every entry written, for a view that cannot use the rest. Call both before the next merge.
+ */
+export interface ViewHTML {
+  readonly html: string | null;
+  readonly entries: readonly (readonly [number, string])[];
+  page(): string;
+  full(): string;
+}
+
+/** While writing for the views: whether to skip, the entry ids written so far, changed cids. */
+interface ViewPass {
+  skip: boolean;
+  /** Entries written in full even if shown (those `entries` sends). */
+  force: Map<Obj, string[]> | null;
+  /** The entries written, by id. */
+  seen: Map<number, Obj>;
+  /** An entry object was met twice. */
+  twice: boolean;
+  changedCids: Set<number>;
+}
+
 export class RenderedTree {
   private root: Obj = {};
   private components: { [cid: string]: Obj } = {};
+  /** The component objects as the last `toPatch` wrote them (a merge replaces a changed one). */
+  private shownComponents = new Map<string, Obj>();
+  /**
+   * The entries changed since the last `toPatch`, with the statics they are written with, when
+   * nothing else changed (see `localEntries`); null when something else did, or before the
+   * first `toPatch`.
+   */
+  private local: Map<Obj, string[]> | null = null;
+  /** The last page for the views wrote one entry object in two places (then no `entries`). */
+  private twice = false;
 
   /**
    * `previous`: the tree this one replaces (a full render after a join); the streams of the
@@ -90,6 +157,11 @@ export class RenderedTree {
       }
     }
     this.previous = null;
+    if (this.local) {
+      const found = new Map<Obj, string[]>();
+      if (!localEntries(this.root, diff, found)) this.local = null;
+      else for (const [entry, statics] of found) this.local.set(entry, statics);
+    }
     const newComponents = diff[COMPONENTS];
     delete diff[COMPONENTS];
     resolveTemplates(diff, null, false);
@@ -105,8 +177,54 @@ export class RenderedTree {
   toHTML(): string {
     if (this.root[STATIC] === undefined) return "";
     const out: string[] = [];
-    this.write(this.root, out, new Set());
+    this.write(this.root, out, new Set(), null);
     return out.join("");
+  }
+
+  /**
+   * The HTML for the views: the entries unchanged since the last `toPatch` as placeholders
+   * (`<tr data-lw-skip="ID"></tr>`), the others written in full with `data-lw-entry="ID"` on
+   * their root element. It takes the views to hold what it returns: patch every view with it
+   * (dom_patch.ts falls back to `full()` where it cannot).
+   */
+  toPatch(): ViewHTML {
+    if (this.root[STATIC] === undefined) {
+      return { html: "", entries: [], page: () => "", full: () => "" };
+    }
+    const changedCids = new Set<number>();
+    for (const cid in this.components) {
+      if (this.components[cid] !== this.shownComponents.get(cid)) changedCids.add(Number(cid));
+    }
+    const pass = (skip: boolean, force: Map<Obj, string[]> | null) => ({
+      skip,
+      force,
+      seen: new Map<number, Obj>(),
+      twice: false,
+      changedCids,
+      out: [] as string[],
+    });
+    const render = (skip: boolean, force: Map<Obj, string[]> | null = null) => {
+      const state = pass(skip, force);
+      this.write(this.root, state.out, new Set(), state);
+      return state;
+    };
+    const full = () => render(false).out.join("");
+    const local = this.local;
+    this.local = new Map(); // from now on the views show this
+    if (local && !this.twice && changedCids.size === 0) {
+      const entries: [number, string][] = [];
+      for (const [entry, statics] of local) {
+        const state = pass(true, null);
+        this.writeEntry(entry, statics, state.out, new Set(), state);
+        entries.push([entry[ENTRY_ID] as number, state.out.join("")]);
+      }
+      return { html: null, entries, page: () => render(true, local).out.join(""), full };
+    }
+    const page = render(true);
+    this.twice = page.twice;
+    this.shownComponents = new Map(Object.entries(this.components));
+    const html = page.out.join("");
+    return { html, entries: [], page: () => html, full };
   }
 
   private mergeComponents(newc: unknown): void {
@@ -137,6 +255,7 @@ export class RenderedTree {
         }
         result = cloneMerge(base, cdiff);
         result[STATIC] = base[STATIC];
+        forgetShown(result); // the copied entries are new ones in the page, not base's
       } else {
         const old = oldc[cid];
         result = shared !== undefined || !old ? cdiff : cloneMerge(old, cdiff);
@@ -148,7 +267,7 @@ export class RenderedTree {
     Object.assign(oldc, done);
   }
 
-  private write(node: Obj, out: string[], activeCids: Set<number>): void {
+  private write(node: Obj, out: string[], activeCids: Set<number>, pass: ViewPass | null): void {
     const statics = node[STATIC];
     if (!Array.isArray(statics)) {
       throw new Error(`a rendered object has no statics array: ${repr(node)}`);
@@ -161,14 +280,83 @@ export class RenderedTree {
         if (!isObject(entry)) throw new Error(`comprehension entry ${i} is missing`);
         // A stream's rows carry their own statics (see applyStream).
         const own = entry[STATIC];
-        this.writeDynamics(entry, Array.isArray(own) ? own : statics, out, activeCids);
+        const entryStatics = Array.isArray(own) ? own : statics;
+        if (pass) this.writeEntry(entry, entryStatics as string[], out, activeCids, pass);
+        else this.writeDynamics(entry, entryStatics, out, activeCids, null);
       }
     } else {
-      this.writeDynamics(node, statics, out, activeCids);
+      this.writeDynamics(node, statics, out, activeCids, pass);
     }
   }
 
-  private writeDynamics(dynamics: Obj, statics: unknown[], out: string[], active: Set<number>): void {
+  /** A keyed entry for the views: a placeholder if unchanged, else in full with its id. */
+  private writeEntry(
+    entry: Obj,
+    statics: string[],
+    out: string[],
+    active: Set<number>,
+    pass: ViewPass,
+  ): void {
+    const shape = shapeOf(statics);
+    let known = entry[ENTRY_ID];
+    if (typeof known === "number" && pass.seen.has(known) && pass.seen.get(known) !== entry) {
+      // A copy of an entry written already (a move's copy, a component sharing statics): an
+      // entry of its own.
+      delete entry[SHOWN];
+      known = undefined;
+    }
+    if (!shape || (typeof known === "number" && pass.seen.has(known))) {
+      // Not one element, or the same entry object twice (shown in two places): in full,
+      // unmarked, never skipped.
+      if (shape) pass.twice = true;
+      this.writeDynamics(entry, statics, out, active, pass);
+      return;
+    }
+    const id = typeof known === "number" ? known : nextEntryId++;
+    if (typeof known !== "number") entry[ENTRY_ID] = id;
+    pass.seen.set(id, entry);
+    const unchanged =
+      entry[SHOWN] === true &&
+      !pass.force?.has(entry) &&
+      !this.reachesChanged(entry, pass.changedCids, new Set());
+    if (pass.skip && unchanged) {
+      const end = shape.isVoid ? "" : `</${shape.tag}>`;
+      out.push(shape.lead, `<${shape.tag} ${SKIP_ATTR}="${id}">`, end, shape.trail);
+      return;
+    }
+    entry[SHOWN] = true;
+    const first = statics[0] as string;
+    const marked = [first.slice(0, shape.nameEnd) + ` ${ENTRY_ATTR}="${id}"` + first.slice(shape.nameEnd)];
+    this.writeDynamics(entry, marked.concat(statics.slice(1)), out, active, pass);
+  }
+
+  /** Whether `node` refers, directly or through other components, to a component in `changed`. */
+  private reachesChanged(node: Obj, changed: Set<number>, visited: Set<number>): boolean {
+    if (changed.size === 0) return false;
+    for (const key in node) {
+      if (key === STATIC || key === STREAM || key === KEYED_COUNT || key.startsWith("\u0000")) continue;
+      const value = node[key];
+      if (typeof value === "number") {
+        // A dynamic that is a number is a component reference (entries are objects).
+        if (changed.has(value)) return true;
+        if (visited.has(value)) continue;
+        visited.add(value);
+        const component = this.components[value];
+        if (component && this.reachesChanged(component, changed, visited)) return true;
+      } else if (isObject(value) && this.reachesChanged(value, changed, visited)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private writeDynamics(
+    dynamics: Obj,
+    statics: unknown[],
+    out: string[],
+    active: Set<number>,
+    pass: ViewPass | null,
+  ): void {
     const last = statics.length - 1;
     for (let i = 0; i < last; i++) {
       out.push(statics[i] as string);
@@ -176,9 +364,9 @@ export class RenderedTree {
       if (typeof dyn === "string") {
         out.push(dyn);
       } else if (isObject(dyn)) {
-        this.write(dyn, out, active);
+        this.write(dyn, out, active, pass);
       } else if (typeof dyn === "number") {
-        this.writeComponent(dyn, out, active);
+        this.writeComponent(dyn, out, active, pass);
       } else {
         throw new Error(
           `dynamic ${i} must be a string, a rendered object or a component id, got ${repr(dyn)}`,
@@ -188,12 +376,12 @@ export class RenderedTree {
     out.push(statics[last] as string);
   }
 
-  private writeComponent(cid: number, out: string[], active: Set<number>): void {
+  private writeComponent(cid: number, out: string[], active: Set<number>, pass: ViewPass | null): void {
     const component = this.components[cid];
     if (!component) throw new Error(`no component for cid ${cid}`);
     if (active.has(cid)) throw new Error(`component ${cid} renders itself`);
     active.add(cid);
-    this.write(component, out, active);
+    this.write(component, out, active, pass);
     active.delete(cid);
   }
 }
@@ -296,11 +484,16 @@ function mergeKeyed(target: Obj, diff: Obj): void {
     if (Array.isArray(entry)) {
       const [from, change] = entry as [number, Obj];
       entries[index] = movedEntry(old, from, index);
+      delete (entries[index] as Obj)[SHOWN]; // moved and changed
       doMutableMerge(entries[index] as Obj, change);
     } else if (typeof entry === "number") {
-      entries[index] = movedEntry(old, entry, index);
+      entries[index] = movedEntry(old, entry, index); // same HTML: keeps SHOWN
     } else if (isObject(entry)) {
       if (!isObject(entries[index])) entries[index] = {};
+      delete (entries[index] as Obj)[SHOWN];
+      // Among moves, an entry merged in place is a new item (the kernel's diff reuses the
+      // position): the old one, if it moved, keeps its id and so its element.
+      if (hasMoves) delete (entries[index] as Obj)[ENTRY_ID];
       doMutableMerge(entries[index] as Obj, entry);
     } else {
       throw new TypeError(
@@ -344,6 +537,181 @@ function cloneMerge(target: Obj, source: Obj): Obj {
     }
   }
   return merged;
+}
+
+/**
+ * Whether merging `diff` into `node` changes only entries the views show, in place (no entry
+ * added, moved or removed, no statics, components or streams, nothing outside an entry); if so,
+ * `found` gets each such entry with the statics it is written with.
+ */
+function localEntries(node: Obj, diff: Obj, found: Map<Obj, string[]>): boolean {
+  if (
+    diff[STATIC] !== undefined ||
+    diff[TEMPLATES] !== undefined ||
+    diff[STREAM] !== undefined ||
+    diff[COMPONENTS] !== undefined
+  ) {
+    return false;
+  }
+  const keyed = diff[KEYED];
+  if (keyed !== undefined) {
+    const entries = node[KEYED];
+    const statics = node[STATIC];
+    if (
+      !isObject(keyed) ||
+      !isObject(entries) ||
+      !Array.isArray(statics) ||
+      keyed[KEYED_MOVED] !== undefined ||
+      keyed[KEYED_COUNT] !== entries[KEYED_COUNT]
+    ) {
+      return false;
+    }
+    for (const index in keyed) {
+      if (index === KEYED_COUNT) continue;
+      const entry = entries[index];
+      if (!isObject(keyed[index]) || !isObject(entry) || entry[SHOWN] !== true) return false;
+      if (entry[STATIC] !== undefined || !shapeOf(statics as string[])) return false;
+      found.set(entry, statics as string[]);
+    }
+    return true;
+  }
+  for (const key in diff) {
+    const value = diff[key];
+    const current = node[key];
+    // A string or a component reference changed outside any entry: the page.
+    if (!isObject(value) || !isObject(current) || !localEntries(current, value, found)) return false;
+  }
+  return true;
+}
+
+/** Drop the view ids under `node`: its entries are to be written (and recorded) afresh. */
+function forgetShown(node: unknown): void {
+  if (!isObject(node)) return;
+  delete node[ENTRY_ID];
+  delete node[SHOWN];
+  for (const key in node) if (key !== STATIC && key !== STREAM_IDS) forgetShown(node[key]);
+}
+
+// --- which templates are one element ----------------------------------------------------
+
+/** A template that renders one element: its tag, where its name ends in statics[0], void or not. */
+interface Shape {
+  tag: string;
+  nameEnd: number;
+  isVoid: boolean;
+  /** The whitespace around the element (text nodes of the page too). */
+  lead: string;
+  trail: string;
+}
+
+const shapes = new WeakMap<readonly string[], Shape | null>();
+
+const VOID = new Set([
+  "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
+]);
+/** Elements whose content is text up to their end tag (no tags inside to count). */
+const RAW_TEXT = new Set([
+  "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+]);
+/** Roots the HTML parser closes when the same tag (or a sibling kind) opens inside them. */
+const CLOSED_BY: { [root: string]: readonly string[] } = {
+  a: ["a"], li: ["li"], option: ["option", "optgroup"], optgroup: ["optgroup"], dt: ["dt", "dd"],
+  dd: ["dt", "dd"], tr: ["tr"], td: ["td", "th", "tr"], th: ["td", "th", "tr"], rb: ["rb", "rt", "rp"],
+  rt: ["rb", "rt", "rp"], rp: ["rb", "rt", "rp"],
+  // The blocks that close a paragraph (a word list: the house test keeps "p" for the wire).
+  p: (
+    "address article aside blockquote details dialog div dl fieldset figcaption figure footer " +
+    "form h1 h2 h3 h4 h5 h6 header hgroup hr main menu nav ol p pre section table ul"
+  ).split(" "),
+};
+const HOLE = "\u0000";
+
+/** The shape of `statics` if it is one element, else null (memoised per statics array). */
+function shapeOf(statics: readonly string[]): Shape | null {
+  let shape = shapes.get(statics);
+  if (shape === undefined) {
+    shape = analyse(statics);
+    shapes.set(statics, shape);
+  }
+  return shape;
+}
+
+/**
+ * Whether a template (its statics, the holes between them) is exactly one element, balanced,
+ * with nothing but whitespace around it. A hole in text inside the element is a dynamic, itself
+ * balanced HTML; a hole inside a start tag is an attribute. Conservative: anything unusual
+ * (a comment or hole outside the root, a self-closing non-void tag, an end tag that does not
+ * match, a tag inside that makes the parser close the root, as `<div>` in `<p>` or `<li>` in
+ * `<li>`) says no, and the entry is then always written in full, which is always correct. Not
+ * caught: content the parser moves out of a table root (text directly in a `<tr>`), which is
+ * broken markup in the kernel's HTML too.
+ */
+function analyse(statics: readonly string[]): Shape | null {
+  if (statics.length === 0 || statics.some((s) => typeof s !== "string" || s.includes(HOLE))) return null;
+  const html = statics.join(HOLE);
+  const start = html.search(/\S/);
+  const root = /^<([a-zA-Z][a-zA-Z0-9-]*)/.exec(html.slice(start));
+  if (start < 0 || !root) return null;
+  const tag = (root[1] as string).toLowerCase();
+  const nameEnd = start + 1 + (root[1] as string).length;
+  if (nameEnd >= (statics[0] as string).length || !/[\s/>]/.test(html.charAt(nameEnd))) return null;
+  const stack: string[] = [];
+  let i = start;
+  for (;;) {
+    if (stack.length === 0 && i > start) {
+      const trail = html.slice(i);
+      return /^\s*$/.test(trail)
+        ? { tag, nameEnd, isVoid: VOID.has(tag), lead: html.slice(0, start), trail }
+        : null;
+    }
+    const lt = html.indexOf("<", i);
+    if (lt < 0) return null; // the root never closes
+    i = lt;
+    if (html.startsWith("<!--", i)) {
+      const end = html.indexOf("-->", i + 4);
+      if (end < 0) return null;
+      i = end + 3;
+      continue;
+    }
+    const close = /^<\/([a-zA-Z][a-zA-Z0-9-]*)\s*>/.exec(html.slice(i, i + 64));
+    if (close) {
+      if (stack.pop() !== (close[1] as string).toLowerCase()) return null;
+      i += close[0].length;
+      continue;
+    }
+    const open = /^<([a-zA-Z][a-zA-Z0-9-]*)/.exec(html.slice(i, i + 64));
+    if (!open) return null; // "<!DOCTYPE", "<?", a stray "<"
+    const name = (open[1] as string).toLowerCase();
+    const end = tagEnd(html, i + open[0].length);
+    if (end < 0) return null;
+    const selfClosing = html.charAt(end - 1) === "/";
+    i = end + 1;
+    if (stack.length > 0 && CLOSED_BY[tag]?.includes(name)) return null; // would close the root
+    if (VOID.has(name)) continue;
+    if (selfClosing) return null;
+    stack.push(name);
+    if (RAW_TEXT.has(name)) {
+      const text = html.slice(i).search(new RegExp(`</${name}[\\s>]`, "i"));
+      if (text < 0) return null;
+      i += text;
+    }
+  }
+}
+
+/** The index of the ">" that ends the start tag whose attributes begin at `i` (-1 if none). */
+function tagEnd(html: string, i: number): number {
+  let quote = "";
+  for (; i < html.length; i++) {
+    const c = html.charAt(i);
+    if (quote) {
+      if (c === quote) quote = "";
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (c === ">") {
+      return i;
+    }
+  }
+  return -1;
 }
 
 // --- streams -------------------------------------------------------------------------

@@ -70,7 +70,7 @@ import { patch } from "./dom_patch";
 import { type HookRegistry, loadHooks, ViewHooks } from "./hooks";
 import { InFlight, type InFlightSpec } from "./in_flight";
 import { applySticky } from "./js_commands";
-import { RenderedTree } from "./rendered";
+import { RenderedTree, type ViewHTML } from "./rendered";
 import { errorText, isObject, repr } from "./util";
 
 /** A join not answered by a full render within this many ms is sent again... */
@@ -191,9 +191,11 @@ class LiveModel {
     const tree = full ? new RenderedTree(this.tree) : this.tree;
     if (!tree || (!full && seq !== this.seq + 1)) return this.join(); // a gap
     let html: string;
+    let forViews: ViewHTML;
     try {
       tree.merge(rendered);
       html = tree.toHTML();
+      forViews = tree.toPatch(); // the unchanged entries as placeholders (dom_patch.ts)
     } catch (err) {
       // A tree that failed to merge is not to be trusted: drop it. After a bad
       // diff ask for a full render; after a bad full render asking again would loop.
@@ -208,7 +210,7 @@ class LiveModel {
       this.joining = false;
       clearTimeout(this.rejoinTimer);
     }
-    this.render(html);
+    this.render(html, forViews);
   }
 
   private onSettled(content: Content): void {
@@ -219,17 +221,17 @@ class LiveModel {
     if (seq !== this.seq) this.join(); // the last payload (or more) was lost
   }
 
-  private render(html: string): void {
-    for (const view of this.views) this.tryPatch(view, html);
+  private render(html: string, forViews: ViewHTML): void {
+    for (const view of this.views) this.tryPatch(view, forViews);
     this.model.set(HTML_TRAIT, html); // no save_changes: saved with the notebook, not sent
   }
 
-  private tryPatch(view: View, html: string): void {
+  private tryPatch(view: View, html: string | ViewHTML): void {
     try {
       patch(view.root, html, {
-        beforeElUpdated(fromEl, toEl, ignored) {
+        beforeElUpdated(fromEl, toEl, ignored, same) {
           applySticky(fromEl, toEl);
-          view.hooks.beforeElUpdated(fromEl, toEl, ignored);
+          view.hooks.beforeElUpdated(fromEl, toEl, ignored, same);
         },
       });
     } catch (err) {

@@ -115,6 +115,23 @@ describe("hook lifecycle", () => {
     ]);
   });
 
+  test("a hook around keyed rows is updated when a row changes, not when only the rest of the page does", async () => {
+    // The rows that did not change reach the page as placeholders (rendered.ts toPatch): the
+    // hook must see through them.
+    const row = { s: ["<li>", "</li>"], k: { "0": { "0": "a" }, "1": { "0": "b" }, kc: 2 } };
+    model.receive({ type: "full", seq: (seq = 0), rendered: { s: ['<ul id="a" phx-hook="Counter">', "</ul><p>", "</p>"], "0": row, "1": "x" } });
+    await loaded();
+    expect(hookLog).toEqual([["mounted", "a", "ab"]]);
+    model.receive({ type: "diff", seq: ++seq, rendered: { "1": "y" } });
+    expect(el.querySelector("p")?.textContent).toBe("y");
+    expect(hookLog).toHaveLength(1);
+    model.receive({ type: "diff", seq: ++seq, rendered: { "0": { k: { "1": { "0": "B" }, kc: 2 } } } });
+    expect(hookLog.slice(1)).toEqual([
+      ["beforeUpdate", "a", "ab", "B"], // toEl: the unchanged row is an empty placeholder there
+      ["updated", "a", "aB"],
+    ]);
+  });
+
   test("inside phx-update=ignore, a hook is updated only when its id or data-* change", async () => {
     full('<div id="a" phx-hook="Counter" phx-update="ignore" data-v="1">1</div>');
     await loaded();

@@ -145,3 +145,70 @@ describe("keyed merges", () => {
     expect(tree.toHTML()).toBe("<i>r2</i><i>x</i><i>r1</i>");
   });
 });
+
+describe("toPatch: the HTML for the views", () => {
+  const list = (s: string[], names: string[]) => {
+    const k: Record<string, unknown> = { kc: names.length };
+    names.forEach((n, i) => {
+      k[i] = { "0": n };
+    });
+    return { s: ["<ul>", "</ul><p>", "</p>"], "0": { s, k }, "1": "x" };
+  };
+  const ids = (html: string) => Array.from(html.matchAll(/data-lw-(?:entry|skip)="(\d+)"/g), (m) => m[1]);
+
+  test("writes every entry with its id first, then the unchanged ones as empty elements of their tag", () => {
+    const tree = new RenderedTree();
+    tree.merge(list(["\n  <li class=\"i\">", "</li>\n"], ["a", "b"]));
+    const first = tree.toPatch().html as string;
+    const [a, b] = ids(first);
+    expect(first).toBe(
+      `<ul>\n  <li data-lw-entry="${a}" class="i">a</li>\n\n  <li data-lw-entry="${b}" class="i">b</li>\n</ul><p>x</p>`,
+    );
+    tree.merge({ "0": { k: { "1": { "0": "B" }, kc: 2 } }, "1": "y" });
+    expect(tree.toPatch().html).toBe(
+      `<ul>\n  <li data-lw-skip="${a}"></li>\n\n  <li data-lw-entry="${b}" class="i">B</li>\n</ul><p>y</p>`,
+    );
+    expect(tree.toHTML()).toBe('<ul>\n  <li class="i">a</li>\n\n  <li class="i">B</li>\n</ul><p>y</p>');
+  });
+
+  test("a change inside entries alone gives those entries, not the page", () => {
+    const tree = new RenderedTree();
+    tree.merge(list(["<li>", "</li>"], ["a", "b", "c"]));
+    const [, b] = ids(tree.toPatch().html as string);
+    tree.merge({ "0": { k: { "1": { "0": "B" }, kc: 3 } } });
+    const view = tree.toPatch();
+    expect(view.html).toBeNull();
+    expect(view.entries).toEqual([[Number(b), `<li data-lw-entry="${b}">B</li>`]]);
+    expect(view.full()).not.toContain("data-lw-skip");
+    expect(tree.toPatch()).toMatchObject({ html: null, entries: [] }); // nothing changed since
+  });
+
+  test.each([
+    ["two elements", ["<li>", "</li><li>x</li>"]],
+    ["text around the element", ["x<li>", "</li>"]],
+    ["a dynamic outside the element", ["", "<li>x</li>"]],
+    ["a block inside a paragraph (the parser would close it)", ["<p><div>", "</div></p>"]],
+    ["an unclosed element", ["<li>", ""]],
+  ])("never skips an entry whose template is not one element: %s", (_name, s) => {
+    const tree = new RenderedTree();
+    tree.merge(list(s, ["a", "b"]));
+    tree.toPatch();
+    tree.merge({ "1": "y" });
+    const html = tree.toPatch().html as string;
+    expect(html).not.toContain("data-lw-");
+    expect(html).toBe(tree.toHTML());
+  });
+
+  test("an unchanged entry that shows a component that changed is written in full", () => {
+    const tree = new RenderedTree();
+    tree.merge({
+      s: ["<ul>", "</ul>"],
+      "0": { s: ["<li>", "</li>"], k: { "0": { "0": 1 }, "1": { "0": "plain" }, kc: 2 } },
+      c: { "1": { s: ["<b>", "</b>"], "0": "c1" } },
+    });
+    tree.toPatch();
+    tree.merge({ c: { "1": { "0": "c2" } } });
+    const html = tree.toPatch().html as string;
+    expect(html).toMatch(/^<ul><li data-lw-entry="\d+"><b>c2<\/b><\/li><li data-lw-skip="\d+"><\/li><\/ul>$/);
+  });
+});

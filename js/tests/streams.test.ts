@@ -164,7 +164,12 @@ describe("a stream in the rendered tree", () => {
   });
 });
 
-describe("a stream container in the DOM", () => {
+// Each DOM test runs twice: patched with the whole HTML, and with toPatch()'s placeholders for
+// the rows that did not change (a kept row must still line up, move and keep focus).
+describe.each([
+  ["the whole HTML", (tree: RenderedTree) => tree.toHTML()],
+  ["placeholders", (tree: RenderedTree) => tree.toPatch()],
+])("a stream container in the DOM, patched with %s", (_mode, html) => {
   let container: HTMLElement;
 
   beforeEach(() => {
@@ -176,7 +181,10 @@ describe("a stream container in the DOM", () => {
     container.remove();
   });
 
-  const show = (tree: RenderedTree) => patch(container, tree.toHTML());
+  const show = (tree: RenderedTree) => {
+    patch(container, html(tree));
+    expect(container.innerHTML).toBe(tree.toHTML()); // no placeholder, no marker: the page
+  };
   const items = () => Array.from(container.querySelectorAll("#feed > li"));
 
   test("prepending a row to a thousand inserts one node and moves none", () => {

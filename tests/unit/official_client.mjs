@@ -62,7 +62,7 @@ function livewidgetPage() {
   return {
     merge(payload) {
       tree.merge(payload);
-      patch(root, tree.toHTML());
+      patch(root, tree.toPatch()); // as widget.ts: unchanged entries as placeholders
       return root.innerHTML;
     },
     dispose: () => root.remove(),
