@@ -25,6 +25,10 @@ _EXPORT = re.compile(r'^export const ([A-Z][A-Z0-9_]*) = "([^"\\]*)";', re.MULTI
 TS_ONLY = {
     # A model attribute the front end sets for itself and never sends (no save_changes).
     "KEY_ATTR": "the front end's own model attribute, never on the wire",
+    # Markers between rendered.ts's toPatch() and dom_patch.ts, stripped before the page sees
+    # them; the kernel's HTML never holds them.
+    "SKIP_ATTR": "a placeholder for an unchanged keyed entry, inside the front end only",
+    "ENTRY_ATTR": "marks a changed keyed entry's root, inside the front end only",
 }
 PYTHON_ONLY = {
     # js/src/replay.ts reads recorded frames with literal keys of its own (its FRAME_SHAPE).
