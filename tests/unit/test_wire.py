@@ -31,9 +31,8 @@ TS_ONLY = {
     "ENTRY_ATTR": "marks a changed keyed entry's root, inside the front end only",
 }
 PYTHON_ONLY = {
-    # js/src/replay.ts reads recorded frames with literal keys of its own (its FRAME_SHAPE).
+    # The trait holding the recordings: the kernel writes it, the export (Python) reads it.
     "RECORDING_TRAIT": "written by the kernel, read by the export (Python) only",
-    "FRAME_TIME": "replay.ts spells a frame's keys itself",
 }
 
 
