@@ -299,7 +299,7 @@ class LiveViewTest:
             send=lambda message: _call_weak(receive, message),
             loop=self._loop,
             clock=self.clock,
-            pacer=self._pacer,  # type: ignore[arg-type]  # duck-typed: request / discard
+            pacer=self._pacer,
             on_error=lambda error, where: _call_weak(on_error, error, where),
             error_interval=error_interval,
         )

@@ -19,8 +19,9 @@ import pytest
 from jupyter_client.session import json_packer
 
 import livewidget as lw
-from livewidget import isolation, runtime
-from livewidget.runtime import census
+from livewidget import runtime
+from livewidget.runtime import Event, Info, census
+from livewidget.runtime import loop as isolation
 from livewidget.testing import live
 from livewidget.widget import LiveWidget
 
@@ -133,8 +134,8 @@ def ticks_go_on(widget: LiveWidget) -> None:
     [
         (lambda w: event(w, "exit"), "SystemExit in handle_event('exit'): 2"),
         (lambda w: event(w, "interrupt"), "KeyboardInterrupt in handle_event('interrupt')"),
-        (lambda w: w._runtime.post(("info", "cancelled")), "CancelledError in handle_info"),
-        (lambda w: w._runtime.post(("info", "async-exit")), "SystemExit in handle_info: 4"),
+        (lambda w: w._runtime.post(Info("cancelled")), "CancelledError in handle_info"),
+        (lambda w: w._runtime.post(Info("async-exit")), "SystemExit in handle_info: 4"),
         (lambda w: event(w, "job-exit"), "SystemExit in a start_async job: 3"),
     ],
     ids=["SystemExit", "KeyboardInterrupt", "CancelledError", "async SystemExit", "job sys.exit"],
@@ -186,7 +187,7 @@ def test_an_event_is_answered_after_its_handler_not_while_it_runs(
     victim, other = pair
     victim._on_front_message(victim, {"type": "join"}, [])
     assert victim.html  # the join is handled: its full render is due
-    wait_for(lambda: not victim._runtime._needs_full)  # and being sent on the loop,
+    wait_for(lambda: not victim._runtime.outbox.needs_full)  # and being sent on the loop,
     assert victim.html  # which has finished sending it by the time it answers this
 
     def renders() -> int:  # fulls and diffs ("settled" notes come on their own schedule)
@@ -390,7 +391,7 @@ def test_the_test_client_reports_base_exceptions_like_the_widget() -> None:
     assert [type(e) for e in lv.errors] == [SystemExit]
     lv.send_info("cancelled")
     assert [type(e) for e in lv.errors] == [SystemExit, asyncio.CancelledError]
-    lv._runtime.post(("event", "ok", {}, None))
+    lv._runtime.post(Event("ok", {}))
     lv.send_info("nothing")
     assert lv.context.handled == 1
     lv.close()
@@ -419,7 +420,7 @@ def test_a_loading_state_shows_while_the_info_it_sent_is_handled(sent: list[Any]
         assert widget.html == "<p>idle</p>"
         widget._on_front_message(widget, {"type": "join"}, [])
         assert widget.html  # the join is handled
-        wait_for(lambda: not widget._runtime._needs_full)  # and its full render sent
+        wait_for(lambda: not widget._runtime.outbox.needs_full)  # and its full render sent
         assert widget.html
         event(widget, "load")
         shown = lambda text: any(  # noqa: E731  # a condition, read twice

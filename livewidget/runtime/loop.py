@@ -1,4 +1,6 @@
-"""Isolation: what one view's code does never stops another view.
+"""The loop: livewidget's event-loop threads, the hand-off to a view's own thread, the census.
+
+Isolation: what one view's code does never stops another view.
 
 A Phoenix LiveView is an Erlang process: its crash or its slow handler never stops another
 view. livewidget runs every view on one shared event loop (on its own thread, so views tick
@@ -29,10 +31,12 @@ returning, so a slow view never just looks frozen.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import contextvars
 import ctypes
 import logging
+import math
 import queue
 import sys
 import threading
@@ -42,7 +46,19 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, Protocol
 
-__all__ = ["ViewClosed", "ViewThread", "Watchdog", "run_loop_forever"]
+from ..pubsub import default_bus
+from .scheduling import LoopClock, Pacer
+
+__all__ = [
+    "ViewClosed",
+    "ViewThread",
+    "Watchdog",
+    "background_loop",
+    "call_soon_threadsafe",
+    "census",
+    "census_sources",
+    "run_loop_forever",
+]
 
 log = logging.getLogger("livewidget")
 
@@ -296,3 +312,163 @@ class _Beat:
     def _answered(self) -> None:
         self.asked_at = None
         self.reported = False
+
+
+class Streak(threading.local):
+    """Lets other threads of the process run while a loop thread handles a flood of messages.
+
+    A thread that runs Python without a pause hands the GIL to a waiting thread only once per
+    switch interval (5 ms), and a thread that needs it often waits that long each time.
+    ipykernel's IOPub thread needs it several times for every message it sends, the user's cell
+    runs on the main thread: under a flood both crawl, and every view's updates reach the page
+    late. So after ``BUSY`` seconds of messages handled back to back (less than ``GAP`` apart),
+    the loop thread sleeps ``REST`` seconds, which hands the GIL over at once: at most 5% of a
+    flood's time, and nothing when messages come with pauses between them.
+    """
+
+    BUSY = 0.010
+    GAP = 0.001
+    REST = 0.0005
+
+    def __init__(
+        self,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.since = self.last = -math.inf
+        self._sleep = sleep
+        self._clock = clock
+
+    def breathe(self) -> None:
+        now = self._clock()
+        if now - self.last > self.GAP:
+            self.since = now  # a pause since the last message: a new streak
+        elif now - self.since > self.BUSY:
+            self._sleep(self.REST)
+            now = self.since = self._clock()
+        self.last = now
+
+
+streak = Streak()
+
+
+def call_soon_threadsafe(
+    loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any
+) -> None:
+    """Hand ``fn`` to ``loop`` from another thread, to run in a fresh, empty context.
+
+    asyncio would run it in a copy of the caller's context. In a kernel that context holds the
+    parent header of the cell that happened to call, and ipykernel would attribute everything
+    the view sends from then on (renders, state, display updates) to that cell forever. In an
+    empty context ipykernel falls back to the request running now, as for any thread, so
+    ``nbconvert --execute`` records updates made while later cells run.
+    """
+    with contextlib.suppress(RuntimeError):  # a closed loop: the view is gone
+        loop.call_soon_threadsafe(fn, *args, context=contextvars.Context())
+
+
+class Counted(Protocol):
+    """What the census asks of a view runtime."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def timer_count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+_live_runtimes: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def register(runtime: Counted) -> None:
+    """Count ``runtime`` in the census (until it is closed or collected)."""
+    _live_runtimes.add(runtime)
+
+
+# Others that hold things livewidget made (the Jupyter door adds its widgets): name -> count.
+census_sources: dict[str, Callable[[], int]] = {}
+
+
+def census() -> dict[str, int]:
+    """What livewidget holds right now: to check that closed views leave nothing behind.
+
+    ``views`` open runtimes; ``timers`` their repeat and send_info timers; ``tasks`` asyncio tasks
+    on livewidget's loops (each open view has one, its mailbox worker); ``subscriptions`` pub/sub
+    pairs; ``threads`` threads in the process (a view that has run a plain handler has a thread
+    of its own, which ends with it); and what ``census_sources`` add (``widgets``: ipywidgets'
+    open widgets, where the Jupyter door is in use).
+    """
+    with _background_lock:
+        loops = list(_loops)
+    tasks = sum(len(_tasks_of(loop)) for loop in loops if not loop.is_closed())
+    live = [runtime for runtime in list(_live_runtimes) if not runtime.closed]
+    counts = {
+        "views": len(live),
+        "timers": sum(runtime.timer_count for runtime in live),
+        "tasks": tasks,
+        "subscriptions": default_bus.subscriptions(),
+        "threads": threading.active_count(),
+    }
+    for name, count in list(census_sources.items()):
+        counts[name] = count()
+    return counts
+
+
+def _tasks_of(loop: asyncio.AbstractEventLoop) -> set[asyncio.Task[Any]]:
+    # Read from this thread: asyncio.all_tasks copes with the set changing meanwhile, and a
+    # stalled loop (see isolation) could not answer a request to count them itself.
+    return {task for task in asyncio.all_tasks(loop) if not task.done()}
+
+
+_background: tuple[asyncio.AbstractEventLoop, Pacer] | None = None
+_background_lock = threading.Lock()
+_loops: list[asyncio.AbstractEventLoop] = []  # every loop background_loop() started
+
+
+def _retire(loop: asyncio.AbstractEventLoop) -> None:
+    """The watchdog found ``loop`` stalled: views made from now on go to a fresh loop."""
+    global _background
+    with _background_lock:
+        if _background is not None and _background[0] is loop:
+            _background = None
+
+
+watchdog = Watchdog(on_stall=_retire)
+
+
+def background_loop() -> tuple[asyncio.AbstractEventLoop, Pacer]:
+    """The event loop (on its own daemon thread) and pacer shared by the widgets in a kernel.
+
+    The kernel's own loop stops while a cell runs blocking code; this one does not. If view
+    code ever stalls it, the watchdog retires it and the next view gets a new one.
+    """
+    global _background
+    with _background_lock:
+        if _background is None:
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+
+            def run() -> None:
+                asyncio.set_event_loop(loop)
+                loop.call_soon(ready.set)
+                run_loop_forever(loop)
+
+            thread = threading.Thread(target=run, name="livewidget-loop", daemon=True)
+            thread.start()
+            ready.wait()
+            _background = (loop, Pacer(LoopClock(loop)))
+            if not _loops:
+                # Registered after IPython's own exit handler, so it runs first (exit handlers
+                # run last-registered-first): views stop before the user namespace they render
+                # from is cleared, instead of filling the kernel's stderr with NameErrors.
+                atexit.register(_close_every_view)
+            _loops.append(loop)
+            watchdog.watch_loop(loop, thread)
+        return _background
+
+
+def _close_every_view() -> None:
+    for runtime in list(_live_runtimes):
+        runtime.close()
