@@ -304,20 +304,6 @@ class LiveViewTest:
             error_interval=error_interval,
         )
         self._finalizer = weakref.finalize(self, _shutdown, self._runtime, self._loop)
-        # The loop may wait (in real time) while the view's thread runs a plain ``def``
-        # handler, whose outcome comes back to the loop: count the calls the thread owes.
-        thread = self._runtime._thread  # the runtime's own; read, and one call wrapped
-        owed = [0]
-        call = thread.call
-
-        def counted(fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
-            future = call(fn, *args)
-            owed[0] += 1
-            future.add_done_callback(lambda _: owed.__setitem__(0, owed[0] - 1))
-            return future
-
-        thread.call = counted  # type: ignore[method-assign]  # a counting wrapper, same call
-        self._owed = owed
         self._real_deadline: float | None = None
         self._loop.real_wait = self._real_wait
         self._runtime.start()
@@ -578,7 +564,7 @@ class LiveViewTest:
 
     def _real_wait(self) -> float | None:
         """How long (real seconds) the loop may wait for a thread; None: nothing real runs."""
-        if self._owed[0] > 0:
+        if self._runtime.calls_owed > 0:  # a plain ``def`` handler runs on its thread
             return math.inf
         if self._real_deadline is not None and self._runtime.jobs:
             left = self._real_deadline - time.monotonic()

@@ -63,7 +63,7 @@ import traitlets
 
 from .children import Child, any_made, children_of
 from .events import FrontendMessageError, decode_message
-from .runtime import ViewRuntime, background_loop, call_soon_threadsafe, census_sources
+from .runtime import ViewRuntime, call_soon_threadsafe, census_sources
 from .socket import Context
 from .template import Rendered, TemplateError, embed
 from .text import repair
@@ -378,11 +378,11 @@ class LiveWidget(anywidget.AnyWidget):
         self._recorded = threading.Event()
         self._recording_started = 0.0
         self._recording_bytes = 0
-        loop, pacer = background_loop()
-        self._loop = loop
+        # The view gets a loop of its own, on a thread of its own (livewidget.runtime.loop).
         self._runtime = ViewRuntime(
-            view, send=self._send_to_front, loop=loop, pacer=pacer, on_context=self._on_view_context
+            view, send=self._send_to_front, on_context=self._on_view_context
         )
+        self._loop = self._runtime.loop
         self.on_msg(self._on_front_message)
         self.observe(self._context_assigned, names="context")
         in_cell, cell_id = _running_cell()

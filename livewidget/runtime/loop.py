@@ -1,31 +1,37 @@
-"""The loop: livewidget's event-loop threads, the hand-off to a view's own thread, the census.
+"""The loop: livewidget's event-loop threads, the watchdog, the census.
 
 Isolation: what one view's code does never stops another view.
 
 A Phoenix LiveView is an Erlang process: its crash or its slow handler never stops another
-view. livewidget runs every view on one shared event loop (on its own thread, so views tick
-while a cell blocks), which makes three promises of that kind need work:
+view. livewidget gives each widget's view an event loop of its own on a thread of its own
+(``ViewLoop``), where all its code runs, plain or async, with its timers and renders: a view
+keeps ticking while a cell blocks the kernel, and its code blocking holds up itself alone.
 
 * **A handler that raises anything** (``SystemExit`` from argparse, ``KeyboardInterrupt``,
   ``CancelledError`` from an awaited task that something else cancelled) is that view's error.
   The runtime catches ``BaseException`` around view code, shows it in the view and goes on;
   cancellation counts as the runtime's own only when the view is closing. As a last line, the
   loop thread restarts its loop if anything escapes a callback anyway (``run_loop_forever``).
-* **A synchronous handler that blocks** (``time.sleep``, a slow query, ``while True: pass``)
-  runs on the view's own thread (``ViewThread``), not on the loop: the view waits for it, the
-  other views do not. Every plain function a view hands livewidget (``mount``, the handlers,
-  ``render``, a ``repeat`` callback, a component's methods) runs there, always on the same
-  thread for the same view, so objects that must stay on one thread (an sqlite connection made
-  in ``mount``) keep working. ``close()`` stops a handler that never returns by raising
-  ``ViewClosed`` in its thread.
-* **An async handler that blocks the loop** (``time.sleep`` inside ``async def``) cannot be
-  moved: coroutines run on the loop. The ``Watchdog`` sees the loop stall, names the view whose
-  code holds it, shows that view an error that says how to fix it, and retires the loop: new
-  views start on a fresh one, and ``close()`` works meanwhile. The views already on the
-  stalled loop go on when the handler returns.
+* **A handler that blocks** (``time.sleep``, a slow query, ``while True: pass``, plain or
+  inside ``async def``) holds its own view's loop: that view waits for it, the other views do
+  not. Every function of a view (``mount``, the handlers, ``render``, a ``repeat`` callback, a
+  component's methods) runs on the same thread, so objects that must stay on one thread (an
+  sqlite connection made in ``mount``) keep working. ``close()`` stops a handler that never
+  returns by raising ``ViewClosed`` in its thread.
+* The ``Watchdog`` reports, in the view, any code of a view that has run for ``SLOW_SECONDS``
+  without returning, so a slow view never just looks frozen; when that code holds the view's
+  loop, the report is sent from the watchdog's own thread.
 
-The watchdog also reports, in the view, any handler that has run for ``SLOW_SECONDS`` without
-returning, so a slow view never just looks frozen.
+Why a loop per view rather than one loop for all with the plain functions handed to a thread
+per view (livewidget's design before): each hand-off woke the other thread and back, two per
+tick of a dashboard, and a kernel with 100 dashboards paid about 1.2x to 1.3x the CPU for it
+(benchmarks/README.md). A loop per view costs two file descriptors (its self-pipe; it polls
+with ``poll(2)``) and the thread each view had anyway.
+
+Loops several views share still work (``background_loop``; the test client passes its own):
+there a view's plain functions run on a ``ViewThread`` of its own, and the watchdog also
+watches the shared loop, names the view whose async code stalls it, and retires it (new views
+then start on a fresh one).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import ctypes
 import logging
 import math
 import queue
+import selectors
 import sys
 import threading
 import time
@@ -47,10 +54,11 @@ from types import FrameType
 from typing import Any, Protocol
 
 from ..pubsub import default_bus
-from .scheduling import LoopClock, Pacer
+from .scheduling import Pacer
 
 __all__ = [
     "ViewClosed",
+    "ViewLoop",
     "ViewThread",
     "Watchdog",
     "background_loop",
@@ -91,6 +99,10 @@ class ViewThread:
         self._running: Callable[..., Any] | None = None  # the function on the thread now
         self._stopped = False
         self._deferred: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self.owed = 0  # calls whose outcome the loop has not had yet
+
+    def _paid(self, _: object) -> None:
+        self.owed -= 1
 
     @property
     def ident(self) -> int | None:
@@ -110,6 +122,8 @@ class ViewThread:
         if self._stopped:
             future.set_exception(ViewClosed("the view is closed"))
             return future
+        self.owed += 1
+        future.add_done_callback(self._paid)
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
@@ -207,7 +221,10 @@ class Watched(Protocol):
         """``(where, since, reported)`` while view code runs, else None."""
         ...
 
-    def report_slow(self, where: str, seconds: float) -> None: ...
+    def watch(self, now: float) -> None:
+        """One look from the watchdog (``now``: ``time.monotonic()``): report view code that
+        has run for ``SLOW_SECONDS``."""
+        ...
 
     def report_stall(self, where: str, seconds: float) -> None: ...
 
@@ -234,6 +251,7 @@ class Watchdog:
     def watch(self, runtime: Watched) -> None:
         with self._lock:
             self._views.add(runtime)
+            self._start()
 
     def _start(self) -> None:
         if self._thread is None:
@@ -265,12 +283,7 @@ class Watchdog:
                 beat.reported = True
                 self._stalled(loop, beat, views, stalled_for)
         for runtime in views:
-            busy = runtime.busy()
-            if busy is None:
-                continue
-            where, since, reported = busy
-            if not reported and now - since >= SLOW_SECONDS:
-                runtime.report_slow(where, now - since)
+            runtime.watch(now)
 
     def _stalled(
         self, loop: asyncio.AbstractEventLoop, beat: _Beat, views: list[Any], seconds: float
@@ -384,7 +397,22 @@ _live_runtimes: weakref.WeakSet[Any] = weakref.WeakSet()
 
 def register(runtime: Counted) -> None:
     """Count ``runtime`` in the census (until it is closed or collected)."""
+    with _background_lock:
+        if not _atexit_registered:
+            _register_atexit()
     _live_runtimes.add(runtime)
+
+
+_atexit_registered = False
+
+
+def _register_atexit() -> None:
+    # Registered after IPython's own exit handler, so it runs first (exit handlers run
+    # last-registered-first): views stop before the user namespace they render from is
+    # cleared, instead of filling the kernel's stderr with NameErrors.
+    global _atexit_registered
+    _atexit_registered = True
+    atexit.register(_close_every_view)
 
 
 # Others that hold things livewidget made (the Jupyter door adds its widgets): name -> count.
@@ -424,7 +452,8 @@ def _tasks_of(loop: asyncio.AbstractEventLoop) -> set[asyncio.Task[Any]]:
 
 _background: tuple[asyncio.AbstractEventLoop, Pacer] | None = None
 _background_lock = threading.Lock()
-_loops: list[asyncio.AbstractEventLoop] = []  # every loop background_loop() started
+_loops: set[asyncio.AbstractEventLoop] = set()  # livewidget's loops that run now
+pacer = Pacer()  # the pacer every view of the process shares, whatever its loop
 
 
 def _retire(loop: asyncio.AbstractEventLoop) -> None:
@@ -438,11 +467,68 @@ def _retire(loop: asyncio.AbstractEventLoop) -> None:
 watchdog = Watchdog(on_stall=_retire)
 
 
-def background_loop() -> tuple[asyncio.AbstractEventLoop, Pacer]:
-    """The event loop (on its own daemon thread) and pacer shared by the widgets in a kernel.
+class ViewLoop:
+    """One view's own event loop, on a daemon thread of its own, until ``stop()``.
 
-    The kernel's own loop stops while a cell runs blocking code; this one does not. If view
-    code ever stalls it, the watchdog retires it and the next view gets a new one.
+    Everything of the view runs there: its plain and async code, its timers, its renders and
+    sends. A tick then hands nothing from one thread to another (each hand-off cost two context
+    switches and a wake-up of the other thread: see benchmarks/README.md), and a view whose code
+    blocks, plain or async, holds up itself alone.
+
+    The loop polls with ``poll(2)`` rather than epoll: two file descriptors a view (the loop's
+    self-pipe) instead of three. It does any I/O its view's async code does.
+    """
+
+    def __init__(self, name: str) -> None:
+        selector = getattr(selectors, "PollSelector", selectors.DefaultSelector)()
+        self.loop = asyncio.SelectorEventLoop(selector)
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        with _background_lock:
+            _loops.add(self.loop)
+        self.thread.start()
+
+    def _run(self) -> None:
+        loop = self.loop
+        asyncio.set_event_loop(loop)
+        try:
+            run_loop_forever(loop)
+            # Stopped: let what the view's close cancelled unwind, then close the loop.
+            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                gather = asyncio.gather(*pending, return_exceptions=True)
+                with contextlib.suppress(BaseException):  # whatever the view's code raises
+                    loop.run_until_complete(gather)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            with _background_lock:
+                _loops.discard(loop)
+            loop.close()
+
+    def owns_current_thread(self) -> bool:
+        return threading.current_thread() is self.thread
+
+    def stop(self) -> None:
+        """End the loop once what is queued before this has run (safe from any thread)."""
+        call_soon_threadsafe(self.loop, self.loop.stop)
+
+    def interrupt(self) -> None:
+        """Raise ``ViewClosed`` in the view's code running now on this thread."""
+        if self.thread.ident is not None:
+            _raise_in_thread(self.thread.ident, ViewClosed)
+
+    def join(self, timeout: float) -> None:
+        if not self.owns_current_thread() and self.thread.is_alive():
+            self.thread.join(timeout)
+
+
+def background_loop() -> tuple[asyncio.AbstractEventLoop, Pacer]:
+    """An event loop (on its own daemon thread) and pacer that several views may share.
+
+    Widgets no longer use it (each view has a loop of its own, ``ViewLoop``); a view given this
+    loop runs its plain functions on a thread of its own (``ViewThread``). If view code ever
+    stalls it, the watchdog retires it and the next caller gets a new one.
     """
     global _background
     with _background_lock:
@@ -458,13 +544,8 @@ def background_loop() -> tuple[asyncio.AbstractEventLoop, Pacer]:
             thread = threading.Thread(target=run, name="livewidget-loop", daemon=True)
             thread.start()
             ready.wait()
-            _background = (loop, Pacer(LoopClock(loop)))
-            if not _loops:
-                # Registered after IPython's own exit handler, so it runs first (exit handlers
-                # run last-registered-first): views stop before the user namespace they render
-                # from is cleared, instead of filling the kernel's stderr with NameErrors.
-                atexit.register(_close_every_view)
-            _loops.append(loop)
+            _background = (loop, pacer)
+            _loops.add(loop)
             watchdog.watch_loop(loop, thread)
         return _background
 

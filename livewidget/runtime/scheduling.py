@@ -8,15 +8,16 @@ pacer, "settled" messages, error batching) reads this one clock.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import math
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..socket import Cancellable
 from .messages import Message, Tick
 
-__all__ = ["Clock", "LoopClock", "Pacer", "Pacing", "Repeat"]
+__all__ = ["Clock", "LoopClock", "Paced", "Pacer", "Pacing", "Repeat"]
 
 
 class Clock(Protocol):
@@ -40,8 +41,11 @@ class LoopClock:
         return self._loop.call_later(max(delay, 0.0), callback)
 
 
-class Flushable(Protocol):
-    """What the pacer asks of a view: send what changed since its last send."""
+class Paced(Protocol):
+    """What the pacer asks of a view: its clock, and to send what changed since its last send."""
+
+    @property
+    def clock(self) -> Clock: ...
 
     def flush(self) -> None: ...
 
@@ -58,37 +62,89 @@ class Pacing(Protocol):
         ...
 
 
+class _Slot:
+    """One view's place with the pacer: its flush to come, and when it last flushed."""
+
+    __slots__ = ("at", "handle", "last")
+
+    def __init__(self) -> None:
+        self.handle: Cancellable | None = None
+        self.at = -math.inf  # when that flush is due
+        self.last = -math.inf
+
+
 class Pacer:
-    """Sends dirty views' diffs: once a frame per view, ``max_per_second`` in all, fairly."""
+    """Sends dirty views' diffs: once a frame per view, ``max_per_second`` in all.
 
-    def __init__(
-        self, clock: Clock, *, frame: float = 1 / 60, max_per_second: float = 400.0
-    ) -> None:
-        self._clock = clock
+    The views may run on loops of their own, each on its own thread: a request is scheduled on
+    the requesting view's own clock (no thread hands anything to another), at the later of its
+    frame (``frame`` after its last send) and its turn in the budget the views share. The budget
+    is a lock-protected token bucket in the form of GCRA (the generic cell rate algorithm):
+    sends are spaced ``1 / max_per_second`` apart, with a burst of ``max_per_second * frame``
+    sends at once allowed, so a frame holds at most that many and a second at most
+    ``max_per_second``. Each view asks at most once until its flush runs, so a storm of updates
+    costs one send a frame.
+    """
+
+    def __init__(self, *, frame: float = 1 / 60, max_per_second: float = 400.0) -> None:
         self._frame = frame
-        self._per_pump = max(1, int(max_per_second * frame))
-        self._dirty: dict[Flushable, None] = {}
-        self._scheduled: Cancellable | None = None
-        self._last_pump = -math.inf
+        self._interval = 1 / max_per_second
+        burst = max(1, int(max_per_second * frame))
+        self._tolerance = (burst - 1) * self._interval
+        self._lock = threading.Lock()
+        self._next = -math.inf  # GCRA's theoretical arrival time of the next send
+        # Weakly: a view dropped without close() is not kept alive by its place here.
+        self._slots: weakref.WeakKeyDictionary[Paced, _Slot] = weakref.WeakKeyDictionary()
 
-    def request(self, runtime: Flushable) -> None:
-        self._dirty[runtime] = None
-        if self._scheduled is None:
-            delay = self._last_pump + self._frame - self._clock.now()
-            self._scheduled = self._clock.call_later(delay, self._pump)
+    def request(self, runtime: Paced) -> None:
+        """``runtime`` has something to send; called on its own loop."""
+        slot = self._slots.get(runtime)
+        if slot is None:
+            slot = self._slots[runtime] = _Slot()
+        elif slot.handle is not None:
+            return  # its flush is already on the way: it sends everything
+        clock = runtime.clock
+        now = clock.now()
+        due = max(now, slot.last + self._frame)
+        with self._lock:
+            at = max(due, self._next - self._tolerance)
+            self._next = max(self._next, at) + self._interval
+        slot.at = at
+        slot.handle = clock.call_later(at - now, lambda: self._fire(runtime, slot))
 
-    def discard(self, runtime: Flushable) -> None:
-        self._dirty.pop(runtime, None)
+    def take_turn(self, runtime: Paced) -> bool:
+        """Let ``runtime`` send right now if its frame and the budget allow (on its loop):
+        True, and its turn is taken (a request of its already on the way is cancelled)."""
+        slot = self._slots.get(runtime)
+        if slot is None:
+            slot = self._slots[runtime] = _Slot()
+        now = runtime.clock.now()
+        if slot.handle is not None:  # requested: its place in the budget is taken already
+            if slot.at > now:
+                return False
+            slot.handle.cancel()
+            slot.handle = None
+        else:
+            if now < slot.last + self._frame:
+                return False
+            with self._lock:
+                if now < self._next - self._tolerance:
+                    return False
+                self._next = max(self._next, now) + self._interval
+        slot.last = now
+        return True
 
-    def _pump(self) -> None:
-        self._scheduled = None
-        self._last_pump = self._clock.now()
-        batch = list(itertools.islice(self._dirty, self._per_pump))
-        for runtime in batch:
-            del self._dirty[runtime]
-            runtime.flush()
-        if self._dirty:
-            self._scheduled = self._clock.call_later(self._frame, self._pump)
+    def _fire(self, runtime: Paced, slot: _Slot) -> None:
+        slot.handle = None
+        slot.last = runtime.clock.now()
+        runtime.flush()
+
+    def discard(self, runtime: Paced) -> None:
+        """``runtime`` closed: its flush to come is cancelled."""
+        slot = self._slots.pop(runtime, None)
+        if slot is not None and slot.handle is not None:
+            slot.handle.cancel()
+            slot.handle = None
 
 
 class RepeatHost(Protocol):

@@ -8,18 +8,20 @@ thread (ipykernel may deliver comm messages on a subshell thread); it hands the 
 loop with ``call_soon_threadsafe``.
 
 A message that changes the context marks the view dirty. The pacer (``scheduling.Pacer``) then
-asks the view to render and send the diff against what it last sent (``outbox.Outbox``), at most
+lets the view render and send the diff against what it last sent (``outbox.Outbox``), at most
 once a frame per view and at most ``max_per_second`` messages in all. A storm of updates thus
 costs one render and one message a frame, however many messages it held, and the kernel stays
-well under the Jupyter server's limit of 1,000 IOPub messages a second.
+well under the Jupyter server's limit of 1,000 IOPub messages a second. When the mailbox is
+empty once a message is handled and the pacer allows it, the render goes out in the same turn
+of the loop (a tick of a dashboard wakes its thread twice: its timer, and the data it awaits).
 
 A handler that raises is reported (log and page) and its changes are rolled back; a render that
 fails is reported and the context goes back to the last one that rendered. Either way the view
 keeps its last good state and goes on with the next message.
 
-The loop, the clock, the transport (``send``) and the pacer are passed in, so the test client
-runs the same code on a virtual clock with a list as its transport. Widgets use
-``background_loop()`` (``livewidget.runtime.loop``).
+The clock, the transport (``send``) and the pacer are passed in, and the loop may be, so the
+test client runs the same code on a virtual loop and clock with a list as its transport.
+Without a loop (widgets), the view gets a loop and thread of its own (``loop.ViewLoop``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -40,7 +43,7 @@ from ..socket import Cancellable, Context, Socket
 from ..template import Rendered
 from ..view import HandlerError, LiveView, check_handler_result, render_checked
 from . import loop as _loop
-from .loop import ViewClosed, ViewThread, call_soon_threadsafe
+from .loop import ViewClosed, ViewLoop, ViewThread, call_soon_threadsafe
 from .messages import (
     Assign,
     Event,
@@ -72,6 +75,9 @@ __all__ = [
 MAX_QUEUED_FROM_PAGE = 64
 MAX_QUEUED_BYTES_FROM_PAGE = 4_000_000
 
+# Messages a view handles back to back before it gives its loop a turn (its timers, its pacer).
+_YIELD_EVERY = 8
+
 
 class SlowHandler(RuntimeError):
     """Shown in a view whose handler has run for a while without returning."""
@@ -93,14 +99,20 @@ class _Busy:
 
     where: str
     since: float
+    coroutine: bool = False  # an async function: it runs on the loop, wherever plain ones run
     reported: bool = False
+    asked_at: float = 0.0  # when the report was handed to the loop
+    shown: bool = False
 
 
 class ViewRuntime:
     """Runs one view: its mailbox, its timers, its renders and what it sends.
 
-    ``thread`` is the view's own thread for its plain functions (by default one made for
-    it); the test client passes one that counts the calls it owes.
+    Without ``loop``, the view gets a loop of its own on a thread of its own (``ViewLoop``),
+    where all its code runs, plain or async: a tick hands nothing between threads. Given a
+    ``loop`` (one several views share, or the test client's), the view's plain functions run
+    on ``thread``, a ``ViewThread`` (by default one made for the view), so that one that blocks
+    holds up this view alone.
     """
 
     def __init__(
@@ -108,7 +120,7 @@ class ViewRuntime:
         view: LiveView,
         *,
         send: Send,
-        loop: asyncio.AbstractEventLoop,
+        loop: asyncio.AbstractEventLoop | None = None,
         clock: Clock | None = None,
         pacer: Pacing | None = None,
         bus: Bus | None = None,
@@ -118,9 +130,19 @@ class ViewRuntime:
         thread: ViewThread | None = None,
     ) -> None:
         self.view = view
-        self.loop = loop
-        self.clock: Clock = clock or LoopClock(loop)
-        self.pacer: Pacing = pacer or Pacer(self.clock)
+        name = f"livewidget-view-{type(view).__name__}"
+        # The view's own loop and thread, or a loop given (shared, or the test client's) with
+        # a thread for the view's plain functions.
+        self.home = ViewLoop(name) if loop is None else None
+        if self.home is not None:
+            loop = self.home.loop
+        assert loop is not None  # given, or the view's own
+        self.loop: asyncio.AbstractEventLoop = loop
+        self._thread: ViewThread | None = None
+        if self.home is None:
+            self._thread = thread if thread is not None else ViewThread(self.loop, name)
+        self.clock: Clock = clock or LoopClock(self.loop)
+        self.pacer: Pacing = pacer or _loop.pacer
         self.bus = bus or default_bus
         self.socket = Socket(self)
         self.closed = False
@@ -141,12 +163,9 @@ class ViewRuntime:
         self._good_context = self.socket.context  # the context of that render
         self._notified = self.socket.context  # the context on_context last saw
         self._render_pending = False
+        self._handling = False  # the worker is handling a message
+        self._dirty = False  # and that message has something to send
         self.components = Components(self)
-        self._thread = (
-            thread
-            if thread is not None
-            else ViewThread(loop, f"livewidget-view-{type(view).__name__}")
-        )
         self._busy: _Busy | None = None
         self._rendering: asyncio.Task[None] | None = None  # a render the pacer asked for
         self._page_lock = threading.Lock()
@@ -326,8 +345,8 @@ class ViewRuntime:
     def _on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
         if self.on_loop_thread():
             fn(*args)
-        elif self._thread.owns_current_thread():  # the view's own code: with its outcome
-            self._thread.defer(fn, *args)
+        elif self._thread is not None and self._thread.owns_current_thread():
+            self._thread.defer(fn, *args)  # the view's own code: with its outcome
         else:
             call_soon_threadsafe(self.loop, fn, *args)
 
@@ -342,6 +361,12 @@ class ViewRuntime:
         """The ``start_async`` jobs still running."""
         return [task for task in self._tasks if not task.done()]
 
+    @property
+    def calls_owed(self) -> int:
+        """Plain functions handed to the view's thread whose outcome the loop waits for (the
+        test client's virtual loop then waits in real time)."""
+        return self._thread.owed if self._thread is not None else 0
+
     def on_loop_thread(self) -> bool:
         """Whether the caller runs inside the view's loop (whichever thread runs it now)."""
         try:
@@ -351,13 +376,20 @@ class ViewRuntime:
 
     def in_view_code(self) -> bool:
         """Whether the caller is the view's own code: on its loop, or on its thread."""
-        return self.on_loop_thread() or self._thread.owns_current_thread()
+        return self.on_loop_thread() or (
+            self._thread is not None and self._thread.owns_current_thread()
+        )
 
     async def _work(self) -> None:
+        handled = 0  # messages handled since the loop last had a turn
         while True:
             message = await self._mailbox.get()
             try:
-                await self._handle(message)
+                self._handling = True
+                try:
+                    await self._handle(message)
+                finally:
+                    self._handling = False
                 self._notify_context()
             except GeneratorExit:
                 raise
@@ -367,10 +399,28 @@ class ViewRuntime:
                 self._report(error, "the runtime")
             finally:
                 self._mailbox.task_done()
-            # Give the loop a turn after every message: a full mailbox (a handler that sends
-            # itself infos, a flood of events) must not starve the pacer, timers or other views.
             _loop.streak.breathe()
-            await asyncio.sleep(0)
+            if self._dirty:
+                self._dirty = False
+                # About to wait for the next message: what is due now goes out in this turn of
+                # the loop rather than the next (one wake-up of the view's thread less).
+                if self._mailbox.empty() and self._pacer_turn():
+                    self.flush()
+                else:
+                    self._mark_dirty()
+            if self._mailbox.empty():
+                handled = 0
+                continue
+            # Give the loop a turn every few messages: a full mailbox (a handler that sends
+            # itself infos, a flood of events) must not starve the pacer, timers or other views.
+            handled += 1
+            if handled >= _YIELD_EVERY:
+                handled = 0
+                await asyncio.sleep(0)
+
+    def _pacer_turn(self) -> bool:
+        """Whether the pacer lets this view send right now (then the turn is taken)."""
+        return isinstance(self.pacer, Pacer) and self.pacer.take_turn(self)
 
     def _closing(self, error: BaseException) -> bool:
         """Whether ``error`` is the runtime's own cancellation of a closing view.
@@ -381,11 +431,11 @@ class ViewRuntime:
         return self.closed and isinstance(error, asyncio.CancelledError | ViewClosed)
 
     async def _run_code(self, where: str, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run the view's code: a coroutine function on the loop, a plain function on the
-        view's own thread (so that one that blocks holds up this view alone)."""
-        self._busy = _Busy(where, time.monotonic())
+        """Run the view's code: on the view's own loop, or a plain function on the view's own
+        thread when the loop is shared (so that one that blocks holds up this view alone)."""
+        self._busy = _Busy(where, time.monotonic(), inspect.iscoroutinefunction(fn))
         try:
-            if inspect.iscoroutinefunction(fn):
+            if self._thread is None or self._busy.coroutine:
                 result = fn(*args)
             else:
                 result = await self._thread.call(fn, *args)
@@ -508,6 +558,9 @@ class ViewRuntime:
         """Render the current context; if that fails, go back to the last context that rendered."""
         self._render_pending = False
         context = self.socket.context
+        if self._thread is None:
+            self._render_done(context, *self._render_inline())
+            return
         try:
             rendered = await self._run_code("render", self._render_now, context)
         except GeneratorExit:
@@ -515,9 +568,17 @@ class ViewRuntime:
         except BaseException as error:
             if self._closing(error):
                 raise
+            self._render_done(context, None, error)
+            return
+        self._render_done(context, rendered, None)
+
+    def _render_done(
+        self, context: Context, rendered: Rendered | None, error: BaseException | None
+    ) -> None:
+        if rendered is None:
             self.socket.rollback(self._good_context)
             self._notify_context()
-            self._report(error, "render")
+            self._report(error or RuntimeError("no render"), "render")
             return
         self._rendered = rendered
         self._good_context = context
@@ -536,7 +597,11 @@ class ViewRuntime:
             self._on_context(context)
 
     def _mark_dirty(self) -> None:
-        if not self.closed:
+        if self.closed:
+            return
+        if self._handling and self._thread is None:
+            self._dirty = True  # asked of the pacer once the message is handled
+        else:
             self.pacer.request(self)
 
     # -- sending ------------------------------------------------------------------------------
@@ -553,16 +618,38 @@ class ViewRuntime:
         if self.closed:
             return
         if self._render_pending:
-            if self._rendering is None:
+            if self._thread is None:  # the view's own loop: render right here
+                self._render_pending = False
+                self._render_done(self.socket.context, *self._render_inline())
+            elif self._rendering is None:
                 self._rendering = self.loop.create_task(self._render_and_send())
-            return
+                return
+            else:
+                return
         self._send_changes()
+
+    def _render_inline(self) -> tuple[Rendered | None, BaseException | None]:
+        """The render, on the view's own loop: what it made, or what it raised."""
+        self._busy = _Busy("render", time.monotonic(), False)
+        try:
+            return self._render_now(self.socket.context), None
+        except GeneratorExit:
+            raise
+        except BaseException as error:  # the view's error, whatever it is
+            if self._closing(error):
+                raise
+            return None, error
+        finally:
+            self._busy = None
 
     async def _render_and_send(self) -> None:
         try:
             if self._render_pending:
                 await self._render()
             self._send_changes()
+        except (asyncio.CancelledError, ViewClosed):
+            if not self.closed:
+                raise
         finally:
             self._rendering = None
 
@@ -586,18 +673,50 @@ class ViewRuntime:
         busy = self._busy
         return None if busy is None else (busy.where, busy.since, busy.reported)
 
-    def report_slow(self, where: str, seconds: float) -> None:
+    def watch(self, now: float) -> None:
+        """Report view code that has run for ``SLOW_SECONDS`` without returning.
+
+        The report goes through the view's loop. On a loop of the view's own, the code may be
+        what holds that loop (a blocking plain function, or blocking code in an async one):
+        if the loop has not shown the report ``TICK_SECONDS`` later, it is shown from here.
+        """
         busy = self._busy
-        if busy is None or busy.where != where or busy.reported or self.closed:
+        if busy is None or self.closed:
             return
-        busy.reported = True
-        error = SlowHandler(
-            f"{type(self.view).__name__}.{where} has run for {seconds:.0f} s and has not "
-            "returned yet; this view waits for it (the other views go on). Hand slow work to "
-            "socket.start_async(name, fn): it runs beside the view and its result comes to "
-            "handle_info."
+        if not busy.reported:
+            if now - busy.since >= _loop.SLOW_SECONDS:
+                busy.reported, busy.asked_at = True, now
+                slow = self._slow_error(busy, now)
+                call_soon_threadsafe(self.loop, self._show_slow, busy, slow)
+        elif self.home is not None and not busy.shown and now - busy.asked_at >= _loop.TICK_SECONDS:
+            busy.shown = True
+            error = (
+                self._blocked_error(busy, now) if busy.coroutine else self._slow_error(busy, now)
+            )
+            self.outbox.show_error(error, busy.where, 0)
+
+    def _show_slow(self, busy: _Busy, error: BaseException) -> None:
+        if busy.shown or self.closed:
+            return
+        busy.shown = True
+        self._report(error, busy.where)
+
+    def _slow_error(self, busy: _Busy, now: float) -> SlowHandler:
+        return SlowHandler(
+            f"{type(self.view).__name__}.{busy.where} has run for {now - busy.since:.0f} s and "
+            "has not returned yet; this view waits for it (the other views go on). Hand slow "
+            "work to socket.start_async(name, fn): it runs beside the view and its result "
+            "comes to handle_info."
         )
-        self._on_loop(self._report, error, where)
+
+    def _blocked_error(self, busy: _Busy, now: float) -> LoopBlocked:
+        return LoopBlocked(
+            f"{type(self.view).__name__}.{busy.where} has blocked the view's event loop for "
+            f"{now - busy.since:.0f} s: this view, its timers included, waits for it (the other "
+            "views go on). An async handler must not call blocking code (time.sleep, "
+            "requests.get, a long computation): await asyncio.sleep(...) or "
+            "asyncio.to_thread(fn, ...), or hand the work to socket.start_async(name, fn)."
+        )
 
     def report_stall(self, where: str, seconds: float) -> None:
         """The loop is stalled in this view's code: show it now, from the watchdog's thread
@@ -617,8 +736,18 @@ class ViewRuntime:
         )
         self.outbox.show_error(error, where, 0)
 
+    def _holds_loop(self) -> bool:
+        """Whether the view's code runs on its own loop's thread now (not just awaits)."""
+        ident = self.home.thread.ident if self.home is not None else None
+        frame = sys._current_frames().get(ident or -1)
+        while frame is not None:
+            if self.runs_in(frame) is not None:
+                return True
+            frame = frame.f_back
+        return False
+
     def runs_in(self, frame: FrameType) -> str | None:
-        if frame.f_code is _RUN_CODE and frame.f_locals.get("self") is self:
+        if frame.f_code in _VIEW_CODE and frame.f_locals.get("self") is self:
             busy = self._busy
             return busy.where if busy is not None else "code"
         return None
@@ -635,8 +764,16 @@ class ViewRuntime:
             return
         self.closed = True
         self.bus.unsubscribe_all(self)
-        self._thread.stop()
+        if self._thread is not None:
+            self._thread.stop()
         self._on_loop(self._close)
+        home = self.home
+        if home is None or home.owns_current_thread():
+            return
+        home.join(timeout=0.1)  # its loop closes the view and ends: gone when this returns,
+        if home.thread.is_alive() and self._holds_loop():
+            home.interrupt()  # unless view code holds the loop: end it, as ViewThread.stop does
+            home.join(timeout=1.0)
 
     def _close(self) -> None:
         for timer in list(self._timers):
@@ -650,6 +787,9 @@ class ViewRuntime:
             self._rendering.cancel()
         self.outbox.close()
         self.pacer.discard(self)
+        if self.home is not None:
+            self.home.stop()
 
 
-_RUN_CODE = ViewRuntime._run_code.__code__
+# The runtime's frames that run view code: what the watchdog and close() look for in a stack.
+_VIEW_CODE = (ViewRuntime._run_code.__code__, ViewRuntime._render_inline.__code__)

@@ -120,24 +120,55 @@ def test_a_handler_that_returns_a_value_is_told_how_to_assign():
     assert lv.context.log == ("y",)
 
 
+class Flushes:
+    """A stand-in view for the pacer: when it was flushed, on the clock it runs on."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self.at: list[float] = []
+
+    def flush(self) -> None:
+        self.at.append(self.clock.now())
+
+
+def run_timers(clock: VirtualClock, until: float) -> None:
+    while (timer := clock.pop_due(until)) is not None:
+        timer.callback()
+
+
 def test_the_pacer_sends_at_most_once_a_frame_per_view_and_caps_the_total():
     clock = VirtualClock()
-    pacer = Pacer(clock, frame=0.1, max_per_second=20)  # two sends per frame in all
-
-    class Flushes:
-        def __init__(self) -> None:
-            self.at: list[float] = []
-
-        def flush(self) -> None:
-            self.at.append(clock.now())
-
-    views = [Flushes() for _ in range(3)]
+    pacer = Pacer(frame=0.1, max_per_second=20)  # two sends at once, then one each 50 ms
+    views = [Flushes(clock) for _ in range(4)]
     for view in views:
-        pacer.request(view)  # type: ignore[arg-type]  # a stand-in with flush()
-    pacer.request(views[0])  # twice in one frame: still one send
-    while (timer := clock.pop_due(10)) is not None:
-        timer.callback()
-    assert [v.at for v in views] == [[0.0], [0.0], [0.1]]
+        pacer.request(view)
+    pacer.request(views[0])  # twice before its turn: still one send
+    run_timers(clock, 10)
+    assert [round(t, 9) for v in views for t in v.at] == [0.0, 0.0, 0.05, 0.1]
+
+
+def test_the_pacer_keeps_a_frame_between_one_views_sends():
+    clock = VirtualClock()
+    pacer = Pacer(frame=1 / 60, max_per_second=400)
+    view = Flushes(clock)
+    for step in range(1, 201):  # a view that changes every millisecond for 200 ms
+        pacer.request(view)
+        run_timers(clock, step / 1000)
+        clock.move_to(step / 1000)
+    assert len(view.at) <= 13, view.at  # 200 ms at one send a frame (60 a second)
+    gaps = [b - a for a, b in zip(view.at, view.at[1:], strict=False)]
+    assert min(gaps) >= 1 / 60 - 1e-9
+
+
+def test_the_pacer_is_shared_by_views_on_loops_of_their_own():
+    clock_a, clock_b = VirtualClock(), VirtualClock()
+    pacer = Pacer(frame=0.1, max_per_second=10)  # one send a frame in all
+    a, b = Flushes(clock_a), Flushes(clock_b)
+    pacer.request(a)
+    pacer.request(b)
+    run_timers(clock_a, 10)
+    run_timers(clock_b, 10)
+    assert (a.at, b.at) == ([0.0], [0.1])  # b waits its turn on its own clock
 
 
 def test_closing_leaves_no_timer_task_or_subscription():
@@ -155,11 +186,11 @@ def test_closing_leaves_no_timer_task_or_subscription():
         def render(self, ctx: lw.Context) -> lw.Rendered:
             return lw.html("{x}", **ctx)
 
-    pacer = Pacer(VirtualClock())  # its own clock: `clock` counts only the view's timers
-    runtime = ViewRuntime(Busy(), send=lambda m: None, loop=loop, clock=clock, pacer=pacer, bus=bus)
+    runtime = ViewRuntime(Busy(), send=lambda m: None, loop=loop, clock=clock, bus=bus)
     runtime.start()
     loop.run_until_complete(asyncio.sleep(0.01))
-    assert clock.pending == 2
+    assert runtime.timer_count == 2
+    assert clock.pending == 3  # and the pacer's turn to send the mount's render
     assert bus.subscriptions() == 1
     runtime.close()
     loop.run_until_complete(asyncio.sleep(0.01))
