@@ -523,6 +523,25 @@ class ViewLoop:
             self.thread.join(timeout)
 
 
+# How many views may have a loop of their own at once; views made past it share
+# background_loop(). A loop per view is the cheaper for a kernel's tens of views (no hand-off per
+# tick), but with a thousand views each on its own thread, the threads' fight for the GIL costs
+# ten times the CPU of one shared loop (benchmarks/README.md).
+OWN_LOOPS_MAX = 200
+
+
+def own_loop(name: str) -> ViewLoop | None:
+    """A loop of its own for a new view, or None once ``OWN_LOOPS_MAX`` views have one."""
+    with _background_lock:
+        if sum(1 for loop in _loops if loop is not _background_loop()) >= OWN_LOOPS_MAX:
+            return None
+    return ViewLoop(name)
+
+
+def _background_loop() -> asyncio.AbstractEventLoop | None:
+    return _background[0] if _background is not None else None
+
+
 def background_loop() -> tuple[asyncio.AbstractEventLoop, Pacer]:
     """An event loop (on its own daemon thread) and pacer that several views may share.
 

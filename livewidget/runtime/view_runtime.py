@@ -43,7 +43,7 @@ from ..socket import Cancellable, Context, Socket
 from ..template import Rendered
 from ..view import HandlerError, LiveView, check_handler_result, render_checked
 from . import loop as _loop
-from .loop import ViewClosed, ViewLoop, ViewThread, call_soon_threadsafe
+from .loop import ViewClosed, ViewThread, call_soon_threadsafe
 from .messages import (
     Assign,
     Event,
@@ -109,7 +109,8 @@ class ViewRuntime:
     """Runs one view: its mailbox, its timers, its renders and what it sends.
 
     Without ``loop``, the view gets a loop of its own on a thread of its own (``ViewLoop``),
-    where all its code runs, plain or async: a tick hands nothing between threads. Given a
+    where all its code runs, plain or async: a tick hands nothing between threads (past
+    ``loop.OWN_LOOPS_MAX`` such views, it shares ``background_loop()`` instead). Given a
     ``loop`` (one several views share, or the test client's), the view's plain functions run
     on ``thread``, a ``ViewThread`` (by default one made for the view), so that one that blocks
     holds up this view alone.
@@ -133,9 +134,11 @@ class ViewRuntime:
         name = f"livewidget-view-{type(view).__name__}"
         # The view's own loop and thread, or a loop given (shared, or the test client's) with
         # a thread for the view's plain functions.
-        self.home = ViewLoop(name) if loop is None else None
+        self.home = _loop.own_loop(name) if loop is None else None
         if self.home is not None:
             loop = self.home.loop
+        elif loop is None:  # past OWN_LOOPS_MAX views with a loop of their own: share one
+            loop = _loop.background_loop()[0]
         assert loop is not None  # given, or the view's own
         self.loop: asyncio.AbstractEventLoop = loop
         self._thread: ViewThread | None = None

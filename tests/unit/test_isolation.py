@@ -445,3 +445,22 @@ def test_a_loading_state_shows_while_the_info_it_sent_is_handled(sent: list[Any]
     finally:
         release.set()
         widget.close()
+
+
+def test_views_past_the_own_loop_limit_share_one_and_a_blocking_handler_holds_up_only_itself(
+    sent: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(isolation, "OWN_LOOPS_MAX", 0)  # every view made now shares a loop
+    victim, other = LiveWidget(Victim()), LiveWidget(Ticking())
+    try:
+        assert victim._runtime.home is None
+        assert victim._runtime.loop is other._runtime.loop
+        event(victim, "block")  # a plain handler: on the victim's own thread, not the loop
+        wait_for(lambda: victim._runtime.busy() is not None)
+        ticks_go_on(other)
+        victim._runtime.view.release.set()  # type: ignore[attr-defined]
+        wait_for(lambda: victim.context["handled"] == 1)
+    finally:
+        victim._runtime.view.release.set()  # type: ignore[attr-defined]
+        victim.close()
+        other.close()
