@@ -371,7 +371,10 @@ class ViewRuntime:
         return self._thread.owed if self._thread is not None else 0
 
     def on_loop_thread(self) -> bool:
-        """Whether the caller runs inside the view's loop (whichever thread runs it now)."""
+        """Whether the caller runs inside the view's loop (whichever thread runs it now), or is
+        the view's plain code on its own loop's thread."""
+        if self.home is not None and self.home.owns_current_thread():
+            return True
         try:
             return asyncio.get_running_loop() is self.loop
         except RuntimeError:
@@ -438,8 +441,10 @@ class ViewRuntime:
         thread when the loop is shared (so that one that blocks holds up this view alone)."""
         self._busy = _Busy(where, time.monotonic(), inspect.iscoroutinefunction(fn))
         try:
-            if self._thread is None or self._busy.coroutine:
+            if self._busy.coroutine:
                 result = fn(*args)
+            elif self._thread is None:
+                result = _as_on_a_thread(fn, *args)
             else:
                 result = await self._thread.call(fn, *args)
             if inspect.isawaitable(result):
@@ -635,7 +640,7 @@ class ViewRuntime:
         """The render, on the view's own loop: what it made, or what it raised."""
         self._busy = _Busy("render", time.monotonic(), False)
         try:
-            return self._render_now(self.socket.context), None
+            return _as_on_a_thread(self._render_now, self.socket.context), None
         except GeneratorExit:
             raise
         except BaseException as error:  # the view's error, whatever it is
@@ -792,6 +797,18 @@ class ViewRuntime:
         self.pacer.discard(self)
         if self.home is not None:
             self.home.stop()
+
+
+def _as_on_a_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call a view's plain function on its own loop's thread as if on a thread without a loop,
+    as plain functions ran before views had loops of their own: ``asyncio.run(...)`` in a plain
+    handler works (with the loop seen as running, it would raise)."""
+    running = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        return fn(*args)
+    finally:
+        asyncio.events._set_running_loop(running)
 
 
 # The runtime's frames that run view code: what the watchdog and close() look for in a stack.

@@ -464,3 +464,28 @@ def test_views_past_the_own_loop_limit_share_one_and_a_blocking_handler_holds_up
         victim._runtime.view.release.set()  # type: ignore[attr-defined]
         victim.close()
         other.close()
+
+
+def test_a_plain_handler_may_run_its_own_asyncio_loop(sent: list[Any]) -> None:
+    class Sync(lw.LiveView):
+        def mount(self, socket: lw.Socket) -> None:
+            socket.assign(value=0)
+
+        def handle_event(self, event: str, params: Any, socket: lw.Socket) -> None:
+            async def fetch() -> int:
+                await asyncio.sleep(0)
+                return 42
+
+            socket.assign(value=asyncio.run(fetch()))  # a sync wrapper of an async client
+
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            return lw.html("{value}", **ctx)
+
+    widget = LiveWidget(Sync())
+    try:
+        event(widget, "fetch")
+        wait_for(lambda: widget.context["value"] == 42 or errors_of(sent, widget))
+        assert errors_of(sent, widget) == []
+        assert widget.html == "42"
+    finally:
+        widget.close()
