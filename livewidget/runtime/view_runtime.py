@@ -326,14 +326,17 @@ class ViewRuntime:
                 self._page_bytes += size
         if full:
             if dropped == 1:  # one report per flood; the count comes with the next one
-                self._on_loop(self._report_flood)
+                if self.home is not None and self._holds_loop():
+                    self._report_flood(now=True)  # its code holds its loop: show it from here
+                else:
+                    self._on_loop(self._report_flood)
             return
         typed = from_tuple(message) if isinstance(message, tuple) else message
         if not isinstance(typed, Event | Join):
             raise TypeError(f"expected an Event or a Join from the page, got {message!r:.80}")
         self.post(FromPage(typed, size))
 
-    def _report_flood(self) -> None:
+    def _report_flood(self, *, now: bool = False) -> None:
         with self._page_lock:
             dropped, self._page_dropped = self._page_dropped, 0
         error = PageFlood(
@@ -343,7 +346,10 @@ class ViewRuntime:
             "should hand its work to socket.start_async(...); a chatty binding wants "
             "phx-debounce or phx-throttle."
         )
-        self._report(error, "a message from the front end")
+        if now:
+            self.outbox.show_error(error, "a message from the front end", 0)
+        else:
+            self._report(error, "a message from the front end")
 
     def _on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
         if self.on_loop_thread():
