@@ -56,6 +56,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl
 
 from . import wire
+from .runtime.messages import Event, Join
 from .text import has_surrogates, repair
 
 __all__ = ["FrontendMessageError", "decode_form", "decode_message"]
@@ -77,7 +78,7 @@ class FrontendMessageError(ValueError):
     """A message from the front end does not have the expected shape, or is too big."""
 
 
-def decode_message(content: object) -> tuple[Any, ...]:
+def decode_message(content: object) -> Event | Join:
     """Check one message from the front end and return the mailbox message it stands for.
 
     Raises ``FrontendMessageError``, and nothing else, for anything that is not a message the
@@ -90,7 +91,7 @@ def decode_message(content: object) -> tuple[Any, ...]:
     kind = content.get(wire.TYPE)
     if kind == wire.MSG_JOIN:
         _only_keys(content, _JOIN_KEYS, "a join message")
-        return ("join",)
+        return Join()
     if kind != wire.MSG_EVENT:
         raise FrontendMessageError(
             f"expected a message of type {wire.MSG_JOIN!r} or {wire.MSG_EVENT!r}, "
@@ -127,7 +128,7 @@ def decode_message(content: object) -> tuple[Any, ...]:
                 f"expected the event's values as a JSON object, got {_describe(value)}"
             )
         params = _repaired(value) if _check_value(value) else value
-    return ("event", repair(event), params, cid)
+    return Event(repair(event), params, cid)
 
 
 def decode_form(data: str) -> dict[str, Any]:

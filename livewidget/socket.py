@@ -203,6 +203,12 @@ class Socket:
             self._context = Context({**current, **updates})
             self.changed = True
 
+    def rollback(self, context: Context) -> None:
+        """Put ``context`` back, as it was before a handler that failed (the runtime's undo);
+        not a change."""
+        self._context = context
+        self.changed = False
+
     # -- streams (see livewidget.stream) ---------------------------------------------------------
 
     def stream(

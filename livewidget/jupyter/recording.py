@@ -76,6 +76,11 @@ class Recorder:
         self._bytes += len(json.dumps(frame))
         if not self._frames and frame[wire.TYPE] != wire.MSG_FULL:
             return  # wait for the full render that starts every recording
+        if frame[wire.TYPE] == wire.MSG_FULL and len(self._frames) == 1:
+            # A full render that was on its way when the recording began, then the one it asked
+            # for: the recording starts from the later (one full, then diffs).
+            self._frames[0] = frame
+            return
         self._frames.append(frame)
         if self._bytes > MAX_BYTES:
             self.stop()

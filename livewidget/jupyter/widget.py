@@ -35,7 +35,7 @@ What happens between cells (a re-run cell closes its views; headless snapshots) 
 While no front end is attached (a closed tab, a reload in progress) the view keeps running and
 its state stays current in the kernel; a front end that attaches asks for the full render.
 
-The view runs on livewidget's own event-loop thread (``runtime.background_loop``), so it keeps
+The view runs on an event loop of its own, on a thread of its own (``runtime.loop``), so it keeps
 ticking while a cell blocks; comm messages arriving on the shell (or a subshell) thread are
 handed to that loop.
 """
@@ -58,7 +58,7 @@ import traitlets
 from .. import wire
 from ..children import Child, any_made, children_of
 from ..events import FrontendMessageError, decode_message
-from ..runtime import ViewRuntime, background_loop, census_sources
+from ..runtime import Assign, Info, Join, Report, Sync, ViewRuntime, census_sources
 from ..socket import Context, unchanged
 from ..template import Rendered, TemplateError, embed
 from ..text import repair
@@ -200,8 +200,8 @@ class Link:
             self._queued += 1
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
         done.add_done_callback(self._handled)
-        runtime.post(("assign", {self.key: value}))
-        runtime.post(("sync", done))
+        runtime.post(Assign({self.key: value}))
+        runtime.post(Sync(done))
 
     def _handled(self, _done: Any) -> None:
         """On the view's loop: an assign from the other widget has been handled."""
@@ -218,7 +218,7 @@ class Link:
         try:
             self._to_other(context[self.key])
         except Exception as error:
-            self.widget._runtime.post(("report", error, repr(self)))
+            self.widget._runtime.post(Report(error, repr(self)))
 
     def _to_other(self, value: Any) -> None:
         if unchanged(getattr(self.other, self.trait), value):
@@ -266,21 +266,22 @@ class LiveWidget(anywidget.AnyWidget):
         self._walked: Rendered | None = None  # the render whose children _children lists
         self._reported_children: set[int] = set()  # widgets shown twice or inside themselves
         self._links: list[Link] = []
-        loop, pacer = background_loop()
+        # The view gets a loop of its own, on a thread of its own (livewidget.runtime.loop).
         self._runtime = ViewRuntime(
-            view, send=self._send_to_front, loop=loop, pacer=pacer, on_context=self._on_view_context
+            view, send=self._send_to_front, on_context=self._on_view_context
         )
+        self._loop = self._runtime.loop
         self.on_msg(self._on_front_message)
         self.observe(self._context_assigned, names="context")
         self._recorder = Recorder(
-            loop, request_full=lambda: self._runtime.post(("join",)), publish=self._publish
+            self._loop, request_full=lambda: self._runtime.post(Join()), publish=self._publish
         )
         in_cell, cell_id = running_cell()
         # Made by a cell that runs headless (no cell id): until a page joins, the kernel keeps
         # the output's HTML current itself. Under a live front end it never touches the output,
         # which would make the page rebuild the view (the join can wait while the cell runs).
         self._snapshots = Snapshot(
-            loop,
+            self._loop,
             headless=in_cell and cell_id is None,
             rendered=lambda: None if self.closed else self._runtime.rendered,
             wait=lambda timeout: self._wait(timeout, raises=False),
@@ -296,12 +297,12 @@ class LiveWidget(anywidget.AnyWidget):
 
     def assign(self, **values: Any) -> None:
         """Assign context values from notebook code; returns once the view has rendered them."""
-        self._runtime.post(("assign", values))
+        self._runtime.post(Assign(values))
         self._wait()
 
     def send_info(self, info: Any) -> None:
         """Deliver ``info`` to the view's ``handle_info``; returns once it has been handled."""
-        self._runtime.post(("info", info))
+        self._runtime.post(Info(info))
         self._wait()
 
     def link(self, key: str, other: traitlets.HasTraits, trait: str = "value") -> Link:
@@ -396,7 +397,7 @@ class LiveWidget(anywidget.AnyWidget):
         if self._runtime.closed or self._runtime.in_view_code():
             return True
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._runtime.post(("sync", done))
+        self._runtime.post(Sync(done))
         try:
             done.result(timeout=timeout)
         except concurrent.futures.TimeoutError:
@@ -418,7 +419,7 @@ class LiveWidget(anywidget.AnyWidget):
     def _context_assigned(self, change: dict[str, Any]) -> None:
         if self._runtime.in_view_code():
             return
-        self._runtime.post(("assign", dict(change["new"])))
+        self._runtime.post(Assign(dict(change["new"])))
 
     # -- the front end ------------------------------------------------------------------------
 
@@ -429,7 +430,7 @@ class LiveWidget(anywidget.AnyWidget):
             try:  # the message went: nothing here may make it look as if it had not
                 self._update_children(self._runtime.rendered)
             except Exception as error:  # a child closed meanwhile cannot be serialized
-                self._runtime.post(("report", error, "listing the widgets the view shows"))
+                self._runtime.post(Report(error, "listing the widgets the view shows"))
             self._recorder.sent(message)
             self._snapshots.rendered_sent()
 
@@ -462,7 +463,7 @@ class LiveWidget(anywidget.AnyWidget):
             if twice
             else f"{name} shows its own widget inside itself; it is left out"
         )
-        self._runtime.post(("report", TemplateError(problem), "render"))
+        self._runtime.post(Report(TemplateError(problem), "render"))
 
     def _shown_children(self, rendered: Rendered) -> list[Any]:
         self._update_children(rendered)
@@ -486,7 +487,7 @@ class LiveWidget(anywidget.AnyWidget):
         try:
             message = decode_message(content)
         except FrontendMessageError as error:
-            self._runtime.post(("report", error, "a message from the front end"))
+            self._runtime.post(Report(error, "a message from the front end"))
             return
         if content[wire.TYPE] == wire.MSG_JOIN:  # checked by decode_message
             self._snapshots.joined = True
@@ -503,8 +504,7 @@ class LiveWidget(anywidget.AnyWidget):
         if not self._state_refused:
             self._state_refused = True
             self._runtime.post(
-                (
-                    "report",
+                Report(
                     FrontendMessageError(
                         f"the page tried to set {sorted(sync_data)!r:.120}; the widget's "
                         "state is the kernel's, so the change was ignored"

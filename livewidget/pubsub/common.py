@@ -41,7 +41,11 @@ State = Literal["local", "idle", "connecting", "connected", "down"]
 
 
 class Subscriber(Protocol):
-    def post(self, message: tuple[Any, ...]) -> None: ...
+    """A view's runtime, as the bus sees it."""
+
+    def deliver(self, message: Any) -> None:
+        """Hand ``message`` to ``handle_info``, in order with the view's other messages; callable
+        from any thread."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ class Bus:
         with self._lock:
             self._topics[topic][subscriber] = None
         if topic == STATUS_TOPIC:
-            subscriber.post(("info", status_info(self.status())))
+            subscriber.deliver(status_info(self.status()))
 
     def unsubscribe_all(self, subscriber: Subscriber) -> None:
         with self._lock:
@@ -43,7 +43,7 @@ class Bus:
         with self._lock:
             subscribers = list(self._topics.get(topic, ()))
         for subscriber in subscribers:
-            subscriber.post(("info", message))
+            subscriber.deliver(message)
 
     def subscriptions(self) -> int:
         """How many (topic, subscriber) pairs there are: zero once every view is closed."""

@@ -148,7 +148,7 @@ class RedisBus:
             new = topic not in self._topics
             self._topics.setdefault(topic, {})[subscriber] = None
         if topic == STATUS_TOPIC:
-            subscriber.post(("info", status_info(self.status())))
+            subscriber.deliver(status_info(self.status()))
         elif new:
             self._wake()
 
@@ -403,7 +403,7 @@ class RedisBus:
                 )
             return
         for subscriber in subscribers:
-            subscriber.post(("info", message))
+            subscriber.deliver(message)
 
     def _set_state(self, state: State, error: str | None = None) -> None:
         old, since = self._state, self._since
@@ -429,7 +429,7 @@ class RedisBus:
             subscribers = list(self._topics.get(STATUS_TOPIC, ()))
         info = status_info(self.status())
         for subscriber in subscribers:
-            subscriber.post(("info", info))
+            subscriber.deliver(info)
 
     async def _close_on_loop(self) -> None:
         if self._reader is not None:

@@ -53,7 +53,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from .. import wire
 from ..events import FrontendMessageError, decode_message
-from ..runtime import LoopClock, Pacer, ViewRuntime, census_sources
+from ..runtime import Pacer, Report, ViewRuntime, census_sources
 from ..view import LiveView
 
 __all__ = ["HEARTBEAT_MS", "app"]
@@ -96,7 +96,7 @@ census_sources["sockets"] = _open_sockets
 def _pacer(loop: asyncio.AbstractEventLoop) -> Pacer:
     pacer = _pacers.get(loop)
     if pacer is None:
-        pacer = _pacers[loop] = Pacer(LoopClock(loop), max_per_second=MAX_SENDS_PER_SECOND)
+        pacer = _pacers[loop] = Pacer(max_per_second=MAX_SENDS_PER_SECOND)
     return pacer
 
 
@@ -362,7 +362,7 @@ class _Session:
             content = json.loads(text)
         except (ValueError, RecursionError) as error:
             problem = FrontendMessageError(f"expected a JSON message, got {text[:80]!r} ({error})")
-            self.runtime.post(("report", problem, "a message from the page"))
+            self.runtime.post(Report(problem, "a message from the page"))
             return
         if content == {wire.TYPE: MSG_HEARTBEAT}:
             self._queue(json.dumps(content))
@@ -370,7 +370,7 @@ class _Session:
         try:
             message = decode_message(content)
         except FrontendMessageError as error:
-            self.runtime.post(("report", error, "a message from the page"))
+            self.runtime.post(Report(error, "a message from the page"))
             return
         self.runtime.post_from_page(message, len(text))
 

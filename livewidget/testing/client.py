@@ -160,14 +160,13 @@ class LiveViewTest:
             send=lambda message: _call_weak(receive, message),
             loop=self._loop,
             clock=self.clock,
-            pacer=self._pacer,  # type: ignore[arg-type]  # duck-typed: request / discard
+            pacer=self._pacer,
             on_error=lambda error, where: _call_weak(on_error, error, where),
             error_interval=error_interval,
         )
         self._finalizer = weakref.finalize(self, _shutdown, self._runtime, self._loop)
         # The loop may wait (in real time) while the view's thread runs a plain ``def``
         # handler, whose outcome comes back to the loop: count the calls the thread owes.
-        self._hand_offs = runtime_hooks.count_hand_offs(self._runtime)
         client = weakref.ref(self)
         self._limiter = RateLimiter(self.clock, lambda key: _connected(client, key))
         self._real_deadline: float | None = None
@@ -574,7 +573,7 @@ class LiveViewTest:
 
     def _real_wait(self) -> float | None:
         """How long (real seconds) the loop may wait for a thread; None: nothing real runs."""
-        if self._hand_offs.owed > 0:
+        if self._runtime.calls_owed > 0:  # a plain ``def`` handler runs on its thread
             return math.inf
         if self._real_deadline is not None and self._runtime.jobs:
             left = self._real_deadline - time.monotonic()

@@ -163,7 +163,9 @@ def test_children_lists_the_shown_widgets_and_changes_only_when_they_do(
         wait_for(lambda: widget._walked is widget._runtime.rendered)
         widget.send_info(("show", []))
         wait_for(lambda: widget._children == [])
-        assert changes == [[slider], [slider, other], []]
+        # The first render may have gone out (and set [slider]) before observe() was called.
+        assert changes[-2:] == [[slider, other], []]
+        assert changes[:-2] in ([], [[slider]])
         assert errors(sent) == []
     finally:
         widget.close()

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 import livewidget as lw
+from livewidget.runtime import Event
 from livewidget.testing import live
 
 
@@ -94,7 +95,7 @@ def test_components_the_parent_stops_rendering_are_dropped():
 
 def test_an_event_for_a_missing_component_is_an_error_and_harms_nothing():
     lv = live(Todo, raise_errors=False)
-    lv._runtime.post(("event", "toggle", {}, 99))
+    lv._runtime.post(Event("toggle", {}, 99))
     lv.advance(0)
     assert "names component 99, but there is none" in str(lv.errors[0])
     lv.click("#item-0 button")

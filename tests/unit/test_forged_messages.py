@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import livewidget as lw
 from livewidget.events import MAX_DEPTH, FrontendMessageError, decode_message
+from livewidget.runtime import Event, Join
 from livewidget.testing import live
 
 
@@ -54,7 +55,7 @@ def counts_as_an_increment(message: Any) -> bool:
         decoded = decode_message(message)
     except FrontendMessageError:
         return False
-    return decoded[:2] == ("event", "inc") and decoded[3] is None
+    return isinstance(decoded, Event) and decoded.event == "inc" and decoded.cid is None
 
 
 @settings(max_examples=100, deadline=None, derandomize=True, database=None)
@@ -153,9 +154,9 @@ def test_any_json_like_message_decodes_or_gets_a_frontend_message_error(message:
     problem.encode("utf-8")  # the banner can show it
     if problem:
         return
-    assert decoded[0] in ("join", "event")
-    if decoded[0] == "event":
-        _, event, params, cid = decoded
+    assert isinstance(decoded, Event | Join)
+    if isinstance(decoded, Event):
+        event, params, cid = decoded.event, decoded.params, decoded.cid
         assert isinstance(event, str)
         assert isinstance(params, dict)
         assert cid is None or (isinstance(cid, int) and cid >= 0)

@@ -19,9 +19,10 @@ import pytest
 from jupyter_client.session import json_packer
 
 import livewidget as lw
-from livewidget import isolation, runtime
+from livewidget import runtime
 from livewidget.jupyter import LiveWidget
-from livewidget.runtime import census
+from livewidget.runtime import Event, Info, census
+from livewidget.runtime import loop as isolation
 from livewidget.testing import live
 
 
@@ -119,6 +120,17 @@ def event(widget: LiveWidget, name: str, **value: Any) -> None:
     widget._on_front_message(widget, content, [])
 
 
+def join(widget: LiveWidget, sent: list[tuple[LiveWidget, dict[str, Any]]]) -> None:
+    """The page joins; returns once the full render it asked for is sent."""
+
+    def fulls() -> int:
+        return len([m for w, m in list(sent) if w is widget and m["type"] == "full"])
+
+    before = fulls()
+    widget._on_front_message(widget, {"type": "join"}, [])
+    wait_for(lambda: fulls() > before)
+
+
 def ticks(widget: LiveWidget) -> int:
     return int(widget.context["n"])
 
@@ -133,8 +145,8 @@ def ticks_go_on(widget: LiveWidget) -> None:
     [
         (lambda w: event(w, "exit"), "SystemExit in handle_event('exit'): 2"),
         (lambda w: event(w, "interrupt"), "KeyboardInterrupt in handle_event('interrupt')"),
-        (lambda w: w._runtime.post(("info", "cancelled")), "CancelledError in handle_info"),
-        (lambda w: w._runtime.post(("info", "async-exit")), "SystemExit in handle_info: 4"),
+        (lambda w: w._runtime.post(Info("cancelled")), "CancelledError in handle_info"),
+        (lambda w: w._runtime.post(Info("async-exit")), "SystemExit in handle_info: 4"),
         (lambda w: event(w, "job-exit"), "SystemExit in a start_async job: 3"),
     ],
     ids=["SystemExit", "KeyboardInterrupt", "CancelledError", "async SystemExit", "job sys.exit"],
@@ -186,7 +198,7 @@ def test_an_event_is_answered_after_its_handler_not_while_it_runs(
     victim, other = pair
     victim._on_front_message(victim, {"type": "join"}, [])
     assert victim.html  # the join is handled: its full render is due
-    wait_for(lambda: not victim._runtime._needs_full)  # and being sent on the loop,
+    wait_for(lambda: not victim._runtime.outbox.needs_full)  # and being sent on the loop,
     assert victim.html  # which has finished sending it by the time it answers this
 
     def renders() -> int:  # fulls and diffs ("settled" notes come on their own schedule)
@@ -226,17 +238,18 @@ def test_closing_a_view_stops_a_handler_that_never_returns(sent: list[Any]) -> N
 
     widget = LiveWidget(Runaway())
     assert widget.html == "0"
-    thread = widget._runtime._thread
+    home = widget._runtime.home
+    assert home is not None  # a widget's view has a loop and thread of its own
     event(widget, "spin")
     wait_for(lambda: widget._runtime.busy() is not None)
     widget.close()
-    wait_for(lambda: thread._thread is not None and not thread._thread.is_alive())
+    wait_for(lambda: not home.thread.is_alive())
 
 
-def test_an_async_handler_that_blocks_the_loop_is_named_and_new_views_get_a_new_loop(
+def test_an_async_handler_that_blocks_holds_up_its_own_view_only_and_is_named(
     sent: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(isolation, "STALL_SECONDS", 0.3)
+    monkeypatch.setattr(isolation, "SLOW_SECONDS", 0.3)
     release = threading.Event()
 
     class Hog(lw.LiveView):
@@ -244,21 +257,21 @@ def test_an_async_handler_that_blocks_the_loop_is_named_and_new_views_get_a_new_
             socket.assign(x=0)
 
         async def handle_event(self, event: str, params: Any, socket: lw.Socket) -> None:
-            release.wait(30)  # blocking code in an async handler: the loop stops
+            release.wait(30)  # blocking code in an async handler: its loop stops
 
         def render(self, ctx: lw.Context) -> lw.Rendered:
             return lw.html("{x}", **ctx)
 
-    hog = LiveWidget(Hog())
+    hog, other = LiveWidget(Hog()), LiveWidget(Ticking())
     try:
         assert hog.html == "0"
         event(hog, "hog")
-        wait_for(lambda: any("blocked livewidget's event loop" in e for e in errors_of(sent, hog)))
+        wait_for(lambda: any("blocked the view's event loop" in e for e in errors_of(sent, hog)))
         assert "Hog.handle_event('hog')" in errors_of(sent, hog)[0]
-        fresh = LiveWidget(Ticking())  # mounts on a new loop while the old one is stalled
+        ticks_go_on(other)  # a view made before the hog blocked
+        fresh = LiveWidget(Ticking())  # and one made while it blocks
         try:
             assert fresh.html.startswith("<b>")
-            assert fresh._runtime.loop is not hog._runtime.loop
             ticks_go_on(fresh)
         finally:
             fresh.close()
@@ -266,6 +279,7 @@ def test_an_async_handler_that_blocks_the_loop_is_named_and_new_views_get_a_new_
         assert hog.closed
     finally:
         release.set()
+        other.close()
 
 
 def test_a_lone_surrogate_in_data_shows_as_a_replacement_and_the_view_goes_on(
@@ -276,14 +290,14 @@ def test_a_lone_surrogate_in_data_shows_as_a_replacement_and_the_view_goes_on(
         assert widget.html
         widget.assign(text=json.loads('"Eve \\ud800 \\udc80"'))  # data from an API, say
         assert widget.context["text"] == "Eve \ud800 \udc80"
-        widget._on_front_message(widget, {"type": "join"}, [])
-        wait_for(lambda: any(m["type"] == "full" for w, m in list(sent) if w is widget))
+        join(widget, sent)
         event(widget, "ok")
 
         def payloads() -> list[dict[str, Any]]:
             return [m for w, m in list(sent) if w is widget and m["type"] in ("full", "diff")]
 
-        wait_for(lambda: payloads()[-1]["rendered"] == {"0": "1"})  # the next event's diff
+        # the event's answer: a diff, or the join's full render if the event came first
+        wait_for(lambda: payloads()[-1]["rendered"].get("0") == "1")
         assert [m["seq"] for m in payloads()] == list(range(1, len(payloads()) + 1))  # no gap
         assert "Eve \ufffd \ufffd" in str(payloads())
         bundle = widget._bundle()  # what display() sends: it must encode
@@ -299,8 +313,8 @@ def test_a_send_that_fails_is_reported_and_leaves_no_gap_in_the_sequence(
     widget = LiveWidget(Victim())
     try:
         assert widget.html
-        widget._on_front_message(widget, {"type": "join"}, [])
-        wait_for(lambda: any(m["type"] == "full" for w, m in list(sent) if w is widget))
+        join(widget, sent)
+        joined = max(m["seq"] for w, m in list(sent) if w is widget and m["type"] == "full")
         real_send = LiveWidget.send
         failing = [True]
 
@@ -314,8 +328,8 @@ def test_a_send_that_fails_is_reported_and_leaves_no_gap_in_the_sequence(
         event(widget, "ok")
         wait_for(lambda: any("the transport is down" in e for e in errors_of(sent, widget)))
         event(widget, "ok")
-        wait_for(lambda: any(m.get("seq") == 2 for w, m in list(sent) if w is widget))
-        diff = next(m for w, m in list(sent) if w is widget and m.get("seq") == 2)
+        wait_for(lambda: any(m.get("seq") == joined + 1 for w, m in list(sent) if w is widget))
+        diff = next(m for w, m in list(sent) if w is widget and m.get("seq") == joined + 1)
         assert diff["rendered"] == {"0": "2"}  # against what the page holds: it had 0
     finally:
         widget.close()
@@ -330,14 +344,13 @@ def test_a_flood_from_the_page_is_capped_and_reported(sent: list[Any]) -> None:
         big = "x" * 100_000
         for _ in range(200):
             event(widget, "ok", pad=big)
-        queued = widget._runtime._mailbox.qsize()
-        assert queued <= runtime.MAX_QUEUED_FROM_PAGE
+        assert widget._runtime._page_queued <= runtime.MAX_QUEUED_FROM_PAGE
         assert widget._runtime._page_bytes <= runtime.MAX_QUEUED_BYTES_FROM_PAGE
-        wait_for(
+        wait_for(  # shown at once, though the view's own handler holds its loop
             lambda: any("faster than Victim handles them" in e for e in errors_of(sent, widget))
         )
         widget._runtime.view.release.set()  # type: ignore[attr-defined]
-        wait_for(lambda: widget._runtime._mailbox.qsize() == 0 and widget._runtime.busy() is None)
+        wait_for(lambda: widget._runtime._page_queued == 0 and widget._runtime.busy() is None)
         handled = widget.context["handled"]
         assert 1 < handled <= 1 + runtime.MAX_QUEUED_FROM_PAGE
         event(widget, "ok")  # the flood is over: the page is heard again
@@ -390,7 +403,7 @@ def test_the_test_client_reports_base_exceptions_like_the_widget() -> None:
     assert [type(e) for e in lv.errors] == [SystemExit]
     lv.send_info("cancelled")
     assert [type(e) for e in lv.errors] == [SystemExit, asyncio.CancelledError]
-    lv._runtime.post(("event", "ok", {}, None))
+    lv._runtime.post(Event("ok", {}))
     lv.send_info("nothing")
     assert lv.context.handled == 1
     lv.close()
@@ -419,7 +432,7 @@ def test_a_loading_state_shows_while_the_info_it_sent_is_handled(sent: list[Any]
         assert widget.html == "<p>idle</p>"
         widget._on_front_message(widget, {"type": "join"}, [])
         assert widget.html  # the join is handled
-        wait_for(lambda: not widget._runtime._needs_full)  # and its full render sent
+        wait_for(lambda: not widget._runtime.outbox.needs_full)  # and its full render sent
         assert widget.html
         event(widget, "load")
         shown = lambda text: any(  # noqa: E731  # a condition, read twice
@@ -430,4 +443,48 @@ def test_a_loading_state_shows_while_the_info_it_sent_is_handled(sent: list[Any]
         wait_for(lambda: shown("Done"))
     finally:
         release.set()
+        widget.close()
+
+
+def test_views_past_the_own_loop_limit_share_one_and_a_blocking_handler_holds_up_only_itself(
+    sent: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(isolation, "OWN_LOOPS_MAX", 0)  # every view made now shares a loop
+    victim, other = LiveWidget(Victim()), LiveWidget(Ticking())
+    try:
+        assert victim._runtime.home is None
+        assert victim._runtime.loop is other._runtime.loop
+        event(victim, "block")  # a plain handler: on the victim's own thread, not the loop
+        wait_for(lambda: victim._runtime.busy() is not None)
+        ticks_go_on(other)
+        victim._runtime.view.release.set()  # type: ignore[attr-defined]
+        wait_for(lambda: victim.context["handled"] == 1)
+    finally:
+        victim._runtime.view.release.set()  # type: ignore[attr-defined]
+        victim.close()
+        other.close()
+
+
+def test_a_plain_handler_may_run_its_own_asyncio_loop(sent: list[Any]) -> None:
+    class Sync(lw.LiveView):
+        def mount(self, socket: lw.Socket) -> None:
+            socket.assign(value=0)
+
+        def handle_event(self, event: str, params: Any, socket: lw.Socket) -> None:
+            async def fetch() -> int:
+                await asyncio.sleep(0)
+                return 42
+
+            socket.assign(value=asyncio.run(fetch()))  # a sync wrapper of an async client
+
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            return lw.html("{value}", **ctx)
+
+    widget = LiveWidget(Sync())
+    try:
+        event(widget, "fetch")
+        wait_for(lambda: widget.context["value"] == 42 or errors_of(sent, widget))
+        assert errors_of(sent, widget) == []
+        assert widget.html == "42"
+    finally:
         widget.close()

@@ -52,10 +52,9 @@ class Inbox:
         self.lock = threading.Lock()
         self.got: list[Any] = []
 
-    def post(self, message: tuple[Any, ...]) -> None:
-        assert message[0] == "info"
+    def deliver(self, message: Any) -> None:
         with self.lock:
-            self.got.append(message[1])
+            self.got.append(message)
 
     def infos(self) -> list[Any]:
         with self.lock:

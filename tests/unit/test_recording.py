@@ -50,6 +50,23 @@ def test_a_recording_asks_for_a_full_render_and_keeps_it_first(loop: asyncio.Abs
     assert recorder.done.is_set()
 
 
+def test_a_full_render_already_on_its_way_leaves_one_full_render_at_the_start(
+    loop: asyncio.AbstractEventLoop,
+):
+    recorder, _, published = _started(loop)
+    newer = {**FULL, "seq": 3, "rendered": {"0": "3", "s": ["<b>", "</b>"]}}
+    recorder.sent(FULL)  # the view's own first render, sent as the recording began
+    recorder.sent(newer)  # the full render the recording asked for
+    recorder.sent(DIFF)
+    recorder.sent(newer)  # later on (a page joined): kept, a replay shows it in its turn
+    recorder.stop()
+    assert [(f["type"], f["rendered"]) for f in published[0]] == [
+        ("full", newer["rendered"]),
+        ("diff", DIFF["rendered"]),
+        ("full", newer["rendered"]),
+    ]
+
+
 def test_a_recording_ends_when_its_time_is_up(loop: asyncio.AbstractEventLoop):
     recorder, _, published = _started(loop, seconds=0.01)
     recorder.sent(FULL)

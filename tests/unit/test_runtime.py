@@ -1,10 +1,13 @@
 """The runtime: mailbox order, timers without drift, pacing, rollback, lifecycle."""
 
 import asyncio
+import os
+import subprocess
+import sys
 from typing import Any
 
 import livewidget as lw
-from livewidget.runtime import Pacer, ViewRuntime
+from livewidget.runtime import Event, Info, Pacer, ViewRuntime
 from livewidget.testing import VirtualClock, live
 
 
@@ -26,9 +29,9 @@ class Recorder(lw.LiveView):
 
 def test_messages_are_handled_in_order_one_at_a_time():
     lv = live(Recorder)
-    lv._runtime.post(("info", 0.01))  # an async handler that awaits: the next waits for it
-    lv._runtime.post(("info", "b"))
-    lv._runtime.post(("event", "c", {}, None))
+    lv._runtime.post(Info(0.01))  # an async handler that awaits: the next waits for it
+    lv._runtime.post(Info("b"))
+    lv._runtime.post(Event("c", {}))
     lv.send_info("d")
     assert lv.context.log == ()  # the sleep is on the virtual clock: everything waits behind it
     lv.advance(10)
@@ -71,7 +74,7 @@ def test_repeat_does_not_drift_and_can_be_cancelled():
 def test_many_updates_between_sends_coalesce_into_one_diff():
     lv = live(Recorder)
     for i in range(100):
-        lv._runtime.post(("info", i))
+        lv._runtime.post(Info(i))
     lv.send_info("last")
     assert lv.payloads[-1] == {"0": "101"}
     assert len(lv.payloads) == 2
@@ -109,30 +112,61 @@ def test_a_handler_that_returns_a_value_is_told_how_to_assign():
             return {"log": ("x",)}
 
     lv = live(Returns, raise_errors=False)
-    lv._runtime.post(("event", "x", {}, None))
+    lv._runtime.post(Event("x", {}))
     lv.send_info("y")
     assert "returned {'log': ('x',)}" in str(lv.errors[0])
     assert lv.context.log == ("y",)
 
 
+class Flushes:
+    """A stand-in view for the pacer: when it was flushed, on the clock it runs on."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self.at: list[float] = []
+
+    def flush(self) -> None:
+        self.at.append(self.clock.now())
+
+
+def run_timers(clock: VirtualClock, until: float) -> None:
+    while (timer := clock.pop_due(until)) is not None:
+        timer.callback()
+
+
 def test_the_pacer_sends_at_most_once_a_frame_per_view_and_caps_the_total():
     clock = VirtualClock()
-    pacer = Pacer(clock, frame=0.1, max_per_second=20)  # two sends per frame in all
-
-    class Flushes:
-        def __init__(self) -> None:
-            self.at: list[float] = []
-
-        def flush(self) -> None:
-            self.at.append(clock.now())
-
-    views = [Flushes() for _ in range(3)]
+    pacer = Pacer(frame=0.1, max_per_second=20)  # two sends at once, then one each 50 ms
+    views = [Flushes(clock) for _ in range(4)]
     for view in views:
-        pacer.request(view)  # type: ignore[arg-type]  # a stand-in with flush()
-    pacer.request(views[0])  # twice in one frame: still one send
-    while (timer := clock.pop_due(10)) is not None:
-        timer.callback()
-    assert [v.at for v in views] == [[0.0], [0.0], [0.1]]
+        pacer.request(view)
+    pacer.request(views[0])  # twice before its turn: still one send
+    run_timers(clock, 10)
+    assert [round(t, 9) for v in views for t in v.at] == [0.0, 0.0, 0.05, 0.1]
+
+
+def test_the_pacer_keeps_a_frame_between_one_views_sends():
+    clock = VirtualClock()
+    pacer = Pacer(frame=1 / 60, max_per_second=400)
+    view = Flushes(clock)
+    for step in range(1, 201):  # a view that changes every millisecond for 200 ms
+        pacer.request(view)
+        run_timers(clock, step / 1000)
+        clock.move_to(step / 1000)
+    assert len(view.at) <= 13, view.at  # 200 ms at one send a frame (60 a second)
+    gaps = [b - a for a, b in zip(view.at, view.at[1:], strict=False)]
+    assert min(gaps) >= 1 / 60 - 1e-9
+
+
+def test_the_pacer_is_shared_by_views_on_loops_of_their_own():
+    clock_a, clock_b = VirtualClock(), VirtualClock()
+    pacer = Pacer(frame=0.1, max_per_second=10)  # one send a frame in all
+    a, b = Flushes(clock_a), Flushes(clock_b)
+    pacer.request(a)
+    pacer.request(b)
+    run_timers(clock_a, 10)
+    run_timers(clock_b, 10)
+    assert (a.at, b.at) == ([0.0], [0.1])  # b waits its turn on its own clock
 
 
 def test_closing_leaves_no_timer_task_or_subscription():
@@ -150,11 +184,11 @@ def test_closing_leaves_no_timer_task_or_subscription():
         def render(self, ctx: lw.Context) -> lw.Rendered:
             return lw.html("{x}", **ctx)
 
-    pacer = Pacer(VirtualClock())  # its own clock: `clock` counts only the view's timers
-    runtime = ViewRuntime(Busy(), send=lambda m: None, loop=loop, clock=clock, pacer=pacer, bus=bus)
+    runtime = ViewRuntime(Busy(), send=lambda m: None, loop=loop, clock=clock, bus=bus)
     runtime.start()
     loop.run_until_complete(asyncio.sleep(0.01))
-    assert clock.pending == 2
+    assert runtime.timer_count == 2
+    assert clock.pending == 3  # and the pacer's turn to send the mount's render
     assert bus.subscriptions() == 1
     runtime.close()
     loop.run_until_complete(asyncio.sleep(0.01))
@@ -177,7 +211,7 @@ def test_every_event_is_answered_even_when_nothing_changed():
 
     lv = live(Idle)
     before = len(lv.messages)
-    lv._runtime.post(("event", "noop", {}, None))
+    lv._runtime.post(Event("noop", {}))
     lv.advance(0)
     answer = lv.messages[before:]
     assert [(m["type"], m["rendered"]) for m in answer] == [("diff", {})]
@@ -190,7 +224,7 @@ def test_a_pushed_event_follows_the_render_of_its_handler():
             socket.assign(log=("pushed",))
 
     lv = live(Pusher)
-    lv._runtime.post(("event", "go", {}, None))
+    lv._runtime.post(Event("go", {}))
     lv.advance(0)
     assert [m["type"] for m in lv.messages[-2:]] == ["diff", "push_event"]
     assert lv.messages[-1]["payload"] == {"id": 1}
@@ -203,7 +237,7 @@ def test_errors_in_quick_succession_are_batched_and_the_latest_is_shown_later():
 
     view = Failing()
     lv = live(view, raise_errors=False)
-    lv._runtime._error_interval = 1.0  # the widget's setting, on the virtual clock's timers
+    lv._runtime.outbox.error_interval = 1.0  # the widget's setting, on the virtual clock's timers
     for i in range(5):
         lv.send_info(i)
     shown = [m["message"] for m in lv.messages if m["type"] == "error"]
@@ -256,7 +290,7 @@ def test_a_view_that_keeps_changing_sends_no_settled_message():
 
 
 def test_a_flood_rests_the_loop_thread_after_each_10_ms_streak_and_a_trickle_never():
-    from livewidget.runtime import _Streak
+    from livewidget.runtime.loop import Streak
 
     clock = [0.0]  # seconds on a clock of the test's own: the machine's speed plays no part
     rests: list[float] = []
@@ -265,15 +299,15 @@ def test_a_flood_rests_the_loop_thread_after_each_10_ms_streak_and_a_trickle_nev
         rests.append(seconds)
         clock[0] += seconds
 
-    flood = _Streak(sleep=rest, clock=lambda: clock[0])
+    flood = Streak(sleep=rest, clock=lambda: clock[0])
     for _ in range(1000):  # 100 ms of messages back to back, 0.1 ms each
         flood.breathe()
         clock[0] += 0.0001
     assert len(rests) == 9, rests  # one rest after each 10 ms of work
-    assert set(rests) == {_Streak.REST}
+    assert set(rests) == {Streak.REST}
 
     rests.clear()
-    trickle = _Streak(sleep=rest, clock=lambda: clock[0])
+    trickle = Streak(sleep=rest, clock=lambda: clock[0])
     for _ in range(30):  # a message every 2 ms: the loop idles between them
         trickle.breathe()
         clock[0] += 0.002
@@ -298,3 +332,36 @@ def test_errors_are_batched_on_the_virtual_clock_of_live():
     assert len(shown()) == 1
     lv.advance(1)
     assert shown()[-1].endswith("failure 2 (and 1 more errors like it, not shown)")
+
+
+def test_the_mailbox_handles_typed_messages_in_the_order_they_were_posted():
+    lv = live(Recorder)
+    lv._runtime.post(Info("first"))
+    lv._runtime.post(Event("clicked", {}, None))
+    lv.send_info("last")
+    assert lv.context.log == ("first", "clicked", "last")
+
+
+def test_a_failed_handler_leaves_the_context_as_it_was_and_unchanged():
+    class Half(Recorder):
+        def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+            socket.assign(log=("half-done",))
+            raise RuntimeError("midway")
+
+    lv = live(Half, raise_errors=False)
+    before = lv.context
+    lv._runtime.post(Event("go", {}))
+    lv.send_info("after")
+    assert lv.context.log == ("after",)
+    assert not lv._runtime.socket.changed
+    assert before.log == ()
+
+
+def test_the_runtime_and_views_import_without_the_jupyter_door():
+    code = (
+        "import sys, livewidget.runtime, livewidget.view, livewidget.testing\n"
+        "door = [m for m in sys.modules if m == 'livewidget.widget' or m.split('.')[0] in "
+        "('ipywidgets', 'anywidget', 'traitlets', 'ipykernel', 'comm')]\n"
+        "assert not door, door\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ})

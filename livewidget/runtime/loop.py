@@ -1,0 +1,574 @@
+"""The loop: livewidget's event-loop threads, the watchdog, the census.
+
+Isolation: what one view's code does never stops another view.
+
+A Phoenix LiveView is an Erlang process: its crash or its slow handler never stops another
+view. livewidget gives each widget's view an event loop of its own on a thread of its own
+(``ViewLoop``), where all its code runs, plain or async, with its timers and renders: a view
+keeps ticking while a cell blocks the kernel, and its code blocking holds up itself alone.
+
+* **A handler that raises anything** (``SystemExit`` from argparse, ``KeyboardInterrupt``,
+  ``CancelledError`` from an awaited task that something else cancelled) is that view's error.
+  The runtime catches ``BaseException`` around view code, shows it in the view and goes on;
+  cancellation counts as the runtime's own only when the view is closing. As a last line, the
+  loop thread restarts its loop if anything escapes a callback anyway (``run_loop_forever``).
+* **A handler that blocks** (``time.sleep``, a slow query, ``while True: pass``, plain or
+  inside ``async def``) holds its own view's loop: that view waits for it, the other views do
+  not. Every function of a view (``mount``, the handlers, ``render``, a ``repeat`` callback, a
+  component's methods) runs on the same thread, so objects that must stay on one thread (an
+  sqlite connection made in ``mount``) keep working. ``close()`` stops a handler that never
+  returns by raising ``ViewClosed`` in its thread.
+* The ``Watchdog`` reports, in the view, any code of a view that has run for ``SLOW_SECONDS``
+  without returning, so a slow view never just looks frozen; when that code holds the view's
+  loop, the report is sent from the watchdog's own thread.
+
+Why a loop per view rather than one loop for all with the plain functions handed to a thread
+per view (livewidget's design before): each hand-off woke the other thread and back, two per
+tick of a dashboard, and a kernel with 100 dashboards paid about 1.2x to 1.3x the CPU for it
+(benchmarks/README.md). A loop per view costs two file descriptors (its self-pipe; it polls
+with ``poll(2)``) and the thread each view had anyway.
+
+Loops several views share still work (``background_loop``; the test client passes its own):
+there a view's plain functions run on a ``ViewThread`` of its own, and the watchdog also
+watches the shared loop, names the view whose async code stalls it, and retires it (new views
+then start on a fresh one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import contextvars
+import ctypes
+import logging
+import math
+import queue
+import selectors
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, Protocol
+
+from ..pubsub import default_bus
+from .scheduling import Pacer
+
+__all__ = [
+    "ViewClosed",
+    "ViewLoop",
+    "ViewThread",
+    "Watchdog",
+    "background_loop",
+    "call_soon_threadsafe",
+    "census",
+    "census_sources",
+    "run_loop_forever",
+]
+
+log = logging.getLogger("livewidget")
+
+SLOW_SECONDS = 3.0  # a handler running this long is reported in its view
+STALL_SECONDS = 2.0  # a loop that has not turned for this long is stalled
+TICK_SECONDS = 0.25  # how often the watchdog looks
+
+
+class ViewClosed(BaseException):
+    """Raised in a view's thread when the view closes while its handler is still running.
+
+    A ``BaseException``, so that handler code with ``except Exception`` does not swallow it.
+    """
+
+
+class ViewThread:
+    """A view's own thread: runs the view's plain functions one at a time, in order.
+
+    ``call(fn, *args)`` returns an asyncio future on ``loop`` that gets ``fn``'s result, or
+    whatever it raised (``BaseException`` included). The thread starts at the first call and
+    ends at ``stop()``.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, name: str) -> None:
+        self._loop = loop
+        self._name = name
+        self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], Any] | None]
+        self._queue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._running: Callable[..., Any] | None = None  # the function on the thread now
+        self._stopped = False
+        self._deferred: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self.owed = 0  # calls whose outcome the loop has not had yet
+
+    def _paid(self, _: object) -> None:
+        self.owed -= 1
+
+    @property
+    def ident(self) -> int | None:
+        return self._thread.ident if self._thread is not None else None
+
+    def owns_current_thread(self) -> bool:
+        return self._thread is not None and threading.current_thread() is self._thread
+
+    def defer(self, fn: Callable[..., Any], *args: Any) -> None:
+        """From the thread's own code: run ``fn(*args)`` on the loop when the current call
+        returns, before its result is delivered (one wake-up of the loop for a handler's
+        every ``send_info``, ``assign`` from a timer, ``push_event``..., in their order)."""
+        self._deferred.append((fn, args))
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = self._loop.create_future()
+        if self._stopped:
+            future.set_exception(ViewClosed("the view is closed"))
+            return future
+        self.owed += 1
+        future.add_done_callback(self._paid)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread.start()
+        self._queue.put((fn, args, future))
+        return future
+
+    def stop(self) -> None:
+        """End the thread: at once if idle, else by raising ``ViewClosed`` in its handler.
+
+        An idle thread has ended when this returns (unless called from that thread itself), so
+        a census taken right after ``close()`` does not count it.
+        """
+        if self._stopped:
+            return
+        self._stopped = True
+        self._queue.put(None)
+        thread = self._thread
+        if thread is None or thread.ident is None or thread is threading.current_thread():
+            return
+        if self._running is not None:
+            _raise_in_thread(thread.ident, ViewClosed)
+        else:
+            thread.join(timeout=1.0)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            fn, args, future = item
+            if self._stopped:
+                continue
+            self._running = fn
+            try:
+                outcome: tuple[Any, BaseException | None] = (fn(*args), None)
+            except BaseException as error:  # the view's error, whatever it is: handed back
+                outcome = (None, error)
+            finally:
+                self._running = None
+            deferred, self._deferred = self._deferred, []
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self._loop.call_soon_threadsafe(
+                    _settle, future, outcome, deferred, context=contextvars.Context()
+                )
+
+
+def _settle(
+    future: asyncio.Future[Any],
+    outcome: tuple[Any, BaseException | None],
+    deferred: list[tuple[Callable[..., Any], tuple[Any, ...]]],
+) -> None:
+    for fn, args in deferred:
+        try:
+            fn(*args)
+        except Exception:  # livewidget's own bookkeeping; must not lose the outcome
+            log.exception("livewidget: a call deferred from a view's thread failed")
+    if future.done():
+        return
+    result, error = outcome
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+def _raise_in_thread(ident: int, exception: type[BaseException]) -> None:
+    """Raise ``exception`` in thread ``ident`` at its next bytecode (CPython's own API).
+
+    Code blocked in C (``time.sleep``, a socket read) sees it when that call returns.
+    """
+    with contextlib.suppress(Exception):
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(ident), ctypes.py_object(exception)
+        )
+
+
+def run_loop_forever(loop: asyncio.AbstractEventLoop) -> None:
+    """Run ``loop`` until it is stopped; if view code lets a ``BaseException`` escape a
+    callback (asyncio re-raises ``SystemExit`` and ``KeyboardInterrupt``), log it and go on."""
+    while True:
+        try:
+            loop.run_forever()
+        except BaseException as error:  # the loop thread must outlive any view's code
+            log.error("livewidget: %r escaped to the event loop; the loop goes on", error)
+            continue
+        return
+
+
+class Watched(Protocol):
+    """What the watchdog asks of a view runtime."""
+
+    loop: asyncio.AbstractEventLoop
+
+    def busy(self) -> tuple[str, float, bool] | None:
+        """``(where, since, reported)`` while view code runs, else None."""
+        ...
+
+    def watch(self, now: float) -> None:
+        """One look from the watchdog (``now``: ``time.monotonic()``): report view code that
+        has run for ``SLOW_SECONDS``."""
+        ...
+
+    def report_stall(self, where: str, seconds: float) -> None: ...
+
+    def runs_in(self, frame: FrameType) -> str | None:
+        """If ``frame`` is this view's handler frame, what it is running."""
+        ...
+
+
+class Watchdog:
+    """One daemon thread per process that notices slow handlers and stalled loops."""
+
+    def __init__(self, on_stall: Callable[[asyncio.AbstractEventLoop], None]) -> None:
+        self._views: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._loops: dict[asyncio.AbstractEventLoop, _Beat] = {}
+        self._lock = threading.Lock()
+        self._on_stall = on_stall
+        self._thread: threading.Thread | None = None
+
+    def watch_loop(self, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+        with self._lock:
+            self._loops[loop] = _Beat(thread)
+            self._start()
+
+    def watch(self, runtime: Watched) -> None:
+        with self._lock:
+            self._views.add(runtime)
+            self._start()
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="livewidget-watchdog", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(TICK_SECONDS)
+            try:
+                self.check(time.monotonic())
+            except Exception:  # the watchdog must never die of a view's oddity
+                log.exception("livewidget's watchdog failed a check")
+
+    def check(self, now: float) -> None:
+        """One look: slow handlers, stalled loops (the watchdog thread calls this)."""
+        with self._lock:
+            loops = list(self._loops.items())
+            views = list(self._views)
+        for loop, beat in loops:
+            if loop.is_closed():
+                with self._lock:
+                    self._loops.pop(loop, None)
+                continue
+            stalled_for = beat.stalled_for(loop, now)
+            if stalled_for >= STALL_SECONDS and not beat.reported:
+                beat.reported = True
+                self._stalled(loop, beat, views, stalled_for)
+        for runtime in views:
+            runtime.watch(now)
+
+    def _stalled(
+        self, loop: asyncio.AbstractEventLoop, beat: _Beat, views: list[Any], seconds: float
+    ) -> None:
+        self._on_stall(loop)
+        frame = sys._current_frames().get(beat.thread.ident or -1)
+        culprit, where = None, "code on livewidget's event loop"
+        while frame is not None and culprit is None:
+            for runtime in views:
+                if runtime.loop is loop and (found := runtime.runs_in(frame)) is not None:
+                    culprit, where = runtime, found
+                    break
+            frame = frame.f_back
+        log.error(
+            "livewidget: %s has blocked the event loop for %.0f s; new views start on a new loop",
+            where,
+            seconds,
+        )
+        if culprit is not None:
+            culprit.report_stall(where, seconds)
+
+
+class _Beat:
+    """A loop's heartbeat: a callback asked for, and when the loop last ran one."""
+
+    def __init__(self, thread: threading.Thread) -> None:
+        self.thread = thread
+        self.asked_at: float | None = None
+        self.reported = False
+
+    def stalled_for(self, loop: asyncio.AbstractEventLoop, now: float) -> float:
+        if self.asked_at is None:
+            self.asked_at = now
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._answered, context=contextvars.Context())
+            return 0.0
+        return now - self.asked_at
+
+    def _answered(self) -> None:
+        self.asked_at = None
+        self.reported = False
+
+
+class Streak(threading.local):
+    """Lets other threads of the process run while a loop thread handles a flood of messages.
+
+    A thread that runs Python without a pause hands the GIL to a waiting thread only once per
+    switch interval (5 ms), and a thread that needs it often waits that long each time.
+    ipykernel's IOPub thread needs it several times for every message it sends, the user's cell
+    runs on the main thread: under a flood both crawl, and every view's updates reach the page
+    late. So after ``BUSY`` seconds of messages handled back to back (less than ``GAP`` apart),
+    the loop thread sleeps ``REST`` seconds, which hands the GIL over at once: at most 5% of a
+    flood's time, and nothing when messages come with pauses between them.
+    """
+
+    BUSY = 0.010
+    GAP = 0.001
+    REST = 0.0005
+
+    def __init__(
+        self,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.since = self.last = -math.inf
+        self._sleep = sleep
+        self._clock = clock
+
+    def breathe(self) -> None:
+        now = self._clock()
+        if now - self.last > self.GAP:
+            self.since = now  # a pause since the last message: a new streak
+        elif now - self.since > self.BUSY:
+            self._sleep(self.REST)
+            now = self.since = self._clock()
+        self.last = now
+
+
+streak = Streak()
+
+
+def call_soon_threadsafe(
+    loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any
+) -> None:
+    """Hand ``fn`` to ``loop`` from another thread, to run in a fresh, empty context.
+
+    asyncio would run it in a copy of the caller's context. In a kernel that context holds the
+    parent header of the cell that happened to call, and ipykernel would attribute everything
+    the view sends from then on (renders, state, display updates) to that cell forever. In an
+    empty context ipykernel falls back to the request running now, as for any thread, so
+    ``nbconvert --execute`` records updates made while later cells run.
+    """
+    with contextlib.suppress(RuntimeError):  # a closed loop: the view is gone
+        loop.call_soon_threadsafe(fn, *args, context=contextvars.Context())
+
+
+class Counted(Protocol):
+    """What the census asks of a view runtime."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def timer_count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+_live_runtimes: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def register(runtime: Counted) -> None:
+    """Count ``runtime`` in the census (until it is closed or collected)."""
+    with _background_lock:
+        if not _atexit_registered:
+            _register_atexit()
+    _live_runtimes.add(runtime)
+
+
+_atexit_registered = False
+
+
+def _register_atexit() -> None:
+    # Registered after IPython's own exit handler, so it runs first (exit handlers run
+    # last-registered-first): views stop before the user namespace they render from is
+    # cleared, instead of filling the kernel's stderr with NameErrors.
+    global _atexit_registered
+    _atexit_registered = True
+    atexit.register(_close_every_view)
+
+
+# Others that hold things livewidget made (the Jupyter door adds its widgets): name -> count.
+census_sources: dict[str, Callable[[], int]] = {}
+
+
+def census() -> dict[str, int]:
+    """What livewidget holds right now: to check that closed views leave nothing behind.
+
+    ``views`` open runtimes; ``timers`` their repeat and send_info timers; ``tasks`` asyncio tasks
+    on livewidget's loops (each open view has one, its mailbox worker); ``subscriptions`` pub/sub
+    pairs; ``threads`` threads in the process (a view that has run a plain handler has a thread
+    of its own, which ends with it); and what ``census_sources`` add (``widgets``: ipywidgets'
+    open widgets, where the Jupyter door is in use).
+    """
+    with _background_lock:
+        loops = list(_loops)
+    tasks = sum(len(_tasks_of(loop)) for loop in loops if not loop.is_closed())
+    live = [runtime for runtime in list(_live_runtimes) if not runtime.closed]
+    counts = {
+        "views": len(live),
+        "timers": sum(runtime.timer_count for runtime in live),
+        "tasks": tasks,
+        "subscriptions": default_bus.subscriptions(),
+        "threads": threading.active_count(),
+    }
+    for name, count in list(census_sources.items()):
+        counts[name] = count()
+    return counts
+
+
+def _tasks_of(loop: asyncio.AbstractEventLoop) -> set[asyncio.Task[Any]]:
+    # Read from this thread: asyncio.all_tasks copes with the set changing meanwhile, and a
+    # stalled loop (see isolation) could not answer a request to count them itself.
+    return {task for task in asyncio.all_tasks(loop) if not task.done()}
+
+
+_background: tuple[asyncio.AbstractEventLoop, Pacer] | None = None
+_background_lock = threading.Lock()
+_loops: set[asyncio.AbstractEventLoop] = set()  # livewidget's loops that run now
+pacer = Pacer()  # the pacer every view of the process shares, whatever its loop
+
+
+def _retire(loop: asyncio.AbstractEventLoop) -> None:
+    """The watchdog found ``loop`` stalled: views made from now on go to a fresh loop."""
+    global _background
+    with _background_lock:
+        if _background is not None and _background[0] is loop:
+            _background = None
+
+
+watchdog = Watchdog(on_stall=_retire)
+
+
+class ViewLoop:
+    """One view's own event loop, on a daemon thread of its own, until ``stop()``.
+
+    Everything of the view runs there: its plain and async code, its timers, its renders and
+    sends. A tick then hands nothing from one thread to another (each hand-off cost two context
+    switches and a wake-up of the other thread: see benchmarks/README.md), and a view whose code
+    blocks, plain or async, holds up itself alone.
+
+    The loop polls with ``poll(2)`` rather than epoll: two file descriptors a view (the loop's
+    self-pipe) instead of three. It does any I/O its view's async code does.
+    """
+
+    def __init__(self, name: str) -> None:
+        selector = getattr(selectors, "PollSelector", selectors.DefaultSelector)()
+        self.loop = asyncio.SelectorEventLoop(selector)
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        with _background_lock:
+            _loops.add(self.loop)
+        self.thread.start()
+
+    def _run(self) -> None:
+        loop = self.loop
+        asyncio.set_event_loop(loop)
+        try:
+            run_loop_forever(loop)
+            # Stopped: let what the view's close cancelled unwind, then close the loop.
+            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                gather = asyncio.gather(*pending, return_exceptions=True)
+                with contextlib.suppress(BaseException):  # whatever the view's code raises
+                    loop.run_until_complete(gather)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            with _background_lock:
+                _loops.discard(loop)
+            loop.close()
+
+    def owns_current_thread(self) -> bool:
+        return threading.current_thread() is self.thread
+
+    def stop(self) -> None:
+        """End the loop once what is queued before this has run (safe from any thread)."""
+        call_soon_threadsafe(self.loop, self.loop.stop)
+
+    def interrupt(self) -> None:
+        """Raise ``ViewClosed`` in the view's code running now on this thread."""
+        if self.thread.ident is not None:
+            _raise_in_thread(self.thread.ident, ViewClosed)
+
+    def join(self, timeout: float) -> None:
+        if not self.owns_current_thread() and self.thread.is_alive():
+            self.thread.join(timeout)
+
+
+# How many views may have a loop of their own at once; views made past it share
+# background_loop(). A loop per view is the cheaper for a kernel's tens of views (no hand-off per
+# tick), but with a thousand views each on its own thread, the threads' fight for the GIL costs
+# ten times the CPU of one shared loop (benchmarks/README.md).
+OWN_LOOPS_MAX = 200
+
+
+def own_loop(name: str) -> ViewLoop | None:
+    """A loop of its own for a new view, or None once ``OWN_LOOPS_MAX`` views have one."""
+    with _background_lock:
+        if sum(1 for loop in _loops if loop is not _background_loop()) >= OWN_LOOPS_MAX:
+            return None
+    return ViewLoop(name)
+
+
+def _background_loop() -> asyncio.AbstractEventLoop | None:
+    return _background[0] if _background is not None else None
+
+
+def background_loop() -> tuple[asyncio.AbstractEventLoop, Pacer]:
+    """An event loop (on its own daemon thread) and pacer that several views may share.
+
+    Widgets no longer use it (each view has a loop of its own, ``ViewLoop``); a view given this
+    loop runs its plain functions on a thread of its own (``ViewThread``). If view code ever
+    stalls it, the watchdog retires it and the next caller gets a new one.
+    """
+    global _background
+    with _background_lock:
+        if _background is None:
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+
+            def run() -> None:
+                asyncio.set_event_loop(loop)
+                loop.call_soon(ready.set)
+                run_loop_forever(loop)
+
+            thread = threading.Thread(target=run, name="livewidget-loop", daemon=True)
+            thread.start()
+            ready.wait()
+            _background = (loop, pacer)
+            _loops.add(loop)
+            watchdog.watch_loop(loop, thread)
+        return _background
+
+
+def _close_every_view() -> None:
+    for runtime in list(_live_runtimes):
+        runtime.close()
