@@ -13,7 +13,8 @@ Before any run every snippet is looked up: one that is missing, or found more th
 the script with the mutant's name (the code moved: edit the table). A mutant may name
 ``tests`` that are meant to kill it: they run first, and the whole suite runs only if the
 mutant survives them, so a run where every mutant dies is quick. ``--full`` runs the whole
-suite every time (to see what *else* catches a mutant). An unmutated baseline run comes first
+suite every time (to see what *else* catches a mutant); ``--quick`` runs only the named tests
+(to check that each kills its mutant). An unmutated baseline run comes first
 (``--no-baseline`` skips it): with a red baseline every mutant would look killed.
 
     python tools/mutants.py                 # every mutant
@@ -32,6 +33,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -132,7 +134,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
 )
 
-TIMEOUT = 900.0  # seconds for one run of a suite; a mutant that hangs the tests is killed
+TIMEOUT = 3600.0  # seconds for one run of a suite (--timeout); a run that takes longer kills
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -223,12 +225,25 @@ def _first_failure(kind: str, output: str) -> str:
         for line in text.splitlines():
             match = re.match(r"\s*(?:\u00d7|FAIL)\s+(.*\S)", line)  # "\u00d7": a failed test
             if match:
-                return match.group(1)
+                return re.sub(r"\s+\d+ms$", "", match.group(1))
     tail = [line for line in text.splitlines() if line.strip()][-3:]
     return " | ".join(tail) or "(no output)"
 
 
-def run_tests(kind: str, copy: Path, tests: Sequence[str] = ()) -> Outcome:
+def _running_test(output: str) -> str:
+    """The test pytest -v had started when it was stopped (the last line without a verdict)."""
+    lines = [line for line in ANSI.sub("", output).splitlines() if "::" in line]
+    return lines[-1].split(" ")[0] if lines else "?"
+
+
+def run_tests(
+    kind: str,
+    copy: Path,
+    tests: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    deselect: Sequence[str] = (),
+    timeout: float = TIMEOUT,
+) -> Outcome:
     env = {
         **os.environ,
         "PYTHONPATH": str(copy),
@@ -237,20 +252,31 @@ def run_tests(kind: str, copy: Path, tests: Sequence[str] = ()) -> Outcome:
         "FORCE_COLOR": "0",
     }
     if kind == "py":
-        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+        # -v: each test's id is printed as it starts, so a timeout can say which one hung
+        command = [sys.executable, "-m", "pytest", "-x", "-v", "-p", "no:cacheprovider"]
+        command += [f"--ignore={path}" for path in ignore]
+        command += [f"--deselect={node}" for node in deselect]
         command += list(tests) or ["tests/unit"]
     else:
         config = "vitest.mutants.mts" if (copy / "vitest.mutants.mts").exists() else None
         command = ["npx", "vitest", "run", "--bail=1", *(["--config", config] if config else [])]
+        command += [f"--exclude={path}" for path in ignore]
         command += list(tests)
     start = time.monotonic()
     try:
         done = subprocess.run(
-            command, cwd=copy, env=env, capture_output=True, text=True, timeout=TIMEOUT
+            command, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout
         )
-    except subprocess.TimeoutExpired as timeout:
-        output = (timeout.stdout or b"").decode() if isinstance(timeout.stdout, bytes) else ""
-        return Outcome(False, f"timeout after {TIMEOUT:.0f} s", time.monotonic() - start, output)
+    except subprocess.TimeoutExpired as expired:
+        out = expired.stdout or ""
+        output = out.decode(errors="replace") if isinstance(out, bytes) else out
+        running = _running_test(output) if kind == "py" else "?"
+        return Outcome(
+            False,
+            f"timeout after {timeout:.0f} s (running: {running})",
+            time.monotonic() - start,
+            output,
+        )
     output = done.stdout + done.stderr
     passed = done.returncode == 0
     return Outcome(
@@ -274,9 +300,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="mutants to run (default: all)")
     parser.add_argument("--list", action="store_true", help="print the table and stop")
     parser.add_argument("--full", action="store_true", help="always run the whole suite")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="run only the tests each mutant names (they must pass unmutated, fail mutated)",
+    )
+    parser.add_argument(
+        "--others",
+        action="store_true",
+        help="run the whole suite without the tests each mutant names: does anything else "
+        "catch it? (how the table's mutants were shown to survive the tests of before)",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip the unmutated run")
+    parser.add_argument(
+        "--timeout", type=float, default=TIMEOUT, help="seconds for one run of a suite"
+    )
+    parser.add_argument(
+        "--deselect",
+        action="append",
+        default=[],
+        metavar="NODEID",
+        help="leave out a pytest test (one that is flaky on a loaded machine), repeatable",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show a failing run's tail")
     args = parser.parse_args(argv)
+    # Interruptible and clean however it was started: a background job starts with SIGINT
+    # ignored, and SIGTERM would end the process without removing the copy.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     by_name = {m.name: m for m in MUTANTS}
     unknown = [n for n in args.names if n not in by_name]
@@ -299,7 +350,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"copy of {ROOT} in {copy}", flush=True)
         if not args.no_baseline:
             for kind in sorted({m.kind for m in chosen}):
-                base = run_tests(kind, copy)
+                named = sorted({t for m in chosen if m.kind == kind for t in m.tests})
+                base = run_tests(
+                    kind,
+                    copy,
+                    named if args.quick else (),
+                    deselect=args.deselect,
+                    timeout=args.timeout,
+                )
                 state = "green" if base.passed else "RED"
                 print(f"baseline {kind}: {state} ({base.seconds:.0f} s)", flush=True)
                 if not base.passed:
@@ -314,10 +372,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             with applied(mutant, copy):
                 outcome: Outcome | None = None
                 targeted = [t for t in mutant.tests if (copy / t).exists()]
-                if targeted and not args.full:
-                    outcome = run_tests(mutant.kind, copy, targeted)
-                if outcome is None or outcome.passed:
-                    outcome = run_tests(mutant.kind, copy)
+                if targeted and not args.full and not args.others:
+                    outcome = run_tests(
+                        mutant.kind, copy, targeted, deselect=args.deselect, timeout=args.timeout
+                    )
+                if args.quick and outcome is None:
+                    print(f"no tests {mutant.name:28} names no test that exists", flush=True)
+                    survivors.append(mutant.name)
+                    continue
+                if outcome is None or (outcome.passed and not args.quick):
+                    ignore = targeted if args.others else []
+                    outcome = run_tests(
+                        mutant.kind,
+                        copy,
+                        ignore=ignore,
+                        deselect=args.deselect,
+                        timeout=args.timeout,
+                    )
             verdict = "survived" if outcome.passed else "killed  "
             by = "" if outcome.passed else f" by {outcome.first_failure}"
             print(f"{verdict} {mutant.name:28} ({outcome.seconds:4.0f} s){by}", flush=True)
