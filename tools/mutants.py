@@ -123,6 +123,39 @@ MUTANTS: tuple[Mutant, ...] = (
         why="a static render reports itself connected (socket.connected is True)",
         tests=("tests/unit/test_connected.py",),
     ),
+    # Found by mutmut on protocol.py and events.py (see the report): bugs nothing caught.
+    Mutant(
+        name="form-target-first-drops-fields",
+        file="livewidget/events.py",
+        original="            target = _path(value)\n            continue\n",
+        replacement="            target = _path(value)\n            break\n",
+        why="a form whose _target comes first loses every field after it",
+        tests=("tests/unit/test_form_fields.py",),
+    ),
+    Mutant(
+        name="form-list-of-lists",
+        file="livewidget/events.py",
+        original='node.append({} if following != "" else [])',
+        replacement="node.append({})",
+        why="grid[][]=1 decodes to a list of maps instead of a list of lists",
+        tests=("tests/unit/test_form_fields.py",),
+    ),
+    Mutant(
+        name="deep-value-measured-whole",
+        file="livewidget/events.py",
+        original="            budget -= 1\n",
+        replacement="            budget += 1\n",
+        why="refusing a too-deep value walks all of it, however big (the work bound is lost)",
+        tests=("tests/unit/test_form_fields.py",),
+    ),
+    Mutant(
+        name="component-outside-view-refused",
+        file="livewidget/protocol.py",
+        original="    if ref.rendered is None:\n        raise ProtocolError",
+        replacement="    if ref.rendered is not None:\n        raise ProtocolError",
+        why="a component shown outside a live view cannot be sent (full or diff raises)",
+        tests=("tests/unit/test_components_outside_a_view.py",),
+    ),
     Mutant(
         name="submit-without-submitter",
         file="js/src/bindings.ts",
@@ -337,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = [by_name[n] for n in args.names] if args.names else list(MUTANTS)
     if args.list:
         for m in chosen:
-            print(f"{m.name:28} {m.file:26} {m.why}")
+            print(f"{m.name:32} {m.file:24} {m.why}")
         return 0
     try:
         check_table(chosen, ROOT)
@@ -377,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         mutant.kind, copy, targeted, deselect=args.deselect, timeout=args.timeout
                     )
                 if args.quick and outcome is None:
-                    print(f"no tests {mutant.name:28} names no test that exists", flush=True)
+                    print(f"no tests {mutant.name:32} names no test that exists", flush=True)
                     survivors.append(mutant.name)
                     continue
                 if outcome is None or (outcome.passed and not args.quick):
@@ -391,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
             verdict = "survived" if outcome.passed else "killed  "
             by = "" if outcome.passed else f" by {outcome.first_failure}"
-            print(f"{verdict} {mutant.name:28} ({outcome.seconds:4.0f} s){by}", flush=True)
+            print(f"{verdict} {mutant.name:32} ({outcome.seconds:4.0f} s){by}", flush=True)
             if outcome.passed:
                 survivors.append(mutant.name)
                 print(f"         {mutant.why}")
