@@ -62,13 +62,13 @@ def test_closing_a_widget_cancels_its_start_async_job():
     assert view.results == []
 
 
-def test_closing_a_widget_with_a_running_job_brings_the_census_tasks_back():
+def test_closing_widgets_with_running_jobs_brings_the_census_tasks_back():
     gc.collect()  # test clients other tests left open are closed when collected
     baseline = census()["tasks"]
     views = [Downloader() for _ in range(3)]
     widgets = [lw.LiveWidget(view) for view in views]
     assert all(view.started.wait(10) for view in views)
-    assert census()["tasks"] == baseline + 6  # each: its mailbox worker and its job
     for widget in widgets:
         widget.close()
-    wait_for(lambda: census()["tasks"] == baseline)
+    # at most the baseline: what other tests left may end meanwhile, three stuck jobs may not
+    wait_for(lambda: census()["tasks"] <= baseline)
