@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMPS := .stamps
 JS_SRC := $(wildcard js/src/*.ts js/src/*.css) package.json
 
-.PHONY: demo test bench lint test-py test-js test-e2e clean
+.PHONY: demo test bench lint test-py test-js test-e2e mutants clean
 
 # JupyterLab serves notebooks/ and opens the dashboard (also at http://localhost:8888/ when no
 # browser opens by itself). As root (a container, CI) it wants --allow-root; the venv's bin
@@ -34,6 +34,11 @@ lint: $(STAMPS)/install-test
 
 test-js: $(STAMPS)/node
 	npx vitest run
+
+# Not part of `make test`: each mutant in tools/mutants.py (a realistic bug) applied to a copy of
+# the repository, one at a time; the tests must catch every one. `make mutants M=name` runs one.
+mutants: $(STAMPS)/install-test $(STAMPS)/node
+	$(BIN)/python tools/mutants.py $(M)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
