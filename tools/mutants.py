@@ -78,11 +78,11 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         name="seq-reused-by-empty-answer",
-        file="livewidget/runtime.py",
-        original="            self.seq += 1\n            if not self._transmit(",
+        file="livewidget/runtime/outbox.py",
+        original="            self.seq += 1\n            if not self.transmit(",
         replacement=(
             "            self.seq += 1 if payload or kind == MSG_FULL else 0\n"
-            "            if not self._transmit("
+            "            if not self.transmit("
         ),
         why="the empty answer to an event that changed nothing reuses the last seq: the page "
         "sees a gap and asks for a full render after every such event",
@@ -90,16 +90,16 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         name="pacer-spacing",
-        file="livewidget/runtime.py",
-        original="        self._last_pump = self._clock.now()\n",
-        replacement="",
+        file="livewidget/runtime/scheduling.py",
+        original="        self._frame = frame\n",
+        replacement="        self._frame = 0.0\n",
         why="the pacer forgets the spacing between a view's frames: a busy view sends a render "
         "per change (about 900 a second) instead of one a frame (about 60)",
         tests=("tests/unit/test_pacing.py",),
     ),
     Mutant(
         name="close-leaves-start-async",
-        file="livewidget/runtime.py",
+        file="livewidget/runtime/view_runtime.py",
         original="        for task in list(self._tasks):\n            task.cancel()\n",
         replacement="",
         why="close() leaves a start_async job running",
@@ -107,7 +107,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         name="rerun-keeps-views",
-        file="livewidget/widget.py",
+        file="livewidget/jupyter/cells.py",
         original="            if widget is not None:\n                widget.close()\n",
         replacement="            if widget is not None:\n                pass\n",
         why="re-running a cell no longer closes the views it made (their timers tick on)",

@@ -29,7 +29,7 @@ def paced(view: Any) -> LiveViewTest:
     """The test client with the widget's pacer (60 frames a second) in place of its own, which
     sends whenever the view settles."""
     lv = live(view)
-    lv._runtime.pacer = Pacer(lv.clock)
+    lv._runtime.pacer = Pacer()  # its clock is the view's: the virtual one
     return lv
 
 
