@@ -108,8 +108,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="rerun-keeps-views",
         file="livewidget/jupyter/cells.py",
-        original="            if widget is not None:\n                widget.close()\n",
-        replacement="            if widget is not None:\n                pass\n",
+        original="            if view is not None:\n                view.close()\n",
+        replacement="            if view is not None:\n                pass\n",
         why="re-running a cell no longer closes the views it made (their timers tick on)",
         tests=("tests/unit/test_cell_rerun.py",),
     ),
