@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 import livewidget as lw
-from livewidget.runtime import census
+from livewidget.runtime import ViewRuntime, background_loop, census
 
 
 def wait_for(condition: Any, timeout: float = 20.0) -> None:
@@ -72,3 +72,16 @@ def test_closing_widgets_with_running_jobs_brings_the_census_tasks_back():
         widget.close()
     # at most the baseline: what other tests left may end meanwhile, three stuck jobs may not
     wait_for(lambda: census()["tasks"] <= baseline)
+
+
+def test_closing_a_view_on_a_shared_loop_cancels_its_start_async_job():
+    """Views that share a loop (every view under ``livewidget serve``; a kernel's views past
+    the first 200) leave it running when one closes: close() itself must cancel the job."""
+    loop, _ = background_loop()
+    view = Downloader()
+    runtime = ViewRuntime(view, send=lambda message: None, loop=loop)
+    runtime.start()
+    assert view.started.wait(10)
+    runtime.close()
+    assert view.cancelled.wait(10), "the job still runs after close()"
+    assert view.results == []
