@@ -25,8 +25,15 @@ Figures, for N connected views:
   of wall time (1.0 = one core);
 * **memory per view**: (the server's RSS with N views - its RSS before the first one) / N;
 * the server's thread count (livewidget runs each view's plain functions on a thread of the
-  view's own: ``livewidget/isolation.py``) and the client process's CPU (the clients share the
-  2 cores with the server: where the client is busy, latency includes its lag).
+  view's own: ``ViewThread`` in ``livewidget/runtime/loop.py``) and the client process's CPU
+  (the clients share the 2 cores with the server: where the client is busy, latency includes
+  its lag).
+
+The server runs uvicorn with ``livewidget serve``'s settings (``uvicorn_settings()`` in
+``livewidget/serve/cli.py``), pyview's too. Options, for one measurement: ``SERVE_LOAD_SIZES``
+(``100,1000``), ``SERVE_LOAD_KINDS`` (``livewidget,pyview``), ``SERVE_LOAD_UVICORN`` (JSON
+overriding uvicorn's settings: ``{"ws": "wsproto"}``) and ``SERVE_LOAD_PROFILE`` (a file: the
+server's loop thread under cProfile, for 25 s from the first socket).
 
 The run is bounded: each size connects for at most ``CONNECT_SECONDS`` (a size that cannot
 connect all its views in that time reports how many it did), then measures for ``WINDOW``.
@@ -66,6 +73,11 @@ SETTLE = 3.0  # seconds after the last view connected, before the window
 CONNECT_SECONDS = 90.0
 CONNECT_AT_ONCE = 100
 REPO = Path(__file__).resolve().parents[1]
+KINDS = [k for k in os.environ.get("SERVE_LOAD_KINDS", "").split(",") if k] or [
+    "livewidget",
+    "livewidget-inline",
+    "pyview",
+]
 
 DUE = re.compile(r"^\d{10}\.\d{6}$")
 TEMPLATE_WITH_DUE = TEMPLATE + '<i id="due" hidden>{due:.6f}</i>\n'
@@ -144,7 +156,7 @@ def _run_view_code_on_the_loop() -> None:
     plain functions on the event loop instead of a thread per view (``ViewThread``), to show
     what that isolation costs under load. Not a mode of livewidget: a blocking handler would
     then stop every view."""
-    from livewidget import isolation
+    from livewidget.runtime import loop as isolation
 
     def call(self: Any, fn: Any, *args: Any) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = self._loop.create_future()
@@ -175,7 +187,38 @@ def _serve(kind: str, port: int) -> None:
         application: Any = app({"/": LoadDashboard})
     else:
         application = _pyview_app()
-    uvicorn.run(application, host="127.0.0.1", port=port, log_level="error", backlog=8192)
+    from livewidget.serve.cli import uvicorn_settings
+
+    # livewidget serve's own settings, for pyview too (one connection layer for both); a
+    # measurement may override them: SERVE_LOAD_UVICORN='{"ws": "wsproto"}'.
+    settings = {**uvicorn_settings(), **json.loads(os.environ.get("SERVE_LOAD_UVICORN", "{}"))}
+    profile = os.environ.get("SERVE_LOAD_PROFILE")
+    if profile:  # a file: cProfile of the loop's thread, written 25 s after the first socket
+        application = _profiled(application, profile, 25.0)
+    uvicorn.run(
+        application, host="127.0.0.1", port=port, log_level="error", backlog=8192, **settings
+    )
+
+
+def _profiled(application: Any, path: str, seconds: float) -> Any:
+    import cProfile
+
+    profiler = cProfile.Profile()
+    started = False
+
+    def dump() -> None:
+        profiler.disable()
+        profiler.dump_stats(path)
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal started
+        if not started and scope["type"] == "websocket":
+            started = True
+            profiler.enable()
+            asyncio.get_running_loop().call_later(seconds, dump)
+        await application(scope, receive, send)
+
+    return wrapped
 
 
 # -- the simulated pages -------------------------------------------------------------------------
@@ -425,10 +468,10 @@ def _view_memory(count: int = 1_000) -> str:
     import gc
     import tracemalloc
 
-    from livewidget.runtime import LoopClock, Pacer, ViewRuntime
+    from livewidget.runtime import Pacer, ViewRuntime
 
     loop = asyncio.new_event_loop()
-    pacer = Pacer(LoopClock(loop), max_per_second=1e6)
+    pacer = Pacer(max_per_second=1e6)
     gc.collect()
     rss0 = psutil.Process().memory_info().rss
     tracemalloc.start()
@@ -492,7 +535,7 @@ def main() -> None:
         have_pyview = False
     sizes = [int(s) for s in os.environ.get("SERVE_LOAD_SIZES", "").split(",") if s] or SIZES
     for count in sizes:
-        for kind in ("livewidget", "livewidget-inline", "pyview"):
+        for kind in KINDS:
             if kind == "pyview" and (not have_pyview or count not in PYVIEW_SIZES):
                 continue
             try:

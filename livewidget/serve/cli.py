@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 
@@ -30,6 +31,25 @@ log = logging.getLogger("livewidget")
 
 class ServeError(RuntimeError):
     """``livewidget serve`` cannot start as asked."""
+
+
+def uvicorn_settings() -> dict[str, Any]:
+    """uvicorn's WebSocket settings for ``livewidget serve`` (``uvicorn.run(app, **these)``).
+
+    * ``ws_per_message_deflate=False``: no zlib compressor and decompressor per connection
+      (Phoenix's sockets default to ``compress: false`` too). A tick's diff is a few dozen
+      bytes, which deflate would not shrink, and the contexts cost memory and CPU per view;
+    * ``ws_ping_interval=None``: no WebSocket ping timer per connection; the page's own
+      heartbeat (``HEARTBEAT_MS``) finds a silent page, and the server closes it;
+    * ``ws_max_size``: a frame from the page is at most ``MAX_MESSAGE_BYTES``.
+
+    benchmarks/serve_load.py runs its server with these too (docs/serve.md has the figures).
+    """
+    return {
+        "ws_max_size": MAX_MESSAGE_BYTES,
+        "ws_per_message_deflate": False,
+        "ws_ping_interval": None,
+    }
 
 
 def configure_pubsub(url: str) -> None:
@@ -135,8 +155,8 @@ def run(args: argparse.Namespace) -> int:
             app({"/": view_class}, check_origin=check),
             host=args.host,
             port=args.port,
-            ws_max_size=MAX_MESSAGE_BYTES,
             log_level="info",
+            **uvicorn_settings(),
         )
         return 0
     # Fresh processes import the app by name: the factory rebuilds it in each.
@@ -156,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         reload=args.reload,
         reload_dirs=reload_dirs if args.reload else None,
         reload_includes=["*.py", "*.ipynb"] if args.reload and watchfiles else None,
-        ws_max_size=MAX_MESSAGE_BYTES,
         log_level="info",
+        **uvicorn_settings(),
     )
     return 0

@@ -495,3 +495,46 @@ def test_a_view_class_whose_constructor_fails_shows_why_and_closes() -> None:
         code = closing_code(ws)
     assert error["message"] == "Broken() failed: RuntimeError: no database"
     assert code == 1011
+
+
+def test_livewidget_serve_runs_uvicorn_without_per_message_deflate_and_still_answers() -> None:
+    """The settings ``livewidget serve`` gives uvicorn, on a real server and a real client that
+    offers deflate (as browsers do): no zlib contexts per connection, and a click comes back."""
+    import asyncio
+    import socket
+
+    import uvicorn
+    import websockets
+
+    from livewidget.serve.cli import uvicorn_settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    config = uvicorn.Config(
+        app({"/": Clicks}), host="127.0.0.1", port=port, log_level="error", **uvicorn_settings()
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+
+    async def talk() -> tuple[list[str], str]:
+        url = f"ws://127.0.0.1:{port}/"
+        async with websockets.connect(url, compression="deflate") as ws:
+            extensions = ws.response.headers.get_all("Sec-WebSocket-Extensions")
+            await ws.send(json.dumps({"type": "join"}))
+            while json.loads(await ws.recv())["type"] != "full":
+                pass
+            await ws.send(json.dumps(click(by=5)))
+            while (message := json.loads(await ws.recv()))["type"] != "diff":
+                pass
+            return extensions, json.dumps(message["rendered"])
+
+    try:
+        wait_for(lambda: server.started, timeout=10.0)
+        extensions, diff = asyncio.run(talk())
+    finally:
+        server.should_exit = True
+        thread.join(10.0)
+    assert extensions == []
+    assert '"5"' in diff
