@@ -238,17 +238,51 @@ def test_closing_a_view_stops_a_handler_that_never_returns(sent: list[Any]) -> N
 
     widget = LiveWidget(Runaway())
     assert widget.html == "0"
-    home = widget._runtime.home
-    assert home is not None  # a widget's view has a loop and thread of its own
     event(widget, "spin")
     wait_for(lambda: widget._runtime.busy() is not None)
     widget.close()
-    wait_for(lambda: not home.thread.is_alive())
+    wait_for(lambda: widget._runtime.busy() is None)  # ViewClosed ended the handler
 
 
-def test_an_async_handler_that_blocks_holds_up_its_own_view_only_and_is_named(
+def test_an_async_handler_that_blocks_the_loop_is_named_and_new_views_get_a_new_loop(
     sent: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(isolation, "STALL_SECONDS", 0.3)
+    release = threading.Event()
+
+    class Hog(lw.LiveView):
+        def mount(self, socket: lw.Socket) -> None:
+            socket.assign(x=0)
+
+        async def handle_event(self, event: str, params: Any, socket: lw.Socket) -> None:
+            release.wait(30)  # blocking code in an async handler: the shared loop stops
+
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            return lw.html("{x}", **ctx)
+
+    hog = LiveWidget(Hog())
+    try:
+        assert hog.html == "0"
+        event(hog, "hog")
+        wait_for(lambda: any("blocked livewidget's event loop" in e for e in errors_of(sent, hog)))
+        assert "Hog.handle_event('hog')" in errors_of(sent, hog)[0]
+        fresh = LiveWidget(Ticking())  # mounts on a new loop while the old one is stalled
+        try:
+            assert fresh.html.startswith("<b>")
+            assert fresh._runtime.loop is not hog._runtime.loop
+            ticks_go_on(fresh)
+        finally:
+            fresh.close()
+        hog.close()  # works while its loop is stalled
+        assert hog.closed
+    finally:
+        release.set()
+
+
+def test_with_a_loop_of_its_own_an_async_handler_that_blocks_holds_up_its_view_only(
+    sent: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(isolation, "OWN_LOOPS_MAX", 200)  # off by default: see loop.py
     monkeypatch.setattr(isolation, "SLOW_SECONDS", 0.3)
     release = threading.Event()
 
