@@ -35,8 +35,8 @@ What happens between cells (a re-run cell closes its views; headless snapshots) 
 While no front end is attached (a closed tab, a reload in progress) the view keeps running and
 its state stays current in the kernel; a front end that attaches asks for the full render.
 
-The view runs on an event loop of its own, on a thread of its own (``runtime.loop``), so it keeps
-ticking while a cell blocks; comm messages arriving on the shell (or a subshell) thread are
+The view runs on livewidget's event-loop thread (``runtime.loop``; its plain functions on a
+thread of the view's own), so it keeps ticking while a cell blocks; comm messages arriving on the shell (or a subshell) thread are
 handed to that loop.
 """
 
@@ -266,7 +266,7 @@ class LiveWidget(anywidget.AnyWidget):
         self._walked: Rendered | None = None  # the render whose children _children lists
         self._reported_children: set[int] = set()  # widgets shown twice or inside themselves
         self._links: list[Link] = []
-        # The view gets a loop of its own, on a thread of its own (livewidget.runtime.loop).
+        # The runtime picks the view's loop (livewidget.runtime.loop: the shared one by default).
         self._runtime = ViewRuntime(
             view, send=self._send_to_front, on_context=self._on_view_context
         )
