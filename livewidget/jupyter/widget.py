@@ -36,8 +36,8 @@ While no front end is attached (a closed tab, a reload in progress) the view kee
 its state stays current in the kernel; a front end that attaches asks for the full render.
 
 The view runs on livewidget's event-loop thread (``runtime.loop``; its plain functions on a
-thread of the view's own), so it keeps ticking while a cell blocks; comm messages arriving on the shell (or a subshell) thread are
-handed to that loop.
+thread of the view's own), so it keeps ticking while a cell blocks; comm messages arriving on
+the shell (or a subshell) thread are handed to that loop.
 """
 
 from __future__ import annotations
