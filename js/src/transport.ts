@@ -16,12 +16,14 @@
  *     a fresh view, whose first payload is a full render: the page resyncs as after a join;
  *   - `onStatus` hears "connecting", "online" and "offline" (with the wait before the next
  *     attempt), for the page to show;
- *   - while the socket opens, what is sent waits for it (the page's first join); while
+ *   - while the socket opens, what is sent waits for it (but the page's first join, which the
+ *     fresh view's own full render answers already); while
  *     offline, `send` throws: LiveModel then warns that it could not reach the server and the
  *     event is dropped (the next view, a fresh mount, would not know what it referred to).
  */
 import type { AnyModel } from "@anywidget/types";
-import { HOOKS_TRAIT, TYPE } from "./constants";
+import { HOOKS_TRAIT, MSG_JOIN, TYPE } from "./constants";
+import { isObject } from "./util";
 
 export const MSG_HEARTBEAT = "heartbeat";
 const RECONNECT_FIRST_MS = 500;
@@ -94,7 +96,11 @@ export class SocketModel implements AnyModel {
   send(content: unknown): void {
     const socket = this.socket;
     if (socket && socket.readyState === this.WS.CONNECTING) {
-      this.pending.push(JSON.stringify(content)); // sent on open: the first join, mostly
+      // A fresh socket's view sends its full render by itself. A join queued behind the open
+      // would ask for a second one, which can land after the diff and push_event of a first
+      // click and undo what a hook did with them: it is left out.
+      if (isObject(content) && content[TYPE] === MSG_JOIN) return;
+      this.pending.push(JSON.stringify(content)); // sent on open
       return;
     }
     if (!socket || socket.readyState !== this.WS.OPEN) {

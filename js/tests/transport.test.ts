@@ -77,12 +77,22 @@ describe("SocketModel", () => {
   it("sends what was sent while the socket opened once it is open, and throws while offline", () => {
     const m = model();
     const socket = FakeSocket.made[0]!;
-    m.send({ type: "join" });
+    m.send({ type: "event", event: "early" });
     expect(socket.sent).toEqual([]);
     socket.open();
-    expect(socket.sent).toEqual(['{"type":"join"}']);
+    expect(socket.sent).toEqual(['{"type":"event","event":"early"}']);
     socket.drop();
     expect(() => m.send({ type: "event" })).toThrow(/offline/);
+  });
+
+  it("leaves out a join sent while the socket opens: the fresh view's full render answers it", () => {
+    const m = model();
+    const socket = FakeSocket.made[0]!;
+    m.send({ type: "join" });
+    socket.open();
+    expect(socket.sent).toEqual([]);
+    m.send({ type: "join" }); // a join once open (the page saw a gap) goes out
+    expect(socket.sent).toEqual(['{"type":"join"}']);
   });
 
   it("reconnects after 0.5 s, then waits twice as long each time, and says it is offline", () => {
