@@ -117,6 +117,11 @@ class Outbox:
     def has_pushes(self) -> bool:
         return bool(self._pushes)
 
+    @property
+    def push_count(self) -> int:
+        """How many pushes wait for the next send."""
+        return len(self._pushes)
+
     def push(self, name: str, payload: Any) -> None:
         """A pushed event: it goes out with the next send, after the render."""
         self._pushes.append(
@@ -130,10 +135,13 @@ class Outbox:
         rendered: Rendered,
         components: Iterable[ShownComponent],
         contexts: Iterable[Context],
+        pushes_upto: int | None = None,
     ) -> None:
         """Send what changed since the last send: the full render if the page needs it, else
-        the diff (an empty one only to answer an event), then the pushes. Once sent, the
-        streams of ``contexts`` forget their rows (livewidget.stream)."""
+        the diff (an empty one only to answer an event), then the pushes (only the first
+        ``pushes_upto``: those pushed before ``rendered`` began; a later push goes with the
+        render of the handler that pushed it). Once sent, the streams of ``contexts`` forget
+        their rows (livewidget.stream)."""
         if self.closed:
             return
         sent, sent_components, needs_full = self._sent, self._sent_components, self.needs_full
@@ -172,7 +180,8 @@ class Outbox:
             consume_streams(context)
         for component in live:
             consume_streams(component.socket.context)
-        pushes, self._pushes = self._pushes, []
+        upto = len(self._pushes) if pushes_upto is None else pushes_upto
+        pushes, self._pushes = self._pushes[:upto], self._pushes[upto:]
         for push in pushes:
             self.transmit(push)
 

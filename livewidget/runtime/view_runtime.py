@@ -651,21 +651,24 @@ class ViewRuntime:
             self._busy = None
 
     async def _render_and_send(self) -> None:
+        # A handler may push while this render runs on the view's thread (it ran after the
+        # render began): its pushes wait for the render that shows what it did.
+        pushes_upto = self.outbox.push_count
         try:
             if self._render_pending:
                 await self._render()
-            self._send_changes()
+            self._send_changes(pushes_upto)
         except (asyncio.CancelledError, ViewClosed):
             if not self.closed:
                 raise
         finally:
             self._rendering = None
 
-    def _send_changes(self) -> None:
+    def _send_changes(self, pushes_upto: int | None = None) -> None:
         rendered = self._rendered
         if self.closed or rendered is None:
             return
-        self.outbox.send_render(rendered, self.components.live(), [self._good_context])
+        self.outbox.send_render(rendered, self.components.live(), [self._good_context], pushes_upto)
 
     @property
     def rendered(self) -> Rendered | None:

@@ -145,17 +145,20 @@ def test_a_view_subscribed_to_another_topic_in_a_kernel_gets_nothing(
 def test_shutting_a_kernel_down_leaves_no_subscription_or_process(
     kernels: Callable[[], Kernel], redis_server: RedisServer
 ) -> None:
-    a = kernels()
-    a.run("TOPIC = 'ending'\n" + PRICES)
-    wait_for(lambda: redis_server.numsub("ending") == 1)
-    pid = a.manager.provisioner.pid  # type: ignore[union-attr]  # a local kernel has one
-    a.shutdown()
-    assert not a.manager.is_alive()
-    wait_for(lambda: redis_server.numsub("ending") == 0)
+    # The server is the session's: earlier tests' processes (pytest's own buses) may hold
+    # connections of their own. The kernel's are those that were not there before it started.
     with redis_server.client() as client:
-        # only this checking client stays connected (Redis sees the connections of kernels that
-        # ended, this one's or an earlier test's, close a moment after their process ends)
-        wait_for(lambda: len(client.client_list()) == 1)
+        before = {c["id"] for c in client.client_list()}
+        a = kernels()
+        a.run("TOPIC = 'ending'\n" + PRICES)
+        wait_for(lambda: redis_server.numsub("ending") == 1)
+        assert {c["id"] for c in client.client_list()} - before, "the kernel is connected"
+        pid = a.manager.provisioner.pid  # type: ignore[union-attr]  # a local kernel has one
+        a.shutdown()
+        assert not a.manager.is_alive()
+        wait_for(lambda: redis_server.numsub("ending") == 0)
+        # Redis sees the kernel's connections close a moment after its process ends
+        wait_for(lambda: not {c["id"] for c in client.client_list()} - before)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
 
