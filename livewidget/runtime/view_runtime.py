@@ -167,6 +167,7 @@ class ViewRuntime:
         self._render_pending = False
         self._handling = False  # the worker is handling a message
         self._dirty = False  # and that message has something to send
+        self._held_pushes: list[tuple[str, Mapping[str, Any]]] = []  # pushed while handling
         self.components = Components(self)
         self._busy: _Busy | None = None
         self._rendering: asyncio.Task[None] | None = None  # a render the pacer asked for
@@ -227,9 +228,27 @@ class ViewRuntime:
         self._on_loop(self._queue_push, name, payload)
 
     def _queue_push(self, name: str, payload: Mapping[str, Any]) -> None:
-        """Pushed events go out with the next send, after the render of the same handler."""
+        """Pushed events go out with the next send, after the render of the same handler.
+
+        A push made while a message is handled waits until that handler is done and its
+        render is due (``_release_pushes``): the pacer's turn may come first (the loop is free
+        while a plain handler runs on the view's thread, and uvloop runs a due timer before a
+        task's wake-up), and sent then, the push would reach the page before the diff of the
+        handler that made it; that diff would undo what a hook drew for the push.
+        """
+        if self._handling:
+            self._held_pushes.append((name, payload))
+            return
         self.outbox.push(name, payload)
         self._mark_dirty()
+
+    def _release_pushes(self) -> None:
+        """The handled message is done: its pushes go out with the next send."""
+        held, self._held_pushes = self._held_pushes, []
+        for name, payload in held:
+            self.outbox.push(name, payload)
+        if held:
+            self._mark_dirty()
 
     def start_async(self, fn: Callable[[], Any], on_done: Callable[[Any, Any], Any]) -> None:
         """Run ``fn`` beside the mailbox; its outcome comes back through it as a message."""
@@ -395,6 +414,7 @@ class ViewRuntime:
                 try:
                     await self._handle(message)
                 finally:
+                    self._release_pushes()
                     self._handling = False
                 self._notify_context()
             except GeneratorExit:

@@ -174,6 +174,8 @@ def open_page(browser: Any) -> Iterator[Any]:
         page.set_default_timeout(30_000)
         watch = ConsoleWatch(f"serve:{url}", "serve")
         watch.attach(page)
+        # A failure report shows the page's WebSocket traffic beside its console.
+        page.on("websocket", lambda ws: log_frames(ws, watch.entries))
         WATCHES.append(watch)
         page.goto(url)
         return page
@@ -181,6 +183,20 @@ def open_page(browser: Any) -> Iterator[Any]:
     yield _open
     for context in contexts:
         context.close()
+
+
+def log_frames(ws: Any, entries: list[str], limit: int = 300) -> None:
+    """Record the frames of one WebSocket (each cut to ``limit`` characters) in ``entries``."""
+    start = time.monotonic()
+
+    def record(direction: str, payload: Any) -> None:
+        text = payload if isinstance(payload, str) else f"<{len(payload)} bytes>"
+        entries.append(f"[ws {time.monotonic() - start:7.3f}s {direction}] {text[:limit]}")
+
+    entries.append(f"[ws open] {ws.url}")
+    ws.on("framesent", lambda payload: record("sent", payload))
+    ws.on("framereceived", lambda payload: record("recv", payload))
+    ws.on("close", lambda _ws: entries.append("[ws close]"))
 
 
 def text_of(page: Any, selector: str) -> str:

@@ -230,6 +230,45 @@ def test_a_pushed_event_follows_the_render_of_its_handler():
     assert lv.messages[-1]["payload"] == {"id": 1}
 
 
+class EagerPacer:
+    """A pacer whose turn comes the moment a view asks, as the real one's may while a plain
+    handler still runs on the view's thread (under uvloop, a due timer runs before the wake-up
+    of the task that waits for the handler)."""
+
+    def request(self, runtime: Any) -> None:
+        runtime.flush()
+
+    def discard(self, runtime: Any) -> None:
+        pass
+
+
+def test_a_push_waits_for_the_render_of_its_handler_even_when_the_pacer_turns_meanwhile():
+    # Sent at once, the push would reach the page before the diff of its own handler, and that
+    # diff would undo what a hook drew for it (the served hooks demo: the canvas's border went
+    # back to the template's colour, on every fresh clone, whose uvicorn runs uvloop).
+    class Pusher(Recorder):
+        def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+            socket.assign(log=("pushed",))
+            socket.push_event("flash", {"color": "tomato"})
+
+    loop = asyncio.new_event_loop()
+    sent: list[dict[str, Any]] = []
+    runtime = ViewRuntime(Pusher(), send=sent.append, loop=loop, pacer=EagerPacer())
+    try:
+        runtime.start()
+        loop.run_until_complete(runtime.idle())
+        before = len(sent)
+        runtime.post(Event("go", {}))
+        loop.run_until_complete(runtime.idle())
+        after = sent[before:]
+        assert [m["type"] for m in after] == ["diff", "push_event"], after
+        assert after[0]["rendered"], "the diff shows what the handler assigned"
+    finally:
+        runtime.close()
+        loop.run_until_complete(asyncio.sleep(0.01))
+        loop.close()
+
+
 def test_errors_in_quick_succession_are_batched_and_the_latest_is_shown_later():
     class Failing(Recorder):
         def handle_info(self, info: Any, socket: lw.Socket) -> None:
