@@ -186,7 +186,7 @@ def _judge_console(nb: Notebook) -> int:
     return len(fresh) - len(others)
 
 
-def _poll_kernel(nb: Notebook, expr: str, until: str, seconds: float = 5.0) -> Any:
+def _poll_kernel(nb: Notebook, expr: str, until: str, seconds: float = 15.0) -> Any:
     """Evaluate ``expr`` in the kernel every 0.1 s until ``until`` (Python, on ``value``) holds
     or ``seconds`` pass; returns the last value (as JSON)."""
     return _kernel_json(
