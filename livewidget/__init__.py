@@ -12,8 +12,9 @@ from markupsafe import Markup
 from .component import LiveComponent, live_component
 from .config import configure
 from .js import JS
+from .keyed import each
 from .socket import Context, Socket
-from .template import Rendered, TemplateError, each, html
+from .template import Rendered, TemplateError, html
 from .view import LiveView, create_live_view
 
 if TYPE_CHECKING:

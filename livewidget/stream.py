@@ -57,7 +57,7 @@ from .template import (
     Rendered,
     Template,
     TemplateError,
-    _comprehension,
+    comprehension_of,
 )
 
 __all__ = ["Stream", "StreamComprehension", "Streams", "consume_streams"]
@@ -212,7 +212,7 @@ class Stream:
             rows.append(output)
         config = self._config
         if rows:
-            shape = _comprehension(rows)
+            shape = comprehension_of(rows)
             template, entries = shape.template, shape.entries
             config.template = template
         else:
