@@ -5,8 +5,11 @@ What runs, on this machine's loopback only, each part in a process of its own:
 * **the server**: the sales dashboard of notebooks/dashboard.ipynb (same template; a tick
   assigns three random numbers, without the notebook's 10 ms ``asyncio.sleep`` standing in for
   a query) served by ``livewidget.serve.app`` under uvicorn, one process;
-* **the clients**: one asyncio process holding a WebSocket per simulated tab, speaking the
-  page's protocol (``{"type": "join"}`` when it opens, heartbeats, full and diff payloads in);
+* **the clients**: one process (or ``SERVE_LOAD_CLIENT_PROCESSES``, each with its share of the
+  tabs) holding a WebSocket per simulated tab on ``ws_client.py``, a lean client on
+  ``asyncio.Protocol`` (no task, no ``await recv()`` per message: at 5,000 tabs a client
+  library's per-message cost is the client being measured), speaking the page's protocol
+  (``{"type": "join"}`` when it opens, a heartbeat every 15 s, full and diff payloads in);
   they connect 100 at a time, then every tab is left alone while the server ticks;
 * **the baselines, in the same run**: pyview-web serving the same dashboard (its ibis
   template, ``schedule_info("tick", 1)``; its clients speak Phoenix's channel protocol, with a
@@ -18,16 +21,20 @@ Figures, for N connected views:
 
 * **tick latency**: each view's ticks are due at whole seconds after its mount (its ``repeat``
   starts there); each tick's render carries the instant it was due, and the client takes
-  ``arrival - due`` (one clock: same machine). So a tick delayed by a busy loop, a long
-  mailbox or a slow send counts, and a skipped tick shows as a delivered share under 100%;
-  p50 / p95 / max over a ``WINDOW`` of seconds after every view is connected and has settled;
+  ``arrival - due`` (one clock: same machine), ``arrival`` being ``time.time()`` in
+  ``data_received`` when the frame's last bytes are read, the due instant found in the frame's
+  bytes by a regular expression (the same for pyview's frames). So a tick delayed by a busy
+  loop, a long mailbox or a slow send counts, and a skipped tick shows as a delivered share
+  under 100%; p50 / p95 / max over a ``WINDOW`` of seconds after every view is connected and
+  has settled (the orchestrator gives every client process the same window, in wall-clock
+  time);
 * **server CPU**: the server process's user + system CPU seconds over the window, per second
   of wall time (1.0 = one core);
 * **memory per view**: (the server's RSS with N views - its RSS before the first one) / N;
 * the server's thread count (livewidget runs each view's plain functions on a thread of the
-  view's own: ``ViewThread`` in ``livewidget/runtime/loop.py``) and the client process's CPU
-  (the clients share the 2 cores with the server: where the client is busy, latency includes
-  its lag).
+  view's own: ``ViewThread`` in ``livewidget/runtime/loop.py``) and the client processes' CPU,
+  summed (the clients share the 2 cores with the server: where they are busy, latency
+  includes their lag).
 
 The server runs uvicorn with ``livewidget serve``'s settings (``uvicorn_settings()`` in
 ``livewidget/serve/cli.py``), pyview's too. Options, for one measurement: ``SERVE_LOAD_SIZES``
@@ -35,8 +42,16 @@ The server runs uvicorn with ``livewidget serve``'s settings (``uvicorn_settings
 overriding uvicorn's settings: ``{"ws": "wsproto"}``) and ``SERVE_LOAD_PROFILE`` (a file: the
 server's loop thread under cProfile, for 25 s from the first socket).
 
+More options: ``SERVE_LOAD_CONNECT_SECONDS`` (the bound below, 90), ``SERVE_LOAD_BASELINES=0``
+(skip the view-memory and Voila lines) and ``SERVE_LOAD_TRACEMALLOC=1``: the server traces its
+allocations, and each size prints where a view's bytes go (tracemalloc's difference between
+before the first socket and with N open, per view: by file, by line, and the garbage
+collector's objects by type). Tracing slows the server several times: read only the memory
+of such a run.
+
 The run is bounded: each size connects for at most ``CONNECT_SECONDS`` (a size that cannot
-connect all its views in that time reports how many it did), then measures for ``WINDOW``.
+connect all its views in that time is printed as not reached, with how many did and why the
+others did not), then measures for ``WINDOW``.
 """
 
 from __future__ import annotations
@@ -73,7 +88,7 @@ PYVIEW_SIZES = (100, 1_000, 5_000)
 VOILA_VIEWERS = 5
 WINDOW = 10.0  # seconds measured
 SETTLE = 3.0  # seconds after the last view connected, before the window
-CONNECT_SECONDS = 90.0
+CONNECT_SECONDS = float(os.environ.get("SERVE_LOAD_CONNECT_SECONDS", "90"))
 CONNECT_AT_ONCE = 100
 REPO = Path(__file__).resolve().parents[1]
 KINDS = [k for k in os.environ.get("SERVE_LOAD_KINDS", "").split(",") if k] or [

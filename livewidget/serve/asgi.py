@@ -45,9 +45,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from .. import wire
@@ -134,7 +136,7 @@ def app(
         page = _Page(view_class, title or view_class.__name__)
         door = _Door(view_class, check_origin, max_message_bytes, heartbeat_timeout)
         routes.append(Route(path, page.endpoint, methods=["GET", "HEAD"]))
-        routes.append(WebSocketRoute(path, door.endpoint))
+        routes.append(WebSocketRoute(path, door))  # an ASGI app: no per-socket wrappers
     routes.append(Route(ASSET_PREFIX + "{name}", _Assets(assets).endpoint, methods=["GET", "HEAD"]))
     return Starlette(routes=routes)
 
@@ -233,7 +235,12 @@ def origin_allowed(origin: str | None, host: str | None, allowed: bool | Sequenc
 
 
 class _Door:
-    """The WebSocket endpoint for one view class: a view per socket, for the socket's life."""
+    """The WebSocket endpoint for one view class: a view per socket, for the socket's life.
+
+    An ASGI app itself (Starlette routes a websocket scope straight to it): a route given a
+    function wraps each socket's call in two more coroutines and an exception handler's
+    closures, which every open socket would hold for its life.
+    """
 
     def __init__(
         self,
@@ -246,6 +253,9 @@ class _Door:
         self._check_origin = check_origin
         self._max_bytes = max_message_bytes
         self._heartbeat_timeout = heartbeat_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.endpoint(WebSocket(scope, receive=receive, send=send))
 
     async def endpoint(self, websocket: WebSocket) -> None:
         origin = websocket.headers.get("origin")
@@ -293,7 +303,8 @@ class _Session:
         self._sending: asyncio.Task[None] | None = None  # finishes that send, then the rest
         self.closed: bool = False
         view = view_class()
-        view.params = dict(websocket.query_params)
+        # (not websocket.query_params, which the socket would keep for its life)
+        view.params = dict(QueryParams(websocket.scope.get("query_string", b"")))
         self.runtime = ViewRuntime(view, send=self._send, loop=self._loop, pacer=_pacer(self._loop))
         _sessions.add(self)
 
