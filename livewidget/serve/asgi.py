@@ -24,8 +24,9 @@ the grace period: nothing can take the view over, so it is not kept longer.
 Limits: a WebSocket from another origin is refused before it is accepted (as Phoenix's
 ``check_origin``: the same host by default, or a list); a text frame over
 ``max_message_bytes`` closes the socket (1009), a binary frame too (1003); a page that does not
-read what it is sent (more than ``MAX_QUEUED_OUT`` messages waiting) is closed, and gets a
-fresh view when it reconnects.
+read what it is sent (more than ``MAX_QUEUED_OUT`` messages waiting behind a send that waits)
+has its view closed at once and its socket as soon as it can be (1008), and gets a fresh view
+when it reconnects.
 
 Renders go out through a pacer per event loop, as in the notebook, but without the kernel's
 IOPub limit: each WebSocket is a connection of its own, so the pacer's budget is per frame and
