@@ -5,8 +5,11 @@ What runs, on this machine's loopback only, each part in a process of its own:
 * **the server**: the sales dashboard of notebooks/dashboard.ipynb (same template; a tick
   assigns three random numbers, without the notebook's 10 ms ``asyncio.sleep`` standing in for
   a query) served by ``livewidget.serve.app`` under uvicorn, one process;
-* **the clients**: one asyncio process holding a WebSocket per simulated tab, speaking the
-  page's protocol (``{"type": "join"}`` when it opens, heartbeats, full and diff payloads in);
+* **the clients**: one process (or ``SERVE_LOAD_CLIENT_PROCESSES``, each with its share of the
+  tabs) holding a WebSocket per simulated tab on ``ws_client.py``, a lean client on
+  ``asyncio.Protocol`` (no task, no ``await recv()`` per message: at 5,000 tabs a client
+  library's per-message cost is the client being measured), speaking the page's protocol
+  (``{"type": "join"}`` when it opens, a heartbeat every 15 s, full and diff payloads in);
   they connect 100 at a time, then every tab is left alone while the server ticks;
 * **the baselines, in the same run**: pyview-web serving the same dashboard (its ibis
   template, ``schedule_info("tick", 1)``; its clients speak Phoenix's channel protocol, with a
@@ -18,16 +21,20 @@ Figures, for N connected views:
 
 * **tick latency**: each view's ticks are due at whole seconds after its mount (its ``repeat``
   starts there); each tick's render carries the instant it was due, and the client takes
-  ``arrival - due`` (one clock: same machine). So a tick delayed by a busy loop, a long
-  mailbox or a slow send counts, and a skipped tick shows as a delivered share under 100%;
-  p50 / p95 / max over a ``WINDOW`` of seconds after every view is connected and has settled;
+  ``arrival - due`` (one clock: same machine), ``arrival`` being ``time.time()`` in
+  ``data_received`` when the frame's last bytes are read, the due instant found in the frame's
+  bytes by a regular expression (the same for pyview's frames). So a tick delayed by a busy
+  loop, a long mailbox or a slow send counts, and a skipped tick shows as a delivered share
+  under 100%; p50 / p95 / max over a ``WINDOW`` of seconds after every view is connected and
+  has settled (the orchestrator gives every client process the same window, in wall-clock
+  time);
 * **server CPU**: the server process's user + system CPU seconds over the window, per second
   of wall time (1.0 = one core);
 * **memory per view**: (the server's RSS with N views - its RSS before the first one) / N;
 * the server's thread count (livewidget runs each view's plain functions on a thread of the
-  view's own: ``ViewThread`` in ``livewidget/runtime/loop.py``) and the client process's CPU
-  (the clients share the 2 cores with the server: where the client is busy, latency includes
-  its lag).
+  view's own: ``ViewThread`` in ``livewidget/runtime/loop.py``) and the client processes' CPU,
+  summed (the clients share the 2 cores with the server: where they are busy, latency
+  includes their lag).
 
 The server runs uvicorn with ``livewidget serve``'s settings (``uvicorn_settings()`` in
 ``livewidget/serve/cli.py``), pyview's too. Options, for one measurement: ``SERVE_LOAD_SIZES``
@@ -35,19 +42,29 @@ The server runs uvicorn with ``livewidget serve``'s settings (``uvicorn_settings
 overriding uvicorn's settings: ``{"ws": "wsproto"}``) and ``SERVE_LOAD_PROFILE`` (a file: the
 server's loop thread under cProfile, for 25 s from the first socket).
 
+More options: ``SERVE_LOAD_CONNECT_SECONDS`` (the bound below, 90), ``SERVE_LOAD_BASELINES=0``
+(skip the view-memory and Voila lines) and ``SERVE_LOAD_TRACEMALLOC=1``: the server traces its
+allocations, and each size prints where a view's bytes go (tracemalloc's difference between
+before the first socket and with N open, per view: by file, by line, and the garbage
+collector's objects by type). Tracing slows the server several times: read only the memory
+of such a run.
+
 The run is bounded: each size connects for at most ``CONNECT_SECONDS`` (a size that cannot
-connect all its views in that time reports how many it did), then measures for ``WINDOW``.
+connect all its views in that time is printed as not reached, with how many did and why the
+others did not), then measures for ``WINDOW``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
 import random
 import re
 import secrets
+import select
 import shutil
 import signal
 import socket
@@ -55,6 +72,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -70,7 +88,7 @@ PYVIEW_SIZES = (100, 1_000, 5_000)
 VOILA_VIEWERS = 5
 WINDOW = 10.0  # seconds measured
 SETTLE = 3.0  # seconds after the last view connected, before the window
-CONNECT_SECONDS = 90.0
+CONNECT_SECONDS = float(os.environ.get("SERVE_LOAD_CONNECT_SECONDS", "90"))
 CONNECT_AT_ONCE = 100
 REPO = Path(__file__).resolve().parents[1]
 KINDS = [k for k in os.environ.get("SERVE_LOAD_KINDS", "").split(",") if k] or [
@@ -79,12 +97,22 @@ KINDS = [k for k in os.environ.get("SERVE_LOAD_KINDS", "").split(",") if k] or [
     "pyview",
 ]
 
-DUE = re.compile(r"^\d{10}\.\d{6}$")
+# The instant a tick was due, as the template writes it, found in a frame's bytes.
+DUE_IN_FRAME = re.compile(rb'"(\d{10}\.\d{6})"')
+CLIENT_PROCESSES = int(os.environ.get("SERVE_LOAD_CLIENT_PROCESSES", "1"))
+TRACEMALLOC = os.environ.get("SERVE_LOAD_TRACEMALLOC", "") not in ("", "0")
 TEMPLATE_WITH_DUE = TEMPLATE + '<i id="due" hidden>{due:.6f}</i>\n'
 IBIS_WITH_DUE = IBIS_TEMPLATE + '<i id="due" hidden>{{ due }}</i>\n'
 
 
 # -- the served views ----------------------------------------------------------------------------
+
+
+# How early a timer may fire: uvloop rounds its timers to the millisecond and asyncio fires
+# those due within its clock's resolution, so a tick handled at once can see the clock a
+# hair before its whole second. Without this margin it would be stamped as due a second
+# earlier and count as 1,000 ms late (the faster the server, the more often).
+EARLY = 0.02
 
 
 def _tick_values(t0: float) -> dict[str, Any]:
@@ -93,7 +121,8 @@ def _tick_values(t0: float) -> dict[str, Any]:
         "new_orders": random.randint(0, 1000),
         "sales_amount": random.uniform(0, 100_000),
         "rating": random.uniform(1, 5),
-        "due": t0 + math.floor(now - t0),  # the whole second after mount this tick was due at
+        # the whole second after mount this tick was due at
+        "due": t0 + math.floor(now - t0 + EARLY),
     }
 
 
@@ -192,6 +221,9 @@ def _serve(kind: str, port: int) -> None:
     # livewidget serve's own settings, for pyview too (one connection layer for both); a
     # measurement may override them: SERVE_LOAD_UVICORN='{"ws": "wsproto"}'.
     settings = {**uvicorn_settings(), **json.loads(os.environ.get("SERVE_LOAD_UVICORN", "{}"))}
+    snapshot = os.environ.get("SERVE_LOAD_SNAPSHOT")
+    if snapshot:
+        _install_snapshots(snapshot)
     profile = os.environ.get("SERVE_LOAD_PROFILE")
     if profile:  # a file: cProfile of the loop's thread, written 25 s after the first socket
         application = _profiled(application, profile, 25.0)
@@ -221,114 +253,237 @@ def _profiled(application: Any, path: str, seconds: float) -> Any:
     return wrapped
 
 
+# -- where a view's bytes go (SERVE_LOAD_TRACEMALLOC=1) -------------------------------------------
+
+
+def _type_census() -> tuple[dict[str, int], dict[str, int]]:
+    """Objects the garbage collector tracks, by type: counts and ``sys.getsizeof`` bytes."""
+    import collections
+    import gc
+
+    counts: collections.Counter[str] = collections.Counter()
+    sizes: collections.Counter[str] = collections.Counter()
+    for thing in gc.get_objects():
+        kind = type(thing)
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        counts[name] += 1
+        sizes[name] += sys.getsizeof(thing)
+    return dict(counts), dict(sizes)
+
+
+def _install_snapshots(path: str) -> None:
+    """In the server: tracemalloc from now on; at each SIGUSR1, first a baseline, then the
+    difference from it, written to ``path.baseline`` and ``path.views`` (JSON)."""
+    import gc
+    import tracemalloc
+
+    tracemalloc.start()
+    state: dict[str, Any] = {}
+
+    def write(label: str, data: Any) -> None:
+        Path(f"{path}.tmp").write_text(json.dumps(data))
+        os.replace(f"{path}.tmp", f"{path}.{label}")
+
+    def on_signal(signum: int, frame: Any) -> None:
+        gc.collect()
+        snap = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(False, tracemalloc.__file__)]
+        )
+        census = _type_census()
+        if "snap" not in state:
+            state["snap"], state["census"] = snap, census
+            write("baseline", {})
+            return
+        base, (counts0, sizes0) = state["snap"], state["census"]
+        counts, sizes = census
+
+        def rows(key: str, top: int) -> list[tuple[str, int, int]]:
+            stats = snap.compare_to(base, key)
+            out = []
+            for stat in sorted(stats, key=lambda s: -s.size_diff)[:top]:
+                frame0 = stat.traceback[0]
+                name = (
+                    frame0.filename if key == "filename" else f"{frame0.filename}:{frame0.lineno}"
+                )
+                out.append((_short(name), stat.size_diff, stat.count_diff))
+            return out
+
+        types = sorted(sizes, key=lambda t: -(sizes[t] - sizes0.get(t, 0)))[:25]
+        write(
+            "views",
+            {
+                "traced": sum(s.size_diff for s in snap.compare_to(base, "filename")),
+                "by_file": rows("filename", 25),
+                "by_line": rows("lineno", 30),
+                "by_type": [
+                    (t, sizes[t] - sizes0.get(t, 0), counts[t] - counts0.get(t, 0)) for t in types
+                ],
+            },
+        )
+
+    signal.signal(signal.SIGUSR1, on_signal)
+
+
+def _short(filename: str) -> str:
+    for marker in ("site-packages/", "lib/python3"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename.replace(str(REPO) + "/", "")
+
+
+def _snapshot(server: subprocess.Popen[Any], path: Path, label: str) -> dict[str, Any]:
+    """Ask the server for its tracemalloc snapshot ``label``; what it wrote."""
+    target = Path(f"{path}.{label}")
+    os.kill(server.pid, signal.SIGUSR1)
+    deadline = time.monotonic() + 180
+    while not target.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the server wrote no {target.name} in 180 s")
+        time.sleep(0.2)
+    return dict(json.loads(target.read_text()))
+
+
+def _breakdown(result: dict[str, Any]) -> str:
+    """The tracemalloc breakdown of one size, per view."""
+    data, views = result["breakdown"], max(1, result["views"])
+    rss = (result["rss"] - result["rss0"]) / views
+    lines = [
+        f"  where a view's bytes go ({result['kind']}, {views:,} views; tracemalloc, per view): "
+        f"{data['traced'] / views:,.0f} B of Python allocations, of {rss:,.0f} B of RSS"
+    ]
+    for title, key in (("by file", "by_file"), ("by line", "by_line"), ("by type", "by_type")):
+        lines.append(f"    {title} (B per view, objects per view):")
+        for name, size, number in data[key]:
+            if size / views >= 8:
+                lines.append(f"      {size / views:8,.0f} {number / views:7.2f}  {name}")
+    return "\n".join(lines)
+
+
 # -- the simulated pages -------------------------------------------------------------------------
 
 
-def _find_due(node: Any) -> float | None:
-    if isinstance(node, str):
-        return float(node) if DUE.match(node) else None
-    if isinstance(node, dict):
-        node = node.values()
-    if isinstance(node, (list, tuple, type({}.values()))):
-        for item in node:
-            found = _find_due(item)
-            if found is not None:
-                return found
-    return None
+def _pyview_join(port: int) -> tuple[str, str]:
+    """A Phoenix channel join for pyview (path, first message), with a CSRF token minted by
+    pyview's own code from the secret the server shares."""
+    from pyview.csrf import generate_csrf_token
+
+    topic = f"lv:phx-{secrets.token_hex(8)}"
+    join = {
+        "url": f"http://127.0.0.1:{port}/",
+        "params": {"_csrf_token": generate_csrf_token(topic)},
+    }
+    return "/live/websocket?vsn=2.0.0", json.dumps(["1", "1", topic, "phx_join", join])
 
 
-async def _clients(kind: str, port: int, count: int, report: Any) -> None:
-    import websockets
+async def _clients(kind: str, port: int, count: int, commands: asyncio.Queue[str]) -> None:
+    """One client process: ``count`` tabs on lean WebSockets (``ws_client``), then what the
+    orchestrator asks on stdin: ``window T0 T1`` (report the ticks that arrive between the two
+    wall-clock instants), ``stop``."""
+    from . import ws_client
 
-    window: list[float] = [math.inf, math.inf]
+    window = [math.inf, math.inf]
     latencies: list[float] = []
-    connected = 0
+    sockets: list[ws_client.WebSocket] = []
+    failures: list[str] = []
     ready = asyncio.Semaphore(CONNECT_AT_ONCE)
-    stop = asyncio.Event()
-    secret_topic = 0
 
-    async def page(index: int) -> None:
-        nonlocal connected, secret_topic
+    def on_text(data: bytes, arrived: float) -> None:
+        if window[0] <= arrived <= window[1]:
+            found = DUE_IN_FRAME.search(data)
+            if found is not None:
+                due = float(found[1])
+                if due > 0:
+                    latencies.append(arrived - due)
+
+    async def page() -> None:
         async with ready:
-            if kind.startswith("livewidget"):
-                ws = await websockets.connect(
-                    f"ws://127.0.0.1:{port}/", max_size=None, open_timeout=CONNECT_SECONDS
-                )
-                await ws.send('{"type": "join"}')
-            else:
-                from pyview.csrf import generate_csrf_token
+            try:
+                if kind.startswith("livewidget"):
+                    path, join = "/", '{"type":"join"}'
+                else:
+                    path, join = _pyview_join(port)
+                ws = await ws_client.connect("127.0.0.1", port, path, on_text)
+                ws.send(join)
+                sockets.append(ws)
+            except (OSError, asyncio.TimeoutError) as error:
+                failures.append(repr(error))
 
-                topic = f"lv:phx-{secrets.token_hex(8)}"
-                token = generate_csrf_token(topic)
-                url = f"ws://127.0.0.1:{port}/live/websocket?vsn=2.0.0"
-                ws = await websockets.connect(url, max_size=None, open_timeout=CONNECT_SECONDS)
-                join = {"url": f"http://127.0.0.1:{port}/", "params": {"_csrf_token": token}}
-                await ws.send(json.dumps(["1", "1", topic, "phx_join", join]))
-            connected += 1
-        try:
-            beat = time.monotonic() + 15
-            while not stop.is_set():
-                try:
-                    text = await asyncio.wait_for(ws.recv(), 1.0)
-                except asyncio.TimeoutError:
-                    text = None
-                now = time.time()
-                if text is not None:
-                    message = json.loads(text)
-                    payload = message.get("rendered") if isinstance(message, dict) else message[4]
-                    due = _find_due(payload) if payload is not None else None
-                    if due is not None and due > 0 and window[0] <= now <= window[1]:
-                        latencies.append(now - due)
-                if time.monotonic() > beat:  # the page's heartbeat
-                    beat += 15
-                    if kind.startswith("livewidget"):
-                        await ws.send('{"type": "heartbeat"}')
-                    else:
-                        await ws.send(json.dumps([None, "2", "phoenix", "heartbeat", {}]))
-        except websockets.ConnectionClosed:
-            pass
-        finally:
-            await ws.close()
+    async def heartbeats() -> None:  # the page's: every 15 s, each tab from when it opened
+        beat = (
+            '{"type":"heartbeat"}'
+            if kind.startswith("livewidget")
+            else json.dumps([None, "2", "phoenix", "heartbeat", {}])
+        )
+        done = 0
+        while True:
+            await asyncio.sleep(15.0 / 30)
+            for ws in sockets[done:]:
+                ws.beat = time.monotonic() + 15.0
+            done = len(sockets)
+            now = time.monotonic()
+            for ws in sockets:
+                if ws.beat <= now:
+                    ws.beat += 15.0
+                    ws.send(beat)
 
+    beating = asyncio.create_task(heartbeats())
     started = time.monotonic()
-    tasks = [asyncio.create_task(page(i)) for i in range(count)]
-    while connected < count and time.monotonic() - started < CONNECT_SECONDS:
-        await asyncio.sleep(0.1)
-        if sum(1 for t in tasks if t.done()) + connected >= count:
-            break  # every page has connected or failed
-    connect_seconds = time.monotonic() - started
-    report({"event": "connected", "views": connected, "seconds": connect_seconds})
-    await asyncio.sleep(SETTLE)
-    process = psutil.Process()
-    cpu0 = sum(process.cpu_times()[:2])
-    window[0] = time.time()
-    window[1] = window[0] + WINDOW
-    report({"event": "window"})
-    await asyncio.sleep(WINDOW + 1.0)  # the last ticks of the window still arrive
-    cpu = sum(process.cpu_times()[:2]) - cpu0
-    failures = sum(1 for t in tasks if t.done() and t.exception() is not None)
-    # Reported while every view is still open: the server's memory and threads are read now.
-    report(
+    tasks = [asyncio.create_task(page()) for _ in range(count)]
+    _, late = await asyncio.wait(tasks, timeout=CONNECT_SECONDS)
+    for task in late:
+        task.cancel()
+    _report(
         {
-            "event": "done",
-            "views": connected,
-            "failed": failures,
-            "latencies": sorted(latencies),
-            "client_cpu": cpu / (WINDOW + 1.0),
+            "event": "connected",
+            "views": len(sockets),
+            "failed": len(failures) + len(late),
+            "errors": sorted(set(failures))[:3],
+            "seconds": time.monotonic() - started,
         }
     )
-    await asyncio.sleep(1.0)
-    stop.set()
-    await asyncio.wait(tasks, timeout=10)
+    process = psutil.Process()
+    while (command := await commands.get()).startswith("window"):
+        window[0], window[1] = (float(x) for x in command.split()[1:3])
+        await asyncio.sleep(max(0.0, window[0] - time.time()))
+        cpu0 = sum(process.cpu_times()[:2])
+        await asyncio.sleep(max(0.0, window[1] + 1.0 - time.time()))  # the window's last ticks
+        cpu = sum(process.cpu_times()[:2]) - cpu0
+        closed = sum(1 for ws in sockets if ws.closed.done())
+        _report(
+            {
+                "event": "done",
+                "latencies": latencies,
+                "client_cpu": cpu / (window[1] + 1.0 - window[0]),
+                "closed": closed,
+            }
+        )
+        latencies = []
+    beating.cancel()
+    for ws in sockets:
+        ws.close()
+    await asyncio.wait([asyncio.ensure_future(ws.closed) for ws in sockets] or [beating], timeout=5)
+
+
+def _report(event: dict[str, Any]) -> None:
+    print(json.dumps(event), flush=True)
 
 
 def _client_main(kind: str, port: int, count: int) -> None:
-    """The client process: ``python -m benchmarks.serve_load clients KIND PORT N``."""
+    """A client process: ``python -m benchmarks.serve_load clients KIND PORT N``."""
 
-    def report(event: dict[str, Any]) -> None:
-        print(json.dumps(event), flush=True)
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        commands: asyncio.Queue[str] = asyncio.Queue()
 
-    asyncio.run(_clients(kind, port, count, report))
+        def read() -> None:  # stdin, on a thread: the orchestrator's commands
+            for line in sys.stdin:
+                loop.call_soon_threadsafe(commands.put_nowait, line.strip())
+            loop.call_soon_threadsafe(commands.put_nowait, "stop")
+
+        threading.Thread(target=read, daemon=True).start()
+        await _clients(kind, port, count, commands)
+
+    asyncio.run(main())
 
 
 # -- orchestration -------------------------------------------------------------------------------
@@ -368,51 +523,96 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO), "PYVIEW_SECRET": "serve-load-benchmark"}
 
 
+def _read_event(process: subprocess.Popen[str], deadline: float) -> dict[str, Any]:
+    """The next event a client process reports, by ``deadline`` (``time.monotonic()``)."""
+    assert process.stdout is not None
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([process.stdout], [], [], left)[0]:
+            raise TimeoutError("a client process did not report in time")
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"a client process ended (exit code {process.poll()})")
+        if line.startswith("{"):
+            return dict(json.loads(line))
+
+
 def _run_size(kind: str, count: int) -> dict[str, Any]:
     port = _free_port()
+    env = _env()
+    snapshot = None
+    if TRACEMALLOC:
+        snapshot = Path(tempfile.mkdtemp(prefix="lw-serve-mem-")) / "breakdown.json"
+        env["SERVE_LOAD_SNAPSHOT"] = str(snapshot)
     server = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.serve_load", "serve", kind, str(port)],
         cwd=REPO,
-        env=_env(),
+        env=env,
         start_new_session=True,
     )
+    clients: list[subprocess.Popen[str]] = []
     try:
         _wait_port(port, server)
         time.sleep(1.0)
         proc = psutil.Process(server.pid)
         rss0 = proc.memory_info().rss
-        clients = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.serve_load", "clients", kind, str(port), str(count)],
-            cwd=REPO,
-            env=_env(),
-            stdout=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        result: dict[str, Any] = {"kind": kind, "asked": count}
-        try:
-            assert clients.stdout is not None
-            cpu0 = 0.0
-            for line in clients.stdout:
-                event = json.loads(line)
-                if event["event"] == "connected":
-                    result["connect_seconds"] = event["seconds"]
-                elif event["event"] == "window":
-                    cpu0 = sum(proc.cpu_times()[:2])
-                    t0 = time.monotonic()
-                elif event["event"] == "done":
-                    result["server_cpu"] = (sum(proc.cpu_times()[:2]) - cpu0) / (
-                        time.monotonic() - t0
-                    )
-                    result["rss"] = proc.memory_info().rss
-                    result["threads"] = proc.num_threads()
-                    result.update(event)
-                    break
-        finally:
-            _stop(clients)
+        if snapshot is not None:
+            _snapshot(server, snapshot, "baseline")
+        shares = [
+            count // CLIENT_PROCESSES + (i < count % CLIENT_PROCESSES)
+            for i in range(CLIENT_PROCESSES)
+        ]
+        for share in (s for s in shares if s):
+            command = ["clients", kind, str(port), str(share)]
+            clients.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "benchmarks.serve_load", *command],
+                    cwd=REPO,
+                    env=env,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    start_new_session=True,
+                )
+            )
+        result: dict[str, Any] = {"kind": kind, "asked": count, "clients": len(clients)}
+        bound = time.monotonic() + CONNECT_SECONDS + 30
+        connected = [_read_event(c, bound) for c in clients]
+        result["views"] = sum(e["views"] for e in connected)
+        result["failed"] = sum(e["failed"] for e in connected)
+        result["errors"] = sorted({x for e in connected for x in e["errors"]})[:3]
+        result["connect_seconds"] = max(e["seconds"] for e in connected)
+        time.sleep(SETTLE)
+        t0 = time.time() + 0.2
+        t1 = t0 + WINDOW
+        for c in clients:
+            assert c.stdin is not None
+            c.stdin.write(f"window {t0:.6f} {t1:.6f}\n")
+            c.stdin.flush()
+        time.sleep(max(0.0, t0 - time.time()))
+        cpu0, started = sum(proc.cpu_times()[:2]), time.monotonic()
+        done = [_read_event(c, time.monotonic() + WINDOW + 30) for c in clients]
+        result["server_cpu"] = (sum(proc.cpu_times()[:2]) - cpu0) / (time.monotonic() - started)
+        # Read while every view is still open.
+        result["rss"] = proc.memory_info().rss
+        result["threads"] = proc.num_threads()
+        result["latencies"] = sorted(x for e in done for x in e["latencies"])
+        result["client_cpu"] = sum(e["client_cpu"] for e in done)
+        result["closed"] = sum(e["closed"] for e in done)
         result["rss0"] = rss0
+        if snapshot is not None:
+            result["breakdown"] = _snapshot(server, snapshot, "views")
         return result
     finally:
+        for c in clients:
+            with contextlib.suppress(OSError):
+                assert c.stdin is not None
+                c.stdin.close()
+        for c in clients:
+            try:
+                c.wait(10)
+            except subprocess.TimeoutExpired:
+                _stop(c)
         _stop(server)
 
 
@@ -511,12 +711,21 @@ def _line(result: dict[str, Any]) -> str:
         latency = f"{'-':>8}{'-':>8}{'-':>9}"
     per_view = (result["rss"] - result["rss0"]) / views / 1000 if views else math.nan
     delivered = len(lat) / expected * 100 if expected else 0.0
-    return (
+    line = (
         f"  {result['kind']:<18}{views:>6,}/{result['asked']:<6,}{latency}"
         f"{delivered:>9.0f}%{result.get('server_cpu', math.nan):>8.2f}"
         f"{per_view:>10.1f}{result.get('threads', 0):>8,}{result.get('client_cpu', math.nan):>8.2f}"
         f"{result.get('connect_seconds', math.nan):>8.1f}"
     )
+    if views < result["asked"]:
+        line += (
+            f"\n    ^ {result['asked']:,} views NOT reached: {views:,} connected within "
+            f"{CONNECT_SECONDS:.0f} s, {result.get('failed', 0):,} failed or timed out"
+            + (f" ({'; '.join(result['errors'])})" if result.get("errors") else "")
+        )
+    if result.get("closed"):
+        line += f"\n    ^ the server closed {result['closed']:,} sockets by the window's end"
+    return line
 
 
 def main() -> None:
@@ -539,13 +748,17 @@ def main() -> None:
             if kind == "pyview" and (not have_pyview or count not in PYVIEW_SIZES):
                 continue
             try:
-                print(_line(_run_size(kind, count)), flush=True)
+                result = _run_size(kind, count)
+                print(_line(result), flush=True)
+                if "breakdown" in result:
+                    print(_breakdown(result), flush=True)
             except Exception as error:
                 print(f"  {kind:<18}{count:>13,}: failed: {error!r}", flush=True)
     if not have_pyview:
         print("  pyview-web: not installed, skipped (pip install -e '.[bench]')")
-    print(_view_memory(), flush=True)
-    print(_voila_memory(VOILA_VIEWERS), flush=True)
+    if os.environ.get("SERVE_LOAD_BASELINES", "1") != "0":
+        print(_view_memory(), flush=True)
+        print(_voila_memory(VOILA_VIEWERS), flush=True)
 
 
 if __name__ == "__main__":

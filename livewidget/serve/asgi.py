@@ -24,8 +24,9 @@ the grace period: nothing can take the view over, so it is not kept longer.
 Limits: a WebSocket from another origin is refused before it is accepted (as Phoenix's
 ``check_origin``: the same host by default, or a list); a text frame over
 ``max_message_bytes`` closes the socket (1009), a binary frame too (1003); a page that does not
-read what it is sent (more than ``MAX_QUEUED_OUT`` messages waiting) is closed, and gets a
-fresh view when it reconnects.
+read what it is sent (more than ``MAX_QUEUED_OUT`` messages waiting behind a send that waits)
+has its view closed at once and its socket as soon as it can be (1008), and gets a fresh view
+when it reconnects.
 
 Renders go out through a pacer per event loop, as in the notebook, but without the kernel's
 IOPub limit: each WebSocket is a connection of its own, so the pacer's budget is per frame and
@@ -35,26 +36,28 @@ large (``MAX_SENDS_PER_SECOND``).
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import json
 import logging
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from .. import wire
 from ..events import FrontendMessageError, decode_message
 from ..runtime import Pacer, Report, ViewRuntime, census_sources
 from ..view import LiveView
+from . import eager
 
 __all__ = ["HEARTBEAT_MS", "app"]
 
@@ -134,7 +137,7 @@ def app(
         page = _Page(view_class, title or view_class.__name__)
         door = _Door(view_class, check_origin, max_message_bytes, heartbeat_timeout)
         routes.append(Route(path, page.endpoint, methods=["GET", "HEAD"]))
-        routes.append(WebSocketRoute(path, door.endpoint))
+        routes.append(WebSocketRoute(path, door))  # an ASGI app: no per-socket wrappers
     routes.append(Route(ASSET_PREFIX + "{name}", _Assets(assets).endpoint, methods=["GET", "HEAD"]))
     return Starlette(routes=routes)
 
@@ -233,7 +236,12 @@ def origin_allowed(origin: str | None, host: str | None, allowed: bool | Sequenc
 
 
 class _Door:
-    """The WebSocket endpoint for one view class: a view per socket, for the socket's life."""
+    """The WebSocket endpoint for one view class: a view per socket, for the socket's life.
+
+    An ASGI app itself (Starlette routes a websocket scope straight to it): a route given a
+    function wraps each socket's call in two more coroutines and an exception handler's
+    closures, which every open socket would hold for its life.
+    """
 
     def __init__(
         self,
@@ -246,6 +254,9 @@ class _Door:
         self._check_origin = check_origin
         self._max_bytes = max_message_bytes
         self._heartbeat_timeout = heartbeat_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.endpoint(WebSocket(scope, receive=receive, send=send))
 
     async def endpoint(self, websocket: WebSocket) -> None:
         origin = websocket.headers.get("origin")
@@ -275,25 +286,35 @@ class _Door:
 
 
 class _Session:
-    """One WebSocket and the view it holds."""
+    """One WebSocket and the view it holds.
+
+    Frames go out as the runtime sends them, on its own turn of the loop (``eager.start``):
+    no writer task, no queue, unless a send has to wait (the page does not read and the
+    transport is paused). Then one task finishes that send and the frames behind it, which wait
+    in ``_out`` (at most ``MAX_QUEUED_OUT``: past that the page has fallen behind, and its view
+    is closed). The heartbeat is one ``asyncio.Timeout`` moved on at every frame from the page.
+    """
+
+    __slots__ = ("__weakref__", "_loop", "_out", "_sending", "_websocket", "closed", "runtime")
 
     def __init__(self, websocket: WebSocket, view_class: type[LiveView]) -> None:
         self._websocket = websocket
         self._loop = asyncio.get_running_loop()
-        self._out: collections.deque[str] = collections.deque()
-        self._wake = asyncio.Event()
-        self._overflow = False
+        self._out: list[str] = []  # frames waiting behind a send that waits
+        self._sending: asyncio.Task[None] | None = None  # finishes that send, then the rest
         self.closed: bool = False
         view = view_class()
-        view.params = dict(websocket.query_params)
+        # (not websocket.query_params, which the socket would keep for its life)
+        view.params = dict(QueryParams(websocket.scope.get("query_string", b"")))
         self.runtime = ViewRuntime(view, send=self._send, loop=self._loop, pacer=_pacer(self._loop))
         _sessions.add(self)
 
     def _send(self, message: dict[str, Any]) -> None:
         """The runtime's transport: encode now (a failure is the runtime's to report or
-        repair), queue, and let the writer send. Safe from any thread."""
-        text = json.dumps(message, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        text.encode("utf-8")  # a lone surrogate raises here, for the runtime to repair
+        repair), then send. Safe from any thread."""
+        text = _ENCODER.encode(message)
+        if not text.isascii():
+            text.encode("utf-8")  # a lone surrogate raises here, for the runtime to repair
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -304,58 +325,72 @@ class _Session:
             self._loop.call_soon_threadsafe(self._queue, text)
 
     def _queue(self, text: str) -> None:
+        """Send ``text`` now, or behind the send that waits."""
         if self.closed:
             return
-        if len(self._out) >= MAX_QUEUED_OUT:
-            self._overflow = True  # the page does not read: close; it reconnects afresh
-        else:
-            self._out.append(text)
-        self._wake.set()
+        if self._sending is not None:
+            if len(self._out) >= MAX_QUEUED_OUT:
+                self._fell_behind()
+            else:
+                self._out.append(text)
+            return
+        try:
+            rest = eager.start(self._websocket.send_text(text))
+        except (OSError, RuntimeError, WebSocketDisconnect):
+            return  # the page went: the reader sees it and closes the view
+        if rest is not None:
+            self._sending = self._loop.create_task(self._finish(rest))
+
+    async def _finish(self, rest: Coroutine[Any, Any, None]) -> None:
+        """A send that had to wait: finish it, then send what queued up behind it."""
+        send_text = self._websocket.send_text
+        try:
+            await rest
+            while self._out:
+                await send_text(self._out.pop(0))
+        except (OSError, RuntimeError, WebSocketDisconnect):
+            pass  # the page went: the reader sees it and closes the view
+        finally:
+            self._sending = None
+
+    def _fell_behind(self) -> None:
+        """The page has not read ``MAX_QUEUED_OUT`` frames: close its view now (it stops
+        rendering and sending), drop what waits, and close the socket once it can be (its
+        send waits as the frames did). The page gets a fresh view when it reconnects."""
+        log.warning("livewidget serve: a page did not read its updates; closing it")
+        self.closed = True  # nothing more is sent; the view closes once this send is done
+        self._out.clear()
+        self._loop.call_soon(self.close)
+        task = self._loop.create_task(self._close_socket(CLOSE_POLICY, "the page fell behind"))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
 
     async def run(self, max_bytes: int, heartbeat_timeout: float) -> None:
-        writer = self._loop.create_task(self._write())
         self.runtime.start()
-        try:
-            await self._read(max_bytes, heartbeat_timeout)
-        finally:
-            writer.cancel()
-
-    async def _write(self) -> None:
-        websocket = self._websocket
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            try:
-                while self._out and not self._overflow:
-                    await websocket.send_text(self._out.popleft())
-                if self._overflow:
-                    log.warning("livewidget serve: a page did not read its updates; closing it")
-                    self._out.clear()
-                    await websocket.close(code=CLOSE_POLICY, reason="the page fell behind")
-                    return
-            except (OSError, RuntimeError, WebSocketDisconnect):
-                return  # the page went: the reader sees it and closes the view
+        await self._read(max_bytes, heartbeat_timeout)
 
     async def _read(self, max_bytes: int, heartbeat_timeout: float) -> None:
-        websocket = self._websocket
-        while True:
-            try:
-                frame = await asyncio.wait_for(websocket.receive(), heartbeat_timeout)
-            except asyncio.TimeoutError:
-                await self._close_socket(CLOSE_GOING_AWAY, "no heartbeat")
-                return
-            except WebSocketDisconnect:  # pragma: no cover - receive() returns the message
-                return
-            if frame["type"] == "websocket.disconnect":
-                return
-            text = frame.get("text")
-            if text is None:
-                await self._close_socket(CLOSE_UNSUPPORTED, "livewidget speaks JSON text")
-                return
-            if len(text) > max_bytes:
-                await self._close_socket(CLOSE_TOO_BIG, f"messages are at most {max_bytes} B")
-                return
-            self._receive(text)
+        websocket, loop = self._websocket, self._loop
+        try:
+            async with asyncio.timeout(heartbeat_timeout) as heartbeat:
+                while True:
+                    frame = await websocket.receive()
+                    heartbeat.reschedule(loop.time() + heartbeat_timeout)
+                    if frame["type"] == "websocket.disconnect":
+                        return
+                    text = frame.get("text")
+                    if text is None:
+                        await self._close_socket(CLOSE_UNSUPPORTED, "livewidget speaks JSON text")
+                        return
+                    if len(text) > max_bytes:
+                        await self._close_socket(
+                            CLOSE_TOO_BIG, f"messages are at most {max_bytes} B"
+                        )
+                        return
+                    self._receive(text)
+        except TimeoutError:
+            self.close()  # the view first: the close below waits if the page does not read
+            await self._close_socket(CLOSE_GOING_AWAY, "no heartbeat")
 
     def _receive(self, text: str) -> None:
         try:
@@ -364,8 +399,8 @@ class _Session:
             problem = FrontendMessageError(f"expected a JSON message, got {text[:80]!r} ({error})")
             self.runtime.post(Report(problem, "a message from the page"))
             return
-        if content == {wire.TYPE: MSG_HEARTBEAT}:
-            self._queue(json.dumps(content))
+        if content == _HEARTBEAT:
+            self._queue(_HEARTBEAT_TEXT)
             return
         try:
             message = decode_message(content)
@@ -376,9 +411,22 @@ class _Session:
 
     async def _close_socket(self, code: int, reason: str) -> None:
         if self._websocket.application_state != WebSocketState.DISCONNECTED:
-            with contextlib.suppress(RuntimeError):  # closed meanwhile (the writer, the client)
+            with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
                 await self._websocket.close(code=code, reason=reason)
 
     def close(self) -> None:
         self.closed = True
+        self._out.clear()
+        if self._sending is not None:
+            self._sending.cancel()
         self.runtime.close()
+
+
+# The runtime's messages as JSON text: compact, UTF-8 as it is (not \u escapes), no NaN (the
+# page's JSON.parse would refuse it). One encoder for all (json.dumps with options makes one
+# a call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_HEARTBEAT = {wire.TYPE: MSG_HEARTBEAT}
+_HEARTBEAT_TEXT = json.dumps(_HEARTBEAT)
+# Sockets being closed after their page fell behind (a task is kept until it is done).
+_closing: set[asyncio.Task[None]] = set()

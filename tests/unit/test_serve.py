@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import textwrap
 import threading
@@ -228,6 +229,20 @@ def test_a_silent_page_is_closed_after_the_heartbeat_timeout() -> None:
     assert code == 1001
 
 
+def test_a_page_whose_heartbeats_come_in_time_stays_open_past_the_timeout() -> None:
+    with (
+        TestClient(app({"/": Clicks}, heartbeat_timeout=0.5)) as client,
+        client.websocket_connect("/") as ws,
+    ):
+        receive(ws, "full")
+        for _ in range(8):  # 1.6 s, three timeouts' worth
+            time.sleep(0.2)
+            ws.send_text('{"type": "heartbeat"}')
+            assert receive(ws, "heartbeat") == {"type": "heartbeat"}
+        ws.send_text(json.dumps(click(by=3)))
+        assert '"3"' in html_of(receive(ws, "diff"))
+
+
 def test_a_closed_socket_leaves_no_view_timer_task_or_subscription(client: TestClient) -> None:
     baseline = census()
     with client.websocket_connect("/ticking") as ws:
@@ -336,21 +351,72 @@ def test_a_page_flood_is_dropped_past_the_mailbox_cap_and_reported(client: TestC
         gate.set()
 
 
-def test_a_page_that_does_not_read_is_closed(client: TestClient) -> None:
-    # The view can only send more than MAX_QUEUED_OUT messages if the page never reads them;
-    # the test client always reads, so the queue is filled directly.
-    sessions = asgi._sessions
-    with client.websocket_connect("/") as ws:
-        receive(ws, "full")
-        (session,) = [s for s in sessions if not s.closed]
+class Flood(lw.LiveView):
+    """Each "flood" event pushes 1,000 events of 40 KB: 40 MB, more than a socket's buffers
+    hold, but no more than ``MAX_QUEUED_OUT`` frames."""
 
-        def pile_up() -> None:  # at once, on the server's loop, before the writer runs
-            for _ in range(asgi.MAX_QUEUED_OUT + 1):
-                session._queue("{}")
+    def mount(self, socket: lw.Socket) -> None:
+        socket.assign(n=0)
 
-        session._loop.call_soon_threadsafe(pile_up)
-        code = closing_code(ws)
-    assert code == 1008
+    def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        for i in range(asgi.MAX_QUEUED_OUT):
+            socket.push_event("blob", {"i": i, "data": "x" * 40_000})
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html("<b>{n}</b>", **ctx)
+
+
+@contextlib.contextmanager
+def served(views: dict[str, type[lw.LiveView]]) -> Iterator[int]:
+    """``app(views)`` on a real uvicorn with ``livewidget serve``'s settings; its port."""
+    import socket
+
+    import uvicorn
+
+    from livewidget.serve.cli import uvicorn_settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    config = uvicorn.Config(
+        app(views),
+        host="127.0.0.1",
+        port=port,
+        log_level="critical",
+        timeout_graceful_shutdown=1,
+        **uvicorn_settings(),
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, timeout=10.0)
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10.0)
+
+
+def test_a_page_that_does_not_read_is_closed_and_its_view_with_it() -> None:
+    """A page that stops reading (its socket's buffers full, the server's sends waiting) has
+    its view closed once ``MAX_QUEUED_OUT`` frames wait behind, rather than holding them all:
+    the first flood fills the buffers and leaves frames waiting, the second overflows."""
+    from websockets.sync.client import connect
+
+    baseline = census()
+    # max_queue=1: the client stops reading from its socket once one message waits.
+    with (
+        served({"/": Flood}) as port,
+        connect(f"ws://127.0.0.1:{port}/", max_queue=1, close_timeout=1) as ws,
+    ):
+        ws.send(json.dumps({"type": "join"}))
+        assert json.loads(ws.recv())["type"] == "full"
+        assert census()["sockets"] == baseline["sockets"] + 1
+        flood = json.dumps({"type": "event", "event": "flood", "kind": "click", "value": {}})
+        ws.send(flood)
+        ws.send(flood)
+        wait_for(lambda: census()["views"] == baseline["views"], timeout=20.0)
+        assert census()["sockets"] == baseline["sockets"]
 
 
 # -- targets -----------------------------------------------------------------------------------

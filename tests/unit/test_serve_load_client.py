@@ -1,0 +1,66 @@
+"""benchmarks/ws_client.py, the load benchmark's lean WebSocket client, against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from benchmarks import ws_client
+
+from .test_serve import Clicks, served
+
+
+def test_the_lean_client_joins_a_served_view_and_reads_its_full_render_and_diffs() -> None:
+    async def talk(port: int) -> list[dict[str, object]]:
+        frames: list[dict[str, object]] = []
+        got = asyncio.Event()
+
+        def on_text(data: bytes, arrived: float) -> None:
+            assert abs(arrived - time.time()) < 5  # stamped with the wall clock
+            frames.append(json.loads(data))
+            got.set()
+
+        ws = await ws_client.connect("127.0.0.1", port, "/?start=40", on_text)
+        ws.send('{"type":"join"}')
+        while not any(f["type"] == "full" for f in frames):
+            got.clear()
+            await asyncio.wait_for(got.wait(), 10)
+        # a frame larger than 125 bytes in: 16-bit length; a click out, masked
+        ws.send(
+            json.dumps({"type": "event", "event": "inc", "kind": "click", "value": {"by": "2"}})
+        )
+        while not any(f["type"] == "diff" for f in frames):
+            got.clear()
+            await asyncio.wait_for(got.wait(), 10)
+        ws.close()
+        await asyncio.wait_for(ws.closed, 10)
+        return frames
+
+    with served({"/": Clicks}) as port:
+        frames = asyncio.run(talk(port))
+    full = next(f for f in frames if f["type"] == "full")
+    diff = next(f for f in frames if f["type"] == "diff")
+    assert '"40"' in json.dumps(full["rendered"])
+    assert diff["rendered"] == {"0": "42"}
+
+
+def test_a_server_that_does_not_upgrade_is_a_handshake_error() -> None:
+    async def connect(port: int) -> None:
+        await ws_client.connect("127.0.0.1", port, "/_livewidget/widget.css", lambda d, t: None)
+
+    with served({"/": Clicks}) as port, pytest.raises(ws_client.HandshakeError, match="101"):
+        asyncio.run(connect(port))
+
+
+def test_frames_of_every_length_encoding_are_masked_and_framed() -> None:
+    key = b"\x01\x02\x03\x04"
+    for size, header in ((10, 2), (300, 4), (70_000, 10)):
+        payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
+        framed = ws_client.frame(ws_client.OP_TEXT, payload, key)
+        assert framed[0] == 0x81
+        assert framed[1] & 0x80  # masked, as a client's frames must be
+        assert framed[header : header + 4] == key
+        assert ws_client.mask(framed[header + 4 :], key) == payload  # XOR twice: the payload
