@@ -15,8 +15,8 @@ when the template at a position changes. A dynamic is one of:
 * ``Rendered``: a nested template, so a conditional that switches templates re-sends only its
   own subtree;
 * ``Comprehension``: a list of entries sharing one set of statics, the shape of a ``for`` loop.
-  ``each(items, render, key=...)`` (``keyed.py``) makes a *keyed* comprehension, so that one changed row sends
-  one row and a reorder sends moves.
+  ``each(items, render, key=...)`` (``keyed.py``) makes a *keyed* comprehension, so that one
+  changed row sends one row and a reorder sends moves.
 
 Each value is made safe for the place it lands in. ``parse()`` reads the statics with a small
 HTML tokenizer (``contexts.py``, which explains the trust model and the rules) and gives every

@@ -18,6 +18,7 @@ Two vocabularies meet on the wire:
       page -> kernel  {"type": "join"}
                       {"type": "event", "kind": "click", "event": name, "value": {...},
                        "cid": null}
+      page <-> server {"type": "heartbeat"}                (livewidget serve's WebSocket)
 
 The front end writes the same strings once in ``js/src/constants.ts``, under the same names
 (``tests/unit/test_wire.py`` checks that the two agree, name by name). Every Python module that
@@ -80,6 +81,9 @@ MSG_JOIN: Final = "join"
 """Page -> kernel: a view attached; send the full render."""
 MSG_EVENT: Final = "event"
 """Page -> kernel: a DOM event with a phx-* binding, of one of the kinds below."""
+MSG_HEARTBEAT: Final = "heartbeat"
+"""Page <-> server (``livewidget serve`` only): the page says it is there; the server answers
+with the same message."""
 
 KIND_CLICK: Final = "click"
 KIND_FORM: Final = "form"

@@ -65,6 +65,8 @@ export const MSG_PUSH_EVENT = "push_event";
 export const MSG_JOIN = "join";
 /** Front -> kernel: a DOM event with a phx-* binding. */
 export const MSG_EVENT = "event";
+/** Page <-> server (`livewidget serve` only): the page says it is there; the server answers. */
+export const MSG_HEARTBEAT = "heartbeat";
 
 /** In a MSG_EVENT's value: the key pressed (phx-keydown, phx-keyup and their window forms). */
 export const PARAM_KEY = "key";

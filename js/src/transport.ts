@@ -22,10 +22,9 @@
  *     event is dropped (the next view, a fresh mount, would not know what it referred to).
  */
 import type { AnyModel } from "@anywidget/types";
-import { HOOKS_TRAIT, MSG_JOIN, TYPE } from "./constants";
+import { HOOKS_TRAIT, MSG_HEARTBEAT, MSG_JOIN, TYPE } from "./constants";
 import { isObject } from "./util";
 
-export const MSG_HEARTBEAT = "heartbeat";
 const RECONNECT_FIRST_MS = 500;
 const RECONNECT_MAX_MS = 15_000;
 const DEAD_AFTER_HEARTBEATS = 2.5;

@@ -80,8 +80,6 @@ CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_SERVER_ERROR = 1011
 
-MSG_HEARTBEAT = "heartbeat"  # the page's and the answer: {"type": "heartbeat"} (transport.ts)
-
 _pacers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pacer] = weakref.WeakKeyDictionary()
 
 
@@ -426,7 +424,7 @@ class _Session:
 # page's JSON.parse would refuse it). One encoder for all (json.dumps with options makes one
 # a call).
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-_HEARTBEAT = {wire.TYPE: MSG_HEARTBEAT}
+_HEARTBEAT = {wire.TYPE: wire.MSG_HEARTBEAT}
 _HEARTBEAT_TEXT = json.dumps(_HEARTBEAT)
 # Sockets being closed after their page fell behind (a task is kept until it is done).
 _closing: set[asyncio.Task[None]] = set()
