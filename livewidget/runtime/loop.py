@@ -38,12 +38,12 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import contextlib
 import contextvars
 import ctypes
 import logging
 import math
-import queue
 import selectors
 import sys
 import threading
@@ -82,21 +82,39 @@ class ViewClosed(BaseException):
     """
 
 
+# The pool that runs views' plain functions (``Pool``): its knobs.
+GROW_AFTER = 0.010  # a call running this long with calls waiting behind it: they move on
+POOL_MAX = 64  # the most worker threads the pool runs at once
+IDLE_SECONDS = 30.0  # a worker that no view calls home ends after idling this long
+SETTLE_BATCH = 32  # outcomes a worker hands to a loop at most in one wake-up of that loop
+_ABSORB_SPINS = 200_000  # bytecodes a worker waits at most for a ViewClosed aimed at it
+
+_current = threading.local()  # .worker: the pool's worker that this thread is, if any
+
+_Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
+_Outcome = tuple[Any, BaseException | None]
+
+
 class ViewThread:
-    """A view's own thread: runs the view's plain functions one at a time, in order.
+    """A view's lane in the pool: runs the view's plain functions one at a time, in order.
 
     ``call(fn, *args)`` returns an asyncio future on ``loop`` that gets ``fn``'s result, or
-    whatever it raised (``BaseException`` included). The thread starts at the first call and
-    ends at ``stop()``.
+    whatever it raised (``BaseException`` included). The calls run on a worker of ``pool``
+    (livewidget's shared one by default), the view's home worker while that one is free: see
+    ``Pool``. ``stop()`` drops the calls still waiting and ends a call that never returns.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, name: str) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, name: str, pool: Pool | None = None
+    ) -> None:
         self._loop = loop
         self._name = name
-        self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], Any] | None]
-        self._queue = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._running: Callable[..., Any] | None = None  # the function on the thread now
+        self._pool = pool if pool is not None else workers
+        self._calls: collections.deque[_Call] = collections.deque()
+        self._home: _Worker | None = None  # the worker the lane's calls go to
+        self._queued = False  # waiting on its home, or running there
+        self._worker: _Worker | None = None  # the worker running a call of the lane now
+        self._running: Callable[..., Any] | None = None  # the function that runs now
         self._stopped = False
         self._deferred: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self.owed = 0  # calls whose outcome the loop has not had yet
@@ -106,15 +124,26 @@ class ViewThread:
 
     @property
     def ident(self) -> int | None:
-        return self._thread.ident if self._thread is not None else None
+        """The thread running the lane's call now (None between calls)."""
+        worker = self._worker
+        return worker.thread.ident if worker is not None else None
+
+    @property
+    def started_at(self) -> float | None:
+        """When (``time.monotonic()``) the lane's call running now began; None if none runs
+        (a call handed over may wait behind other views' calls)."""
+        worker = self._worker
+        return worker.since if worker is not None and worker.in_call else None
 
     def owns_current_thread(self) -> bool:
-        return self._thread is not None and threading.current_thread() is self._thread
+        """Whether the caller is this lane's call, on the worker running it."""
+        worker: _Worker | None = getattr(_current, "worker", None)
+        return worker is not None and worker.lane is self
 
     def defer(self, fn: Callable[..., Any], *args: Any) -> None:
-        """From the thread's own code: run ``fn(*args)`` on the loop when the current call
-        returns, before its result is delivered (one wake-up of the loop for a handler's
-        every ``send_info``, ``assign`` from a timer, ``push_event``..., in their order)."""
+        """From the lane's own call: run ``fn(*args)`` on the loop when the call returns,
+        before its result is delivered (one wake-up of the loop for a handler's every
+        ``send_info``, ``assign`` from a timer, ``push_event``..., in their order)."""
         self._deferred.append((fn, args))
 
     def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
@@ -124,50 +153,289 @@ class ViewThread:
             return future
         self.owed += 1
         future.add_done_callback(self._paid)
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-            self._thread.start()
-        self._queue.put((fn, args, future))
+        pool = self._pool
+        with pool.lock:
+            self._calls.append((fn, args, future))
+            if not self._queued:
+                pool.submit(self)
         return future
 
     def stop(self) -> None:
-        """End the thread: at once if idle, else by raising ``ViewClosed`` in its handler.
+        """Drop the calls still waiting; a call running now (a handler that never returns) is
+        ended by raising ``ViewClosed`` in its thread. Safe from any thread."""
+        pool = self._pool
+        with pool.lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            self._calls.clear()
+            worker, home = self._worker, self._home
+            if home is not None:
+                home.homed -= 1
+                self._home = None
+                if worker is None and self._queued:
+                    with contextlib.suppress(ValueError):
+                        home.waiting.remove(self)
+                    self._queued = False
+            if (
+                worker is not None
+                and worker.lane is self
+                and worker.in_call
+                and not worker.interrupted
+                and worker.thread is not threading.current_thread()
+                and worker.thread.ident is not None
+            ):
+                worker.interrupted = True
+                _raise_in_thread(worker.thread.ident, ViewClosed)
 
-        An idle thread has ended when this returns (unless called from that thread itself), so
-        a census taken right after ``close()`` does not count it.
-        """
-        if self._stopped:
-            return
-        self._stopped = True
-        self._queue.put(None)
-        thread = self._thread
-        if thread is None or thread.ident is None or thread is threading.current_thread():
-            return
-        if self._running is not None:
-            _raise_in_thread(thread.ident, ViewClosed)
-        else:
-            thread.join(timeout=1.0)
+    # -- the worker's side (under the pool's lock) --------------------------------------------
+
+    def _begin(self, worker: _Worker) -> _Call:
+        call = self._calls.popleft()
+        self._running, self._worker = call[0], worker
+        return call
+
+    def _end(self) -> list[tuple[Callable[..., Any], tuple[Any, ...]]]:
+        self._running = self._worker = None
+        deferred, self._deferred = self._deferred, []
+        self._queued = False
+        if self._calls and not self._stopped:
+            self._pool.submit(self)  # its next call, behind the lanes queued meanwhile
+        return deferred
+
+
+class _Worker:
+    """One thread of the pool: runs the calls of the lanes queued on it, one at a time, and
+    hands their outcomes to their loops in batches."""
+
+    def __init__(self, pool: Pool, index: int) -> None:
+        self.pool = pool
+        self.waiting: collections.deque[ViewThread] = collections.deque()
+        self.wake = threading.Condition(pool.lock)
+        self.sleeping = False  # waiting on ``wake``
+        self.ended = False
+        self.lane: ViewThread | None = None  # the lane whose call runs now
+        self.in_call = False  # that call itself runs (not the bookkeeping around it)
+        self.since = 0.0  # time.monotonic() when it began
+        self.homed = 0  # lanes whose home this worker is
+        self.interrupted = False  # a ViewClosed was raised in this thread and not yet seen
+        self.thread = threading.Thread(
+            target=self._run, name=f"livewidget-worker-{index}", daemon=True
+        )
+
+    def stuck(self, now: float) -> bool:
+        return self.in_call and now - self.since >= self.pool.grow_after
 
     def _run(self) -> None:
+        _current.worker = self
+        outcomes: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], _Outcome, Any]] = []
         while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            fn, args, future = item
-            if self._stopped:
-                continue
-            self._running = fn
             try:
-                outcome: tuple[Any, BaseException | None] = (fn(*args), None)
+                if not self._step(outcomes):
+                    return
+            except ViewClosed:  # the last line: a close() aimed at a call that had returned
+                with self.pool.lock:
+                    self.interrupted = self.in_call = False
+
+    def _step(self, outcomes: list[Any]) -> bool:
+        """Run one call, or hand over the outcomes once no call waits. False: the worker ends."""
+        pool = self.pool
+        with pool.lock:
+            if not self.waiting and not outcomes:
+                while not self.waiting:
+                    if self.ended:
+                        return False
+                    self.sleeping = True
+                    woken = self.wake.wait(pool.idle_seconds)
+                    self.sleeping = False
+                    if not woken and not self.waiting and self.homed == 0:
+                        pool.retire(self)
+                        return False
+            lane = self.waiting.popleft() if self.waiting else None
+            if lane is not None:
+                fn, args, future = lane._begin(self)
+                self.lane, self.in_call, self.since = lane, True, time.monotonic()
+                if self.waiting:
+                    pool.watch()  # calls wait behind this one
+        if lane is None:
+            _hand_over(outcomes)
+            outcomes.clear()
+            return True
+        consumed = False
+        try:
+            try:
+                outcome: _Outcome = (fn(*args), None)
             except BaseException as error:  # the view's error, whatever it is: handed back
                 outcome = (None, error)
-            finally:
-                self._running = None
-            deferred, self._deferred = self._deferred, []
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                self._loop.call_soon_threadsafe(
-                    _settle, future, outcome, deferred, context=contextvars.Context()
+                consumed = isinstance(error, ViewClosed)
+            with pool.lock:
+                pending = self.interrupted and not consumed
+                deferred = self._finish(lane)
+        except ViewClosed as late:  # close() raised it as the call returned: seen now
+            outcome, pending = (None, late), False
+            with pool.lock:
+                deferred = self._finish(lane) if self.lane is lane else []
+        if pending:  # raised as the call returned, not seen yet: let it land here
+            _absorb_interrupt()
+        outcomes.append((lane._loop, future, outcome, deferred))
+        if len(outcomes) >= pool.settle_batch:
+            _hand_over(outcomes)
+            outcomes.clear()
+        return True
+
+    def _finish(self, lane: ViewThread) -> list[tuple[Callable[..., Any], tuple[Any, ...]]]:
+        self.in_call = self.interrupted = False
+        self.lane = None
+        return lane._end()
+
+
+class Pool:
+    """Worker threads that run every view's plain functions, each view's calls in order.
+
+    A view's calls (its ``ViewThread``) go to its home worker, one at a time, so that a view
+    keeps to one thread while nothing goes wrong. A handler that blocks holds its worker; like
+    Go's sysmon, a monitor thread looks every ``grow_after`` seconds while calls wait behind a
+    running one, and when that call has run for ``grow_after`` the waiting views move to a free
+    worker (a new one if none is free, up to ``max_workers``) which becomes their home. So a
+    blocking handler holds up its own view, and the others at most ``grow_after``. A worker that
+    no view calls home ends after ``idle_seconds`` idle.
+
+    One worker drains what several views hand over at once (a batch of timers that came due
+    together) in one wake-up, and hands the outcomes back to each loop in one wake-up too.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_workers: int = POOL_MAX,
+        grow_after: float = GROW_AFTER,
+        idle_seconds: float = IDLE_SECONDS,
+        settle_batch: int = SETTLE_BATCH,
+    ) -> None:
+        self.lock = threading.Lock()
+        self.workers: list[_Worker] = []
+        self.max_workers = max_workers
+        self.grow_after = grow_after
+        self.idle_seconds = idle_seconds
+        self.settle_batch = settle_batch
+        self._backlog = threading.Condition(self.lock)
+        self._monitor: threading.Thread | None = None
+        self._monitor_idle = False
+        self._made = 0
+        self._capped = False  # the cap was met: said once in the log
+
+    def submit(self, lane: ViewThread) -> None:
+        """Queue ``lane`` (calls waiting, not queued) on its home (under the lock)."""
+        home = lane._home
+        if home is None or home.ended or home.stuck(time.monotonic()):
+            target = self._free(exclude=home)
+            if target is None:  # every worker is stuck and the pool is at its cap
+                target = home if home is not None and not home.ended else self._least_waiting()
+            if target is not home:
+                if home is not None:
+                    home.homed -= 1
+                target.homed += 1
+                lane._home = home = target
+        home.waiting.append(lane)
+        lane._queued = True
+        if home.sleeping:
+            home.wake.notify()
+        elif home.in_call:
+            self.watch()
+
+    def _free(self, exclude: _Worker | None = None) -> _Worker | None:
+        """A worker not stuck in a call (the one most views call home, so that their calls
+        batch), or a new one; None at the cap."""
+        now = time.monotonic()
+        best: _Worker | None = None
+        for worker in self.workers:
+            free = worker is not exclude and not worker.stuck(now)
+            if free and (best is None or worker.homed > best.homed):
+                best = worker
+        return best if best is not None else self._grow()
+
+    def _least_waiting(self) -> _Worker:
+        return min(self.workers, key=lambda worker: len(worker.waiting))
+
+    def _grow(self) -> _Worker | None:
+        if len(self.workers) >= self.max_workers:
+            if not self._capped:
+                self._capped = True
+                log.warning(
+                    "livewidget: all %d worker threads run view code that has not returned; "
+                    "other views' plain functions wait for one of them",
+                    self.max_workers,
                 )
+            return None
+        worker = _Worker(self, self._made)
+        self._made += 1
+        self.workers.append(worker)
+        if self._monitor is None:
+            self._monitor = threading.Thread(
+                target=self._watch_loop, name="livewidget-pool-monitor", daemon=True
+            )
+            self._monitor.start()
+        worker.thread.start()
+        return worker
+
+    def retire(self, worker: _Worker) -> None:
+        worker.ended = True
+        with contextlib.suppress(ValueError):
+            self.workers.remove(worker)
+
+    def watch(self) -> None:
+        """Calls wait behind a running one (under the lock): the monitor looks."""
+        if self._monitor_idle:
+            self._backlog.notify()
+
+    def _watch_loop(self) -> None:
+        while True:
+            with self.lock:
+                while not any(w.waiting and w.in_call for w in self.workers):
+                    self._monitor_idle = True
+                    self._backlog.wait()
+                self._monitor_idle = False
+            time.sleep(self.grow_after)
+            with self.lock:
+                now = time.monotonic()
+                for worker in list(self.workers):
+                    if worker.waiting and worker.stuck(now):
+                        self._move_off(worker)
+
+    def _move_off(self, stuck: _Worker) -> None:
+        """The calls waiting behind ``stuck``'s long call go to a free worker, their new home."""
+        target = self._free(exclude=stuck)
+        if target is None:
+            return
+        while stuck.waiting:
+            lane = stuck.waiting.popleft()
+            stuck.homed -= 1
+            target.homed += 1
+            lane._home = target
+            target.waiting.append(lane)
+        if target.sleeping:
+            target.wake.notify()
+
+
+workers = Pool()  # the pool every view's plain functions run on, whatever its loop
+
+
+def _hand_over(
+    outcomes: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], _Outcome, Any]],
+) -> None:
+    """Give each loop the outcomes of its calls, in one wake-up of that loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], _Outcome, Any]]]
+    by_loop = {}
+    for loop, future, outcome, deferred in outcomes:
+        by_loop.setdefault(loop, []).append((future, outcome, deferred))
+    for loop, batch in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(_settle_all, batch, context=contextvars.Context())
+
+
+def _settle_all(batch: list[tuple[asyncio.Future[Any], _Outcome, Any]]) -> None:
+    for future, outcome, deferred in batch:
+        _settle(future, outcome, deferred)
 
 
 def _settle(
@@ -187,6 +455,16 @@ def _settle(
         future.set_exception(error)
     else:
         future.set_result(result)
+
+
+def _absorb_interrupt() -> None:
+    """Let a ``ViewClosed`` raised in this thread as its call returned land here (CPython
+    delivers it at its next check, within a few bytecodes), not in the next view's call."""
+    try:
+        for _ in range(_ABSORB_SPINS):
+            pass
+    except ViewClosed:
+        return
 
 
 def _raise_in_thread(ident: int, exception: type[BaseException]) -> None:

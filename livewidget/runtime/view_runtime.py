@@ -143,7 +143,7 @@ class ViewRuntime:
         self._thread: ViewThread | None = None
         if self.home is None:
             self._thread = thread if thread is not None else ViewThread(self.loop, name)
-        self.clock: Clock = clock or LoopClock(self.loop)
+        self.clock: Clock = clock or LoopClock.of(self.loop)
         self.pacer: Pacing = pacer or _loop.pacer
         self.bus = bus or default_bus
         self.socket = Socket(self)
@@ -169,7 +169,8 @@ class ViewRuntime:
         self._dirty = False  # and that message has something to send
         self.components = Components(self)
         self._busy: _Busy | None = None
-        self._rendering: asyncio.Task[None] | None = None  # a render the pacer asked for
+        # A render the pacer asked for, on the view's thread: done once it is sent.
+        self._rendering: asyncio.Future[None] | None = None
         self._page_lock = threading.Lock()
         self._page_queued = 0  # messages from the page waiting in the mailbox
         self._page_bytes = 0  # and their size
@@ -630,7 +631,7 @@ class ViewRuntime:
                 self._render_pending = False
                 self._render_done(self.socket.context, *self._render_inline())
             elif self._rendering is None:
-                self._rendering = self.loop.create_task(self._render_and_send())
+                self._render_and_send()
                 return
             else:
                 return
@@ -650,19 +651,36 @@ class ViewRuntime:
         finally:
             self._busy = None
 
-    async def _render_and_send(self) -> None:
+    def _render_and_send(self) -> None:
+        """Hand the render to the view's thread; send what it made when it is back (no task:
+        a callback of the call's outcome)."""
+        assert self._thread is not None  # on a loop of its own, a view renders inline
         # A handler may push while this render runs on the view's thread (it ran after the
         # render began): its pushes wait for the render that shows what it did.
         pushes_upto = self.outbox.push_count
-        try:
-            if self._render_pending:
-                await self._render()
+        self._render_pending = False
+        context = self.socket.context
+        busy = self._busy = _Busy("render", time.monotonic())
+        done: asyncio.Future[None] = self.loop.create_future()
+        self._rendering = done
+
+        def rendered(call: asyncio.Future[Rendered]) -> None:
+            if self._busy is busy:
+                self._busy = None
+            if self._rendering is done:
+                self._rendering = None
+            if not done.done():
+                done.set_result(None)
+            if call.cancelled() or self.closed:
+                return
+            error = call.exception()
+            if error is not None:
+                self._render_done(context, None, error)
+            else:
+                self._render_done(context, call.result(), None)
             self._send_changes(pushes_upto)
-        except (asyncio.CancelledError, ViewClosed):
-            if not self.closed:
-                raise
-        finally:
-            self._rendering = None
+
+        self._thread.call(self._render_now, context).add_done_callback(rendered)
 
     def _send_changes(self, pushes_upto: int | None = None) -> None:
         rendered = self._rendered
@@ -694,6 +712,13 @@ class ViewRuntime:
         busy = self._busy
         if busy is None or self.closed:
             return
+        if not busy.coroutine and not busy.reported and self._thread is not None:
+            # A plain call counts from when a worker began it, not from when it was handed
+            # over: one waiting behind other views' calls (an overloaded server) is not slow.
+            started = self._thread.started_at
+            if started is None:
+                return
+            busy.since = max(busy.since, started)
         if not busy.reported:
             if now - busy.since >= _loop.SLOW_SECONDS:
                 busy.reported, busy.asked_at = True, now
@@ -795,7 +820,8 @@ class ViewRuntime:
         if self._worker is not None:
             self._worker.cancel()
         if self._rendering is not None:
-            self._rendering.cancel()
+            self._rendering.set_result(None)  # nothing will be sent: no one waits for it
+            self._rendering = None
         self.outbox.close()
         self.pacer.discard(self)
         if self.home is not None:
