@@ -1,37 +1,47 @@
-"""The loop: livewidget's event-loop threads, the watchdog, the census.
+"""The loop: livewidget's event-loop thread, the worker pool, the watchdog, the census.
 
 Isolation: what one view's code does never stops another view.
 
 A Phoenix LiveView is an Erlang process: its crash or its slow handler never stops another
-view. livewidget gives each widget's view an event loop of its own on a thread of its own
-(``ViewLoop``), where all its code runs, plain or async, with its timers and renders: a view
-keeps ticking while a cell blocks the kernel, and its code blocking holds up itself alone.
+view. In livewidget the views of a process share one event loop (``background_loop()`` in a
+kernel; the server's loop under ``livewidget serve``; the test client's virtual one), where
+their async code, timers, mailboxes and sends run, and their plain functions (``mount``, the
+handlers, ``render``, a ``repeat`` callback, a component's methods, written as ``def``) run on
+a few worker threads that every view shares (``Pool``), each view's calls one at a time and in
+order (its ``ViewThread``, a lane in the pool).
 
 * **A handler that raises anything** (``SystemExit`` from argparse, ``KeyboardInterrupt``,
   ``CancelledError`` from an awaited task that something else cancelled) is that view's error.
   The runtime catches ``BaseException`` around view code, shows it in the view and goes on;
   cancellation counts as the runtime's own only when the view is closing. As a last line, the
   loop thread restarts its loop if anything escapes a callback anyway (``run_loop_forever``).
-* **A handler that blocks** (``time.sleep``, a slow query, ``while True: pass``, plain or
-  inside ``async def``) holds its own view's loop: that view waits for it, the other views do
-  not. Every function of a view (``mount``, the handlers, ``render``, a ``repeat`` callback, a
-  component's methods) runs on the same thread, so objects that must stay on one thread (an
-  sqlite connection made in ``mount``) keep working. ``close()`` stops a handler that never
-  returns by raising ``ViewClosed`` in its thread.
+* **A plain handler that blocks** (``time.sleep``, a slow query, ``while True: pass``) holds
+  its worker and its own view. A view's calls go to its home worker; the pool's monitor looks
+  every ``GROW_AFTER`` (10 ms) while calls wait behind a running one, and once that call has
+  run that long the views waiting behind it move to a free worker (a new one if none is free,
+  up to ``POOL_MAX``), their new home. So the other views wait at most about 10 ms, as Go's
+  sysmon hands a blocked thread's work to another. A view keeps to one thread while no other
+  view's code blocks the thread they share; objects that must stay on one thread (an sqlite
+  connection made in ``mount``) may then see another thread. A worker that no view calls home
+  ends after ``IDLE_SECONDS`` idle. ``close()`` stops a handler that never returns by raising
+  ``ViewClosed`` in its worker, which then serves on.
+* **Async code that blocks** (``time.sleep`` inside ``async def``) stalls the loop, every view
+  on it: the watchdog names the view whose code does it, in that view, and retires the loop
+  (new views then start on a fresh one).
 * The ``Watchdog`` reports, in the view, any code of a view that has run for ``SLOW_SECONDS``
-  without returning, so a slow view never just looks frozen; when that code holds the view's
-  loop, the report is sent from the watchdog's own thread.
+  without returning (a plain call counts from when a worker began it), so a slow view never
+  just looks frozen.
 
-Why a loop per view rather than one loop for all with the plain functions handed to a thread
-per view (livewidget's design before): each hand-off woke the other thread and back, two per
-tick of a dashboard, and a kernel with 100 dashboards paid about 1.2x to 1.3x the CPU for it
-(benchmarks/README.md). A loop per view costs two file descriptors (its self-pipe; it polls
-with ``poll(2)``) and the thread each view had anyway.
-
-Loops several views share still work (``background_loop``; the test client passes its own):
-there a view's plain functions run on a ``ViewThread`` of its own, and the watchdog also
-watches the shared loop, names the view whose async code stalls it, and retires it (new views
-then start on a fresh one).
+Why a pool rather than a thread per view (livewidget's design before) or a loop per view (its
+design for a day, ``ViewLoop``, kept behind ``OWN_LOOPS_MAX = 0``): a tick of a dashboard hands
+its ``repeat`` callback and its render from the loop to a thread and back. With a thread per
+view each hand-off woke a thread of its own: about 5 context switches an update, 100
+dashboards at 4.5x the kernel CPU of ``ipywidgets.HTML``, and a thread (20 KB) per served view.
+A loop per view saved a third of that, but busy views' threads fought for the GIL and starved
+the notebook. The pool's workers take what several views hand over together (their ``repeat``
+ticks come due together: ``scheduling.Coalescer``) in one wake-up, and hand the outcomes back
+to each loop in one wake-up (``_hand_over``); a process holds a few threads, not one a view
+(benchmarks/README.md has the figures).
 """
 
 from __future__ import annotations
@@ -312,7 +322,8 @@ class Pool:
         idle_seconds: float = IDLE_SECONDS,
         settle_batch: int = SETTLE_BATCH,
     ) -> None:
-        self.lock = threading.Lock()
+        # Reentrant: a finalizer that closes a view (the test client's) may run inside it.
+        self.lock = threading.RLock()
         self.workers: list[_Worker] = []
         self.max_workers = max_workers
         self.grow_after = grow_after
@@ -825,11 +836,10 @@ def _background_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def background_loop() -> tuple[asyncio.AbstractEventLoop, Pacer]:
-    """An event loop (on its own daemon thread) and pacer that several views may share.
+    """The event loop (on its own daemon thread) and pacer that widgets' views share.
 
-    Widgets no longer use it (each view has a loop of its own, ``ViewLoop``); a view given this
-    loop runs its plain functions on a thread of its own (``ViewThread``). If view code ever
-    stalls it, the watchdog retires it and the next caller gets a new one.
+    A view on it runs its plain functions on the worker pool (``ViewThread``). If view code
+    ever stalls it, the watchdog retires it and the next caller gets a new one.
     """
     global _background
     with _background_lock:

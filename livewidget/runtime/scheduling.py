@@ -2,7 +2,10 @@
 
 The clock is passed in (``Clock``): ``LoopClock`` reads an asyncio loop's time, the test client
 passes a virtual clock. Every timer of the runtime (repeat, ``send_info(after_ms=...)``, the
-pacer, "settled" messages, error batching) reads this one clock.
+pacer, "settled" messages, error batching) reads this one clock; ``LoopClock.of(loop)`` is the
+one clock of a loop, so that the ``repeat`` timers of all the views on it are grouped
+(``Coalescer``): ticks of one interval due within a frame (``COALESCE_SLACK``, 1/60 s) of
+each other fire in one callback, at the latest of their due times, never early.
 """
 
 from __future__ import annotations
@@ -57,7 +60,9 @@ class LoopClock:
         return self._loop.time()
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
-        return self._loop.call_later(max(delay, 0.0), callback)
+        if delay <= 0:  # due now: the next turn of the loop, without a timer in its heap
+            return self._loop.call_soon(callback)
+        return self._loop.call_later(delay, callback)
 
 
 _loop_clocks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopClock]
@@ -215,7 +220,7 @@ class Coalescer:
         self._clock = clock
         self._slack = slack
         self._groups: dict[float, list[_Group]] = {}
-        self._lock = threading.Lock()  # a repeat may be cancelled from a view's thread
+        self._lock = threading.RLock()  # a repeat may be cancelled from any thread, or a finalizer
 
     def schedule(self, timer: Repeat, due: float) -> None:
         """Fire ``timer`` at ``due`` or at most ``slack`` later (on the clock's loop)."""
@@ -226,23 +231,21 @@ class Coalescer:
                 if at - earliest <= self._slack:
                     group.members.append(timer)
                     group.earliest = earliest
-                    if at > group.at:  # fires later, for this one: still within every slack
+                    if at > group.at:  # later, for this one: still within every slack
                         group.at = at
-                        self._arm(group)
+                        self._arm(group, at)
                     timer.group = group
                     return
             group = _Group(timer.interval, due)
             group.members.append(timer)
             groups.append(group)
-            self._arm(group)
+            self._arm(group, due)
             timer.group = group
 
-    def _arm(self, group: _Group) -> None:
+    def _arm(self, group: _Group, at: float) -> None:
         if group.handle is not None:
             group.handle.cancel()
-        group.handle = self._clock.call_later(
-            group.at - self._clock.now(), lambda: self._fire(group)
-        )
+        group.handle = self._clock.call_later(at - self._clock.now(), lambda: self._fire(group))
 
     def discard(self, timer: Repeat) -> None:
         """``timer`` is cancelled: it leaves its group (safe from any thread)."""
@@ -273,6 +276,9 @@ class Coalescer:
             self._drop(group)
             for timer in members:
                 timer.group = None
+        # The latest due first: it makes the next group, and the others join it without
+        # moving its timer (one timer a group and tick, not one per member).
+        members.sort(key=lambda timer: timer.due, reverse=True)
         for timer in members:
             timer.fire()
 
@@ -322,8 +328,13 @@ class Repeat:
         self._next = self._host.clock.now() + self.interval
         self._timers.schedule(self, self._next)
 
+    @property
+    def due(self) -> float:
+        """When its next tick is due (it fires then, or up to ``COALESCE_SLACK`` later)."""
+        return self._next
+
     def fire(self) -> None:
-        """The tick due at ``self._next`` (its group's callback calls this)."""
+        """The tick due at ``self.due`` (its group's callback calls this)."""
         if self.cancelled:
             return
         if not self.pending:  # a tick still waiting in the mailbox absorbs this one

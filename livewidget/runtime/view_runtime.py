@@ -13,7 +13,8 @@ once a frame per view and at most ``max_per_second`` messages in all. A storm of
 costs one render and one message a frame, however many messages it held, and the kernel stays
 well under the Jupyter server's limit of 1,000 IOPub messages a second. When the mailbox is
 empty once a message is handled and the pacer allows it, the render goes out in the same turn
-of the loop (a tick of a dashboard wakes its thread twice: its timer, and the data it awaits).
+of the loop. A render on the worker pool (a plain ``render``, on a shared loop) is handed to the
+view's lane with a callback that sends what it made, no task in between.
 
 A handler that raises is reported (log and page) and its changes are rolled back; a render that
 fails is reported and the context goes back to the last one that rendered. Either way the view
@@ -21,7 +22,9 @@ keeps its last good state and goes on with the next message.
 
 The clock, the transport (``send``) and the pacer are passed in, and the loop may be, so the
 test client runs the same code on a virtual loop and clock with a list as its transport.
-Without a loop (widgets), the view gets a loop and thread of its own (``loop.ViewLoop``).
+Without a loop (widgets), the view shares livewidget's loop (``loop.background_loop()``), its
+plain functions on the worker pool (``loop.Pool``); ``loop.ViewLoop`` (a loop and thread of the
+view's own) is there for ``loop.OWN_LOOPS_MAX`` views, none by default.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import FrameType
+from types import FrameType, FunctionType
 from typing import Any
 
 from ..component import Components, collecting
@@ -107,12 +110,11 @@ class _Busy:
 class ViewRuntime:
     """Runs one view: its mailbox, its timers, its renders and what it sends.
 
-    Without ``loop``, the view gets a loop of its own on a thread of its own (``ViewLoop``),
-    where all its code runs, plain or async: a tick hands nothing between threads (past
-    ``loop.OWN_LOOPS_MAX`` such views, it shares ``background_loop()`` instead). Given a
-    ``loop`` (one several views share, or the test client's), the view's plain functions run
-    on ``thread``, a ``ViewThread`` (by default one made for the view), so that one that blocks
-    holds up this view alone.
+    Without ``loop``, the view shares ``background_loop()`` (or gets a ``ViewLoop`` of its own,
+    where all its code runs, while fewer than ``loop.OWN_LOOPS_MAX`` views have one: none by
+    default). On a loop it shares (that one, the server's, or the test client's), the view's
+    plain functions run on ``thread``, a ``ViewThread`` (by default the view's lane in the
+    shared worker pool), so that one that blocks holds up this view alone.
     """
 
     def __init__(
@@ -440,7 +442,7 @@ class ViewRuntime:
     async def _run_code(self, where: str, fn: Callable[..., Any], *args: Any) -> Any:
         """Run the view's code: on the view's own loop, or a plain function on the view's own
         thread when the loop is shared (so that one that blocks holds up this view alone)."""
-        self._busy = _Busy(where, time.monotonic(), inspect.iscoroutinefunction(fn))
+        self._busy = _Busy(where, time.monotonic(), _is_coroutine_function(fn))
         try:
             if self._busy.coroutine:
                 result = fn(*args)
@@ -768,7 +770,7 @@ class ViewRuntime:
             "fresh loop). An async handler must not call blocking code (time.sleep, "
             "requests.get, a long computation): await asyncio.sleep(...) or "
             "asyncio.to_thread(fn, ...), or write the handler as a plain def, which livewidget "
-            "runs on the view's own thread."
+            "runs on a worker thread, one call of the view at a time."
         )
         self.outbox.show_error(error, where, 0)
 
@@ -826,6 +828,15 @@ class ViewRuntime:
         self.pacer.discard(self)
         if self.home is not None:
             self.home.stop()
+
+
+def _is_coroutine_function(fn: Callable[..., Any]) -> bool:
+    """``inspect.iscoroutinefunction``, with the common case first (asked for every call of
+    view code): a function or a bound method is one if its code says so."""
+    func = getattr(fn, "__func__", fn)
+    if type(func) is FunctionType:
+        return bool(func.__code__.co_flags & inspect.CO_COROUTINE)
+    return inspect.iscoroutinefunction(fn)
 
 
 def _as_on_a_thread(fn: Callable[..., Any], *args: Any) -> Any:

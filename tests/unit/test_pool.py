@@ -203,8 +203,13 @@ def test_repeat_ticks_due_within_a_frame_fire_in_one_callback_and_never_early() 
         timer = Repeat(host, lambda: None, 1.0)
         timer.start()
         starts[timer] = offset
+    run_clock(clock, 2.0, calls)
+    armed = []
+    call_later = clock.call_later
+    clock.call_later = lambda delay, callback: armed.append(delay) or call_later(delay, callback)  # type: ignore[method-assign]  # counts the timers the groups set
     run_clock(clock, 10.6, calls)
     assert len(calls) == 20  # 2 callbacks a second, where each timer had its own: 5
+    assert len(armed) == len(calls) - 2  # one timer set a group and tick (not one a member)
     assert coalescer(clock).groups == 2
     per_timer: dict[Repeat, list[float]] = {}
     for at, _, timer in ticks:
