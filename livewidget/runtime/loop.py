@@ -229,6 +229,10 @@ class _Worker:
         self.since = 0.0  # time.monotonic() when it began
         self.homed = 0  # lanes whose home this worker is
         self.interrupted = False  # a ViewClosed was raised in this thread and not yet seen
+        # Outcomes of calls that returned, for their loops: handed over once no call waits,
+        # or by the monitor when this worker is stuck in a call.
+        self.outcomes: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], _Outcome, Any]]
+        self.outcomes = []
         self.thread = threading.Thread(
             target=self._run, name=f"livewidget-worker-{index}", daemon=True
         )
@@ -238,20 +242,19 @@ class _Worker:
 
     def _run(self) -> None:
         _current.worker = self
-        outcomes: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], _Outcome, Any]] = []
         while True:
             try:
-                if not self._step(outcomes):
+                if not self._step():
                     return
             except ViewClosed:  # the last line: a close() aimed at a call that had returned
                 with self.pool.lock:
                     self.interrupted = self.in_call = False
 
-    def _step(self, outcomes: list[Any]) -> bool:
+    def _step(self) -> bool:
         """Run one call, or hand over the outcomes once no call waits. False: the worker ends."""
         pool = self.pool
         with pool.lock:
-            if not self.waiting and not outcomes:
+            if not self.waiting and not self.outcomes:
                 while not self.waiting:
                     if self.ended:
                         return False
@@ -262,15 +265,13 @@ class _Worker:
                         pool.retire(self)
                         return False
             lane = self.waiting.popleft() if self.waiting else None
-            if lane is not None:
-                fn, args, future = lane._begin(self)
-                self.lane, self.in_call, self.since = lane, True, time.monotonic()
-                if self.waiting:
-                    pool.watch()  # calls wait behind this one
-        if lane is None:
-            _hand_over(outcomes)
-            outcomes.clear()
-            return True
+            if lane is None:
+                self.hand_over()
+                return True
+            fn, args, future = lane._begin(self)
+            self.lane, self.in_call, self.since = lane, True, time.monotonic()
+            if self.waiting or self.outcomes:
+                pool.watch()  # calls wait behind this one, or outcomes do
         consumed = False
         try:
             try:
@@ -280,23 +281,28 @@ class _Worker:
                 consumed = isinstance(error, ViewClosed)
             with pool.lock:
                 pending = self.interrupted and not consumed
-                deferred = self._finish(lane)
+                self._finish(lane, future, outcome)
         except ViewClosed as late:  # close() raised it as the call returned: seen now
-            outcome, pending = (None, late), False
+            pending = False
             with pool.lock:
-                deferred = self._finish(lane) if self.lane is lane else []
+                if self.lane is lane:
+                    self._finish(lane, future, (None, late))
         if pending:  # raised as the call returned, not seen yet: let it land here
             _absorb_interrupt()
-        outcomes.append((lane._loop, future, outcome, deferred))
-        if len(outcomes) >= pool.settle_batch:
-            _hand_over(outcomes)
-            outcomes.clear()
         return True
 
-    def _finish(self, lane: ViewThread) -> list[tuple[Callable[..., Any], tuple[Any, ...]]]:
+    def hand_over(self) -> None:
+        """Give the loops the outcomes held (under the lock, so that a view's outcomes reach
+        its loop in the order of its calls, whichever worker ran them)."""
+        outcomes, self.outcomes = self.outcomes, []
+        _hand_over(outcomes)
+
+    def _finish(self, lane: ViewThread, future: asyncio.Future[Any], outcome: _Outcome) -> None:
         self.in_call = self.interrupted = False
         self.lane = None
-        return lane._end()
+        self.outcomes.append((lane._loop, future, outcome, lane._end()))
+        if len(self.outcomes) >= self.pool.settle_batch:
+            self.hand_over()
 
 
 class Pool:
@@ -311,7 +317,9 @@ class Pool:
     no view calls home ends after ``idle_seconds`` idle.
 
     One worker drains what several views hand over at once (a batch of timers that came due
-    together) in one wake-up, and hands the outcomes back to each loop in one wake-up too.
+    together) in one wake-up, and hands the outcomes back to each loop in one wake-up too: once
+    no call waits on it, after ``settle_batch`` calls, or, when it is stuck in a call, by the
+    monitor (what it ran before never waits for another view's blocking code).
     """
 
     def __init__(
@@ -339,6 +347,8 @@ class Pool:
         """Queue ``lane`` (calls waiting, not queued) on its home (under the lock)."""
         home = lane._home
         if home is None or home.ended or home.stuck(time.monotonic()):
+            if home is not None:
+                home.hand_over()  # the lane's earlier outcomes go before those of its new home
             target = self._free(exclude=home)
             if target is None:  # every worker is stuck and the pool is at its cap
                 target = home if home is not None and not home.ended else self._least_waiting()
@@ -395,14 +405,14 @@ class Pool:
             self.workers.remove(worker)
 
     def watch(self) -> None:
-        """Calls wait behind a running one (under the lock): the monitor looks."""
+        """Calls or outcomes wait behind a running call (under the lock): the monitor looks."""
         if self._monitor_idle:
             self._backlog.notify()
 
     def _watch_loop(self) -> None:
         while True:
             with self.lock:
-                while not any(w.waiting and w.in_call for w in self.workers):
+                while not any(w.in_call and (w.waiting or w.outcomes) for w in self.workers):
                     self._monitor_idle = True
                     self._backlog.wait()
                 self._monitor_idle = False
@@ -410,8 +420,10 @@ class Pool:
             with self.lock:
                 now = time.monotonic()
                 for worker in list(self.workers):
-                    if worker.waiting and worker.stuck(now):
-                        self._move_off(worker)
+                    if worker.stuck(now):
+                        worker.hand_over()  # what it ran before the long call: delivered now
+                        if worker.waiting:
+                            self._move_off(worker)
 
     def _move_off(self, stuck: _Worker) -> None:
         """The calls waiting behind ``stuck``'s long call go to a free worker, their new home."""

@@ -70,6 +70,30 @@ def test_a_call_that_blocks_holds_up_its_own_view_and_the_pool_grows_for_the_oth
         other.stop()
 
 
+def test_what_a_call_returned_reaches_its_view_while_the_next_call_on_that_worker_blocks(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    pool = Pool(max_workers=1)  # no worker to move to: all three run on one thread
+    gate, quick, slow = (ViewThread(loop, name, pool) for name in ("gate", "quick", "slow"))
+    opened, released = threading.Event(), threading.Event()
+    try:
+        held = gate.call(opened.wait, 30)
+        wait_for(lambda: gate.started_at is not None)
+        answer = quick.call(lambda: "quick")  # queued behind the gate,
+        blocking = slow.call(released.wait, 30)  # and this behind it, on the same worker
+        opened.set()
+        assert outcome(loop, answer) == "quick"  # handed over though the worker is stuck
+        assert outcome(loop, held) is True
+        assert not blocking.done()
+        released.set()
+        assert outcome(loop, blocking) is True
+    finally:
+        opened.set()
+        released.set()
+        for lane in (gate, quick, slow):
+            lane.stop()
+
+
 def test_a_views_calls_run_one_at_a_time_in_order_whichever_worker_runs_them(
     loop: asyncio.AbstractEventLoop,
 ) -> None:
