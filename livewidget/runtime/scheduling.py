@@ -226,9 +226,12 @@ class Coalescer:
         """Fire ``timer`` at ``due`` or at most ``slack`` later (on the clock's loop)."""
         with self._lock:
             groups = self._groups.setdefault(timer.interval, [])
+            slack = self._slack
             for group in groups:
+                if not -slack <= due - group.at <= slack:
+                    continue  # the common case, checked first: a group of another phase
                 earliest, at = min(group.earliest, due), max(group.at, due)
-                if at - earliest <= self._slack:
+                if at - earliest <= slack:
                     group.members.append(timer)
                     group.earliest = earliest
                     if at > group.at:  # later, for this one: still within every slack

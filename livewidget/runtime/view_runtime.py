@@ -80,6 +80,9 @@ MAX_QUEUED_BYTES_FROM_PAGE = 4_000_000
 # Messages a view handles back to back before it gives its loop a turn (its timers, its pacer).
 _YIELD_EVERY = 8
 
+# How long close() from outside waits for the view's loop to have closed it (see _wait_closed).
+_CLOSE_WAIT = 0.5
+
 
 class SlowHandler(RuntimeError):
     """Shown in a view whose handler has run for a while without returning."""
@@ -806,12 +809,27 @@ class ViewRuntime:
             self._thread.stop()
         self._on_loop(self._close)
         home = self.home
-        if home is None or home.owns_current_thread():
+        if home is None:
+            self._wait_closed()
+            return
+        if home.owns_current_thread():
             return
         home.join(timeout=0.1)  # its loop closes the view and ends: gone when this returns,
         if home.thread.is_alive() and self._holds_loop():
             home.interrupt()  # unless view code holds the loop: end it, as ViewThread.stop does
             home.join(timeout=1.0)
+
+    def _wait_closed(self) -> None:
+        """From a thread outside the view (a cell), with the view's loop running elsewhere:
+        return once the loop has closed the view and its worker task has ended (for up to
+        ``_CLOSE_WAIT`` seconds: a loop that view code stalls cannot answer), so that a census
+        taken right after ``close()`` does not count what it stopped."""
+        if self.in_view_code() or not self.loop.is_running():
+            return
+        closed = threading.Event()
+        # After _close, one more turn: the tasks it cancelled have ended by then.
+        call_soon_threadsafe(self.loop, self.loop.call_soon, closed.set)
+        closed.wait(_CLOSE_WAIT)
 
     def _close(self) -> None:
         for timer in list(self._timers):
