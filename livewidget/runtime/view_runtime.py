@@ -35,6 +35,7 @@ import inspect
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import FrameType, FunctionType
@@ -80,8 +81,10 @@ MAX_QUEUED_BYTES_FROM_PAGE = 4_000_000
 # Messages a view handles back to back before it gives its loop a turn (its timers, its pacer).
 _YIELD_EVERY = 8
 
-# How long close() from outside waits for the view's loop to have closed it (see _wait_closed).
+# How long close() from outside waits for the view's loop to have closed it (see _wait_closed),
+# and the loops that did not answer in time (stalled by view code): close() no longer waits.
 _CLOSE_WAIT = 0.5
+_unanswering: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
 
 class SlowHandler(RuntimeError):
@@ -824,12 +827,14 @@ class ViewRuntime:
         return once the loop has closed the view and its worker task has ended (for up to
         ``_CLOSE_WAIT`` seconds: a loop that view code stalls cannot answer), so that a census
         taken right after ``close()`` does not count what it stopped."""
-        if self.in_view_code() or not self.loop.is_running():
+        loop = self.loop
+        if self.in_view_code() or not loop.is_running() or loop in _unanswering:
             return
         closed = threading.Event()
         # After _close, one more turn: the tasks it cancelled have ended by then.
-        call_soon_threadsafe(self.loop, self.loop.call_soon, closed.set)
-        closed.wait(_CLOSE_WAIT)
+        call_soon_threadsafe(loop, loop.call_soon, closed.set)
+        if not closed.wait(_CLOSE_WAIT):
+            _unanswering.add(loop)  # stalled: closing many views must not wait for each
 
     def _close(self) -> None:
         for timer in list(self._timers):
