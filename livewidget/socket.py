@@ -258,7 +258,12 @@ class Socket:
         self.assign(streams=streams)
 
     def repeat(self, fn: Callable[[], Any], interval_ms: float) -> Cancellable:
-        """Call ``fn`` every ``interval_ms`` milliseconds, until cancelled or the view closes."""
+        """Call ``fn`` every ``interval_ms`` milliseconds, until cancelled or the view closes.
+
+        Tick k is due ``k * interval_ms`` after this call; it fires then, or up to a frame
+        (1/60 s) later to share a wake-up with other views' ticks of the same interval due
+        then (``runtime.scheduling.Coalescer``). Never early, and the lateness never adds up.
+        """
         if not callable(fn):
             raise TypeError(f"repeat() takes a callable first, got {fn!r:.80}")
         if not isinstance(interval_ms, (int, float)) or interval_ms <= 0:

@@ -7,8 +7,8 @@ One concept per module:
 * ``outbox``: what a view sends its page: sequence numbers, full or diff, pushes, "settled",
   errors.
 * ``scheduling``: the clock, the pacer, ``repeat``.
-* ``loop``: livewidget's loop threads, the hand-off to a view's own thread, the watchdog and
-  the census.
+* ``loop``: livewidget's loop thread, the worker pool that runs views' plain functions, the
+  watchdog and the census.
 
 The names below are the ones the rest of livewidget uses.
 """

@@ -1,49 +1,59 @@
-"""The loop: livewidget's event-loop threads, the watchdog, the census.
+"""The loop: livewidget's event-loop thread, the worker pool, the watchdog, the census.
 
 Isolation: what one view's code does never stops another view.
 
 A Phoenix LiveView is an Erlang process: its crash or its slow handler never stops another
-view. livewidget gives each widget's view an event loop of its own on a thread of its own
-(``ViewLoop``), where all its code runs, plain or async, with its timers and renders: a view
-keeps ticking while a cell blocks the kernel, and its code blocking holds up itself alone.
+view. In livewidget the views of a process share one event loop (``background_loop()`` in a
+kernel; the server's loop under ``livewidget serve``; the test client's virtual one), where
+their async code, timers, mailboxes and sends run, and their plain functions (``mount``, the
+handlers, ``render``, a ``repeat`` callback, a component's methods, written as ``def``) run on
+a few worker threads that every view shares (``Pool``), each view's calls one at a time and in
+order (its ``ViewThread``, a lane in the pool).
 
 * **A handler that raises anything** (``SystemExit`` from argparse, ``KeyboardInterrupt``,
   ``CancelledError`` from an awaited task that something else cancelled) is that view's error.
   The runtime catches ``BaseException`` around view code, shows it in the view and goes on;
   cancellation counts as the runtime's own only when the view is closing. As a last line, the
   loop thread restarts its loop if anything escapes a callback anyway (``run_loop_forever``).
-* **A handler that blocks** (``time.sleep``, a slow query, ``while True: pass``, plain or
-  inside ``async def``) holds its own view's loop: that view waits for it, the other views do
-  not. Every function of a view (``mount``, the handlers, ``render``, a ``repeat`` callback, a
-  component's methods) runs on the same thread, so objects that must stay on one thread (an
-  sqlite connection made in ``mount``) keep working. ``close()`` stops a handler that never
-  returns by raising ``ViewClosed`` in its thread.
+* **A plain handler that blocks** (``time.sleep``, a slow query, ``while True: pass``) holds
+  its worker and its own view. A view's calls go to its home worker; the pool's monitor looks
+  every ``GROW_AFTER`` (10 ms) while calls wait behind a running one, and once that call has
+  run that long the views waiting behind it move to a free worker (a new one if none is free,
+  up to ``POOL_MAX``), their new home. So the other views wait at most about 10 ms, as Go's
+  sysmon hands a blocked thread's work to another. A view keeps to one thread while no other
+  view's code blocks the thread they share; objects that must stay on one thread (an sqlite
+  connection made in ``mount``) may then see another thread. A worker that no view calls home
+  ends after ``IDLE_SECONDS`` idle. ``close()`` stops a handler that never returns by raising
+  ``ViewClosed`` in its worker, which then serves on.
+* **Async code that blocks** (``time.sleep`` inside ``async def``) stalls the loop, every view
+  on it: the watchdog names the view whose code does it, in that view, and retires the loop
+  (new views then start on a fresh one).
 * The ``Watchdog`` reports, in the view, any code of a view that has run for ``SLOW_SECONDS``
-  without returning, so a slow view never just looks frozen; when that code holds the view's
-  loop, the report is sent from the watchdog's own thread.
+  without returning (a plain call counts from when a worker began it), so a slow view never
+  just looks frozen.
 
-Why a loop per view rather than one loop for all with the plain functions handed to a thread
-per view (livewidget's design before): each hand-off woke the other thread and back, two per
-tick of a dashboard, and a kernel with 100 dashboards paid about 1.2x to 1.3x the CPU for it
-(benchmarks/README.md). A loop per view costs two file descriptors (its self-pipe; it polls
-with ``poll(2)``) and the thread each view had anyway.
-
-Loops several views share still work (``background_loop``; the test client passes its own):
-there a view's plain functions run on a ``ViewThread`` of its own, and the watchdog also
-watches the shared loop, names the view whose async code stalls it, and retires it (new views
-then start on a fresh one).
+Why a pool rather than a thread per view (livewidget's design before) or a loop per view (its
+design for a day, ``ViewLoop``, kept behind ``OWN_LOOPS_MAX = 0``): a tick of a dashboard hands
+its ``repeat`` callback and its render from the loop to a thread and back. With a thread per
+view each hand-off woke a thread of its own: about 5 context switches an update, 100
+dashboards at 4.5x the kernel CPU of ``ipywidgets.HTML``, and a thread (20 KB) per served view.
+A loop per view saved a third of that, but busy views' threads fought for the GIL and starved
+the notebook. The pool's workers take what several views hand over together (their ``repeat``
+ticks come due together: ``scheduling.Coalescer``) in one wake-up, and hand the outcomes back
+to each loop in one wake-up (``_hand_over``); a process holds a few threads, not one a view
+(benchmarks/README.md has the figures).
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import contextlib
 import contextvars
 import ctypes
 import logging
 import math
-import queue
 import selectors
 import sys
 import threading
@@ -82,21 +92,39 @@ class ViewClosed(BaseException):
     """
 
 
+# The pool that runs views' plain functions (``Pool``): its knobs.
+GROW_AFTER = 0.010  # a call running this long with calls waiting behind it: they move on
+POOL_MAX = 64  # the most worker threads the pool runs at once
+IDLE_SECONDS = 30.0  # a worker that no view calls home ends after idling this long
+SETTLE_BATCH = 32  # outcomes a worker hands to a loop at most in one wake-up of that loop
+_ABSORB_SPINS = 200_000  # bytecodes a worker waits at most for a ViewClosed aimed at it
+
+_current = threading.local()  # .worker: the pool's worker that this thread is, if any
+
+_Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
+_Outcome = tuple[Any, BaseException | None]
+
+
 class ViewThread:
-    """A view's own thread: runs the view's plain functions one at a time, in order.
+    """A view's lane in the pool: runs the view's plain functions one at a time, in order.
 
     ``call(fn, *args)`` returns an asyncio future on ``loop`` that gets ``fn``'s result, or
-    whatever it raised (``BaseException`` included). The thread starts at the first call and
-    ends at ``stop()``.
+    whatever it raised (``BaseException`` included). The calls run on a worker of ``pool``
+    (livewidget's shared one by default), the view's home worker while that one is free: see
+    ``Pool``. ``stop()`` drops the calls still waiting and ends a call that never returns.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, name: str) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, name: str, pool: Pool | None = None
+    ) -> None:
         self._loop = loop
         self._name = name
-        self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], Any] | None]
-        self._queue = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._running: Callable[..., Any] | None = None  # the function on the thread now
+        self._pool = pool if pool is not None else workers
+        self._calls: collections.deque[_Call] = collections.deque()
+        self._home: _Worker | None = None  # the worker the lane's calls go to
+        self._queued = False  # waiting on its home, or running there
+        self._worker: _Worker | None = None  # the worker running a call of the lane now
+        self._running: Callable[..., Any] | None = None  # the function that runs now
         self._stopped = False
         self._deferred: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self.owed = 0  # calls whose outcome the loop has not had yet
@@ -106,15 +134,26 @@ class ViewThread:
 
     @property
     def ident(self) -> int | None:
-        return self._thread.ident if self._thread is not None else None
+        """The thread running the lane's call now (None between calls)."""
+        worker = self._worker
+        return worker.thread.ident if worker is not None else None
+
+    @property
+    def started_at(self) -> float | None:
+        """When (``time.monotonic()``) the lane's call running now began; None if none runs
+        (a call handed over may wait behind other views' calls)."""
+        worker = self._worker
+        return worker.since if worker is not None and worker.in_call else None
 
     def owns_current_thread(self) -> bool:
-        return self._thread is not None and threading.current_thread() is self._thread
+        """Whether the caller is this lane's call, on the worker running it."""
+        worker: _Worker | None = getattr(_current, "worker", None)
+        return worker is not None and worker.lane is self
 
     def defer(self, fn: Callable[..., Any], *args: Any) -> None:
-        """From the thread's own code: run ``fn(*args)`` on the loop when the current call
-        returns, before its result is delivered (one wake-up of the loop for a handler's
-        every ``send_info``, ``assign`` from a timer, ``push_event``..., in their order)."""
+        """From the lane's own call: run ``fn(*args)`` on the loop when the call returns,
+        before its result is delivered (one wake-up of the loop for a handler's every
+        ``send_info``, ``assign`` from a timer, ``push_event``..., in their order)."""
         self._deferred.append((fn, args))
 
     def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
@@ -124,50 +163,302 @@ class ViewThread:
             return future
         self.owed += 1
         future.add_done_callback(self._paid)
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-            self._thread.start()
-        self._queue.put((fn, args, future))
+        pool = self._pool
+        with pool.lock:
+            self._calls.append((fn, args, future))
+            if not self._queued:
+                pool.submit(self)
         return future
 
     def stop(self) -> None:
-        """End the thread: at once if idle, else by raising ``ViewClosed`` in its handler.
+        """Drop the calls still waiting; a call running now (a handler that never returns) is
+        ended by raising ``ViewClosed`` in its thread. Safe from any thread."""
+        pool = self._pool
+        with pool.lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            self._calls.clear()
+            worker, home = self._worker, self._home
+            if home is not None:
+                home.homed -= 1
+                self._home = None
+                if worker is None and self._queued:
+                    with contextlib.suppress(ValueError):
+                        home.waiting.remove(self)
+                    self._queued = False
+            if (
+                worker is not None
+                and worker.lane is self
+                and worker.in_call
+                and not worker.interrupted
+                and worker.thread is not threading.current_thread()
+                and worker.thread.ident is not None
+            ):
+                worker.interrupted = True
+                _raise_in_thread(worker.thread.ident, ViewClosed)
 
-        An idle thread has ended when this returns (unless called from that thread itself), so
-        a census taken right after ``close()`` does not count it.
-        """
-        if self._stopped:
-            return
-        self._stopped = True
-        self._queue.put(None)
-        thread = self._thread
-        if thread is None or thread.ident is None or thread is threading.current_thread():
-            return
-        if self._running is not None:
-            _raise_in_thread(thread.ident, ViewClosed)
-        else:
-            thread.join(timeout=1.0)
+    # -- the worker's side (under the pool's lock) --------------------------------------------
+
+    def _begin(self, worker: _Worker) -> _Call:
+        call = self._calls.popleft()
+        self._running, self._worker = call[0], worker
+        return call
+
+    def _end(self) -> list[tuple[Callable[..., Any], tuple[Any, ...]]]:
+        self._running = self._worker = None
+        deferred, self._deferred = self._deferred, []
+        self._queued = False
+        if self._calls and not self._stopped:
+            self._pool.submit(self)  # its next call, behind the lanes queued meanwhile
+        return deferred
+
+
+class _Worker:
+    """One thread of the pool: runs the calls of the lanes queued on it, one at a time, and
+    hands their outcomes to their loops in batches."""
+
+    def __init__(self, pool: Pool, index: int) -> None:
+        self.pool = pool
+        self.waiting: collections.deque[ViewThread] = collections.deque()
+        self.wake = threading.Condition(pool.lock)
+        self.sleeping = False  # waiting on ``wake``
+        self.ended = False
+        self.lane: ViewThread | None = None  # the lane whose call runs now
+        self.in_call = False  # that call itself runs (not the bookkeeping around it)
+        self.since = 0.0  # time.monotonic() when it began
+        self.homed = 0  # lanes whose home this worker is
+        self.interrupted = False  # a ViewClosed was raised in this thread and not yet seen
+        # Outcomes of calls that returned, for their loops: handed over once no call waits,
+        # or by the monitor when this worker is stuck in a call.
+        self.outcomes: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], _Outcome, Any]]
+        self.outcomes = []
+        self.thread = threading.Thread(
+            target=self._run, name=f"livewidget-worker-{index}", daemon=True
+        )
+
+    def stuck(self, now: float) -> bool:
+        return self.in_call and now - self.since >= self.pool.grow_after
 
     def _run(self) -> None:
+        _current.worker = self
         while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            fn, args, future = item
-            if self._stopped:
-                continue
-            self._running = fn
             try:
-                outcome: tuple[Any, BaseException | None] = (fn(*args), None)
+                if not self._step():
+                    return
+            except ViewClosed:  # the last line: a close() aimed at a call that had returned
+                with self.pool.lock:
+                    self.interrupted = self.in_call = False
+
+    def _step(self) -> bool:
+        """Run one call, or hand over the outcomes once no call waits. False: the worker ends."""
+        pool = self.pool
+        with pool.lock:
+            if not self.waiting and not self.outcomes:
+                while not self.waiting:
+                    if self.ended:
+                        return False
+                    self.sleeping = True
+                    woken = self.wake.wait(pool.idle_seconds)
+                    self.sleeping = False
+                    if not woken and not self.waiting and self.homed == 0:
+                        pool.retire(self)
+                        return False
+            lane = self.waiting.popleft() if self.waiting else None
+            if lane is None:
+                self.hand_over()
+                return True
+            fn, args, future = lane._begin(self)
+            self.lane, self.in_call, self.since = lane, True, time.monotonic()
+            if self.waiting or self.outcomes:
+                pool.watch()  # calls wait behind this one, or outcomes do
+        consumed = False
+        try:
+            try:
+                outcome: _Outcome = (fn(*args), None)
             except BaseException as error:  # the view's error, whatever it is: handed back
                 outcome = (None, error)
-            finally:
-                self._running = None
-            deferred, self._deferred = self._deferred, []
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                self._loop.call_soon_threadsafe(
-                    _settle, future, outcome, deferred, context=contextvars.Context()
+                consumed = isinstance(error, ViewClosed)
+            with pool.lock:
+                pending = self.interrupted and not consumed
+                self._finish(lane, future, outcome)
+        except ViewClosed as late:  # close() raised it as the call returned: seen now
+            pending = False
+            with pool.lock:
+                if self.lane is lane:
+                    self._finish(lane, future, (None, late))
+        if pending:  # raised as the call returned, not seen yet: let it land here
+            _absorb_interrupt()
+        return True
+
+    def hand_over(self) -> None:
+        """Give the loops the outcomes held (under the lock, so that a view's outcomes reach
+        its loop in the order of its calls, whichever worker ran them)."""
+        outcomes, self.outcomes = self.outcomes, []
+        _hand_over(outcomes)
+
+    def _finish(self, lane: ViewThread, future: asyncio.Future[Any], outcome: _Outcome) -> None:
+        self.in_call = self.interrupted = False
+        self.lane = None
+        self.outcomes.append((lane._loop, future, outcome, lane._end()))
+        if len(self.outcomes) >= self.pool.settle_batch:
+            self.hand_over()
+
+
+class Pool:
+    """Worker threads that run every view's plain functions, each view's calls in order.
+
+    A view's calls (its ``ViewThread``) go to its home worker, one at a time, so that a view
+    keeps to one thread while nothing goes wrong. A handler that blocks holds its worker; like
+    Go's sysmon, a monitor thread looks every ``grow_after`` seconds while calls wait behind a
+    running one, and when that call has run for ``grow_after`` the waiting views move to a free
+    worker (a new one if none is free, up to ``max_workers``) which becomes their home. So a
+    blocking handler holds up its own view, and the others at most ``grow_after``. A worker that
+    no view calls home ends after ``idle_seconds`` idle.
+
+    One worker drains what several views hand over at once (a batch of timers that came due
+    together) in one wake-up, and hands the outcomes back to each loop in one wake-up too: once
+    no call waits on it, after ``settle_batch`` calls, or, when it is stuck in a call, by the
+    monitor (what it ran before never waits for another view's blocking code).
+    """
+
+    def __init__(
+        self,
+        *,
+        max_workers: int = POOL_MAX,
+        grow_after: float = GROW_AFTER,
+        idle_seconds: float = IDLE_SECONDS,
+        settle_batch: int = SETTLE_BATCH,
+    ) -> None:
+        # Reentrant: a finalizer that closes a view (the test client's) may run inside it.
+        self.lock = threading.RLock()
+        self.workers: list[_Worker] = []
+        self.max_workers = max_workers
+        self.grow_after = grow_after
+        self.idle_seconds = idle_seconds
+        self.settle_batch = settle_batch
+        self._backlog = threading.Condition(self.lock)
+        self._monitor: threading.Thread | None = None
+        self._monitor_idle = False
+        self._made = 0
+        self._capped = False  # the cap was met: said once in the log
+
+    def submit(self, lane: ViewThread) -> None:
+        """Queue ``lane`` (calls waiting, not queued) on its home (under the lock)."""
+        home = lane._home
+        if home is None or home.ended or home.stuck(time.monotonic()):
+            if home is not None:
+                home.hand_over()  # the lane's earlier outcomes go before those of its new home
+            target = self._free(exclude=home)
+            if target is None:  # every worker is stuck and the pool is at its cap
+                target = home if home is not None and not home.ended else self._least_waiting()
+            if target is not home:
+                if home is not None:
+                    home.homed -= 1
+                target.homed += 1
+                lane._home = home = target
+        home.waiting.append(lane)
+        lane._queued = True
+        if home.sleeping:
+            home.wake.notify()
+        elif home.in_call:
+            self.watch()
+
+    def _free(self, exclude: _Worker | None = None) -> _Worker | None:
+        """A worker not stuck in a call (the one most views call home, so that their calls
+        batch), or a new one; None at the cap."""
+        now = time.monotonic()
+        best: _Worker | None = None
+        for worker in self.workers:
+            free = worker is not exclude and not worker.stuck(now)
+            if free and (best is None or worker.homed > best.homed):
+                best = worker
+        return best if best is not None else self._grow()
+
+    def _least_waiting(self) -> _Worker:
+        return min(self.workers, key=lambda worker: len(worker.waiting))
+
+    def _grow(self) -> _Worker | None:
+        if len(self.workers) >= self.max_workers:
+            if not self._capped:
+                self._capped = True
+                log.warning(
+                    "livewidget: all %d worker threads run view code that has not returned; "
+                    "other views' plain functions wait for one of them",
+                    self.max_workers,
                 )
+            return None
+        worker = _Worker(self, self._made)
+        self._made += 1
+        self.workers.append(worker)
+        if self._monitor is None:
+            self._monitor = threading.Thread(
+                target=self._watch_loop, name="livewidget-pool-monitor", daemon=True
+            )
+            self._monitor.start()
+        worker.thread.start()
+        return worker
+
+    def retire(self, worker: _Worker) -> None:
+        worker.ended = True
+        with contextlib.suppress(ValueError):
+            self.workers.remove(worker)
+
+    def watch(self) -> None:
+        """Calls or outcomes wait behind a running call (under the lock): the monitor looks."""
+        if self._monitor_idle:
+            self._backlog.notify()
+
+    def _watch_loop(self) -> None:
+        while True:
+            with self.lock:
+                while not any(w.in_call and (w.waiting or w.outcomes) for w in self.workers):
+                    self._monitor_idle = True
+                    self._backlog.wait()
+                self._monitor_idle = False
+            time.sleep(self.grow_after)
+            with self.lock:
+                now = time.monotonic()
+                for worker in list(self.workers):
+                    if worker.stuck(now):
+                        worker.hand_over()  # what it ran before the long call: delivered now
+                        if worker.waiting:
+                            self._move_off(worker)
+
+    def _move_off(self, stuck: _Worker) -> None:
+        """The calls waiting behind ``stuck``'s long call go to a free worker, their new home."""
+        target = self._free(exclude=stuck)
+        if target is None:
+            return
+        while stuck.waiting:
+            lane = stuck.waiting.popleft()
+            stuck.homed -= 1
+            target.homed += 1
+            lane._home = target
+            target.waiting.append(lane)
+        if target.sleeping:
+            target.wake.notify()
+
+
+workers = Pool()  # the pool every view's plain functions run on, whatever its loop
+
+
+def _hand_over(
+    outcomes: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], _Outcome, Any]],
+) -> None:
+    """Give each loop the outcomes of its calls, in one wake-up of that loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], _Outcome, Any]]]
+    by_loop = {}
+    for loop, future, outcome, deferred in outcomes:
+        by_loop.setdefault(loop, []).append((future, outcome, deferred))
+    for loop, batch in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(_settle_all, batch, context=contextvars.Context())
+
+
+def _settle_all(batch: list[tuple[asyncio.Future[Any], _Outcome, Any]]) -> None:
+    for future, outcome, deferred in batch:
+        _settle(future, outcome, deferred)
 
 
 def _settle(
@@ -187,6 +478,16 @@ def _settle(
         future.set_exception(error)
     else:
         future.set_result(result)
+
+
+def _absorb_interrupt() -> None:
+    """Let a ``ViewClosed`` raised in this thread as its call returned land here (CPython
+    delivers it at its next check, within a few bytecodes), not in the next view's call."""
+    try:
+        for _ in range(_ABSORB_SPINS):
+            pass
+    except ViewClosed:
+        return
 
 
 def _raise_in_thread(ident: int, exception: type[BaseException]) -> None:
@@ -547,11 +848,10 @@ def _background_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def background_loop() -> tuple[asyncio.AbstractEventLoop, Pacer]:
-    """An event loop (on its own daemon thread) and pacer that several views may share.
+    """The event loop (on its own daemon thread) and pacer that widgets' views share.
 
-    Widgets no longer use it (each view has a loop of its own, ``ViewLoop``); a view given this
-    loop runs its plain functions on a thread of its own (``ViewThread``). If view code ever
-    stalls it, the watchdog retires it and the next caller gets a new one.
+    A view on it runs its plain functions on the worker pool (``ViewThread``). If view code
+    ever stalls it, the watchdog retires it and the next caller gets a new one.
     """
     global _background
     with _background_lock:

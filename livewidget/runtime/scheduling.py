@@ -2,12 +2,16 @@
 
 The clock is passed in (``Clock``): ``LoopClock`` reads an asyncio loop's time, the test client
 passes a virtual clock. Every timer of the runtime (repeat, ``send_info(after_ms=...)``, the
-pacer, "settled" messages, error batching) reads this one clock.
+pacer, "settled" messages, error batching) reads this one clock; ``LoopClock.of(loop)`` is the
+one clock of a loop, so that the ``repeat`` timers of all the views on it are grouped
+(``Coalescer``): ticks of one interval due within a frame (``COALESCE_SLACK``, 1/60 s) of
+each other fire in one callback, at the latest of their due times, never early.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import threading
 import weakref
@@ -17,7 +21,17 @@ from typing import Any, Protocol
 from ..socket import Cancellable
 from .messages import Message, Tick
 
-__all__ = ["Clock", "LoopClock", "Paced", "Pacer", "Pacing", "Repeat"]
+__all__ = [
+    "COALESCE_SLACK",
+    "Clock",
+    "Coalescer",
+    "LoopClock",
+    "Paced",
+    "Pacer",
+    "Pacing",
+    "Repeat",
+    "coalescer",
+]
 
 
 class Clock(Protocol):
@@ -29,16 +43,30 @@ class Clock(Protocol):
 
 
 class LoopClock:
-    """Real time, on an asyncio loop."""
+    """Real time, on an asyncio loop. ``LoopClock.of(loop)``: the one clock of that loop, so
+    that the repeat timers of every view on it are grouped together (``Coalescer``)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> LoopClock:
+        found = _loop_clocks.get(loop)
+        if found is None:
+            found = _loop_clocks.setdefault(loop, cls(loop))
+        return found
 
     def now(self) -> float:
         return self._loop.time()
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
-        return self._loop.call_later(max(delay, 0.0), callback)
+        if delay <= 0:  # due now: the next turn of the loop, without a timer in its heap
+            return self._loop.call_soon(callback)
+        return self._loop.call_later(delay, callback)
+
+
+_loop_clocks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopClock]
+_loop_clocks = weakref.WeakKeyDictionary()
 
 
 class Paced(Protocol):
@@ -158,8 +186,130 @@ class RepeatHost(Protocol):
     def forget_timer(self, timer: Cancellable) -> None: ...
 
 
+# How late a repeat tick may fire to share a wake-up of its loop with ticks of the same
+# interval: one frame, since the pacer sends a view at most once a frame anyway. Never early.
+COALESCE_SLACK = 1 / 60
+
+
+class _Group:
+    """Repeat ticks of one interval that fire in one callback: at ``at``, the latest of their
+    due times, which are all within the slack of it."""
+
+    __slots__ = ("at", "earliest", "handle", "interval", "members")
+
+    def __init__(self, interval: float, due: float) -> None:
+        self.interval = interval
+        self.at = self.earliest = due
+        self.members: list[Repeat] = []
+        self.handle: Cancellable | None = None
+
+
+class Coalescer:
+    """The repeat timers of one clock, grouped so that ticks due together fire together.
+
+    A tick due at ``t`` joins a group of its interval whose ticks are all due within
+    ``slack`` of each other with it; the group fires at the latest of their due times, so no
+    tick fires early, and none more than ``slack`` late. The views whose ticks fire in one
+    callback hand their plain functions to the pool together (one wake-up of a worker), and
+    their renders and sends follow together (one wake-up of the thread that sends, ipykernel's
+    IOPub thread in a kernel). A repeat keeps its own schedule (tick k at start + k *
+    interval): the lateness never adds up.
+    """
+
+    def __init__(self, clock: Clock, slack: float = COALESCE_SLACK) -> None:
+        self._clock = clock
+        self._slack = slack
+        self._groups: dict[float, list[_Group]] = {}
+        self._lock = threading.RLock()  # a repeat may be cancelled from any thread, or a finalizer
+
+    def schedule(self, timer: Repeat, due: float) -> None:
+        """Fire ``timer`` at ``due`` or at most ``slack`` later (on the clock's loop)."""
+        with self._lock:
+            groups = self._groups.setdefault(timer.interval, [])
+            slack = self._slack
+            for group in groups:
+                if not -slack <= due - group.at <= slack:
+                    continue  # the common case, checked first: a group of another phase
+                earliest, at = min(group.earliest, due), max(group.at, due)
+                if at - earliest <= slack:
+                    group.members.append(timer)
+                    group.earliest = earliest
+                    if at > group.at:  # later, for this one: still within every slack
+                        group.at = at
+                        self._arm(group, at)
+                    timer.group = group
+                    return
+            group = _Group(timer.interval, due)
+            group.members.append(timer)
+            groups.append(group)
+            self._arm(group, due)
+            timer.group = group
+
+    def _arm(self, group: _Group, at: float) -> None:
+        if group.handle is not None:
+            group.handle.cancel()
+        group.handle = self._clock.call_later(at - self._clock.now(), lambda: self._fire(group))
+
+    def discard(self, timer: Repeat) -> None:
+        """``timer`` is cancelled: it leaves its group (safe from any thread)."""
+        with self._lock:
+            group, timer.group = timer.group, None
+            if group is None:
+                return
+            with contextlib.suppress(ValueError):
+                group.members.remove(timer)
+            if not group.members:
+                self._drop(group)
+
+    def _drop(self, group: _Group) -> None:
+        if group.handle is not None:
+            group.handle.cancel()
+            group.handle = None
+        groups = self._groups.get(group.interval, [])
+        with contextlib.suppress(ValueError):
+            groups.remove(group)
+        if not groups:
+            self._groups.pop(group.interval, None)
+
+    def _fire(self, group: _Group) -> None:
+        with self._lock:
+            group.handle = None
+            members = list(group.members)
+            group.members.clear()
+            self._drop(group)
+            for timer in members:
+                timer.group = None
+        # The latest due first: it makes the next group, and the others join it without
+        # moving its timer (one timer a group and tick, not one per member).
+        members.sort(key=lambda timer: timer.due, reverse=True)
+        for timer in members:
+            timer.fire()
+
+    @property
+    def groups(self) -> int:
+        """How many callbacks the repeat timers of this clock wait for."""
+        return sum(len(groups) for groups in self._groups.values())
+
+
+_coalescers: weakref.WeakKeyDictionary[Clock, Coalescer] = weakref.WeakKeyDictionary()
+_coalescers_lock = threading.Lock()
+
+
+def coalescer(clock: Clock) -> Coalescer:
+    """The ``Coalescer`` of ``clock`` (one per clock: ``LoopClock.of(loop)`` is one per loop)."""
+    found = _coalescers.get(clock)
+    if found is None:
+        with _coalescers_lock:
+            found = _coalescers.get(clock)
+            if found is None:
+                found = _coalescers[clock] = Coalescer(clock)
+    return found
+
+
 class Repeat:
-    """A repeating timer without drift: tick k falls at start + k * interval.
+    """A repeating timer without drift: tick k falls at start + k * interval, or up to
+    ``COALESCE_SLACK`` later when it fires with ticks of other repeats due with it (never
+    earlier).
 
     Each tick posts ``Tick(self)`` to the view's mailbox, where ``fn`` is called; a tick still
     waiting there absorbs the next ones.
@@ -168,8 +318,9 @@ class Repeat:
     def __init__(self, host: RepeatHost, fn: Callable[[], Any], interval: float) -> None:
         self._host = host
         self.fn = fn
-        self._interval = interval
-        self._handle: Cancellable | None = None
+        self.interval = interval
+        self._timers = coalescer(host.clock)
+        self.group: _Group | None = None  # the group of ticks it fires with next
         self._next = 0.0
         self.pending = False
         self.cancelled = False
@@ -177,27 +328,30 @@ class Repeat:
     def start(self) -> None:
         if self.cancelled:
             return
-        clock = self._host.clock
-        self._next = clock.now() + self._interval
-        self._handle = clock.call_later(self._interval, self._fire)
+        self._next = self._host.clock.now() + self.interval
+        self._timers.schedule(self, self._next)
 
-    def _fire(self) -> None:
+    @property
+    def due(self) -> float:
+        """When its next tick is due (it fires then, or up to ``COALESCE_SLACK`` later)."""
+        return self._next
+
+    def fire(self) -> None:
+        """The tick due at ``self.due`` (its group's callback calls this)."""
         if self.cancelled:
             return
         if not self.pending:  # a tick still waiting in the mailbox absorbs this one
             self.pending = True
             self._host.post(Tick(self))
         now = self._host.clock.now()
-        self._next += self._interval
+        self._next += self.interval
         if self._next <= now:  # fell behind (a blocked loop): skip the missed ticks
-            self._next += math.ceil((now - self._next) / self._interval) * self._interval
+            self._next += math.ceil((now - self._next) / self.interval) * self.interval
             if self._next <= now:
-                self._next += self._interval
-        self._handle = self._host.clock.call_later(self._next - now, self._fire)
+                self._next += self.interval
+        self._timers.schedule(self, self._next)
 
     def cancel(self) -> None:
         self.cancelled = True
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
+        self._timers.discard(self)
         self._host.forget_timer(self)

@@ -13,7 +13,8 @@ once a frame per view and at most ``max_per_second`` messages in all. A storm of
 costs one render and one message a frame, however many messages it held, and the kernel stays
 well under the Jupyter server's limit of 1,000 IOPub messages a second. When the mailbox is
 empty once a message is handled and the pacer allows it, the render goes out in the same turn
-of the loop (a tick of a dashboard wakes its thread twice: its timer, and the data it awaits).
+of the loop. A render on the worker pool (a plain ``render``, on a shared loop) is handed to the
+view's lane with a callback that sends what it made, no task in between.
 
 A handler that raises is reported (log and page) and its changes are rolled back; a render that
 fails is reported and the context goes back to the last one that rendered. Either way the view
@@ -21,7 +22,9 @@ keeps its last good state and goes on with the next message.
 
 The clock, the transport (``send``) and the pacer are passed in, and the loop may be, so the
 test client runs the same code on a virtual loop and clock with a list as its transport.
-Without a loop (widgets), the view gets a loop and thread of its own (``loop.ViewLoop``).
+Without a loop (widgets), the view shares livewidget's loop (``loop.background_loop()``), its
+plain functions on the worker pool (``loop.Pool``); ``loop.ViewLoop`` (a loop and thread of the
+view's own) is there for ``loop.OWN_LOOPS_MAX`` views, none by default.
 """
 
 from __future__ import annotations
@@ -32,9 +35,10 @@ import inspect
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import FrameType
+from types import FrameType, FunctionType
 from typing import Any
 
 from ..component import Components, collecting
@@ -77,6 +81,11 @@ MAX_QUEUED_BYTES_FROM_PAGE = 4_000_000
 # Messages a view handles back to back before it gives its loop a turn (its timers, its pacer).
 _YIELD_EVERY = 8
 
+# How long close() from outside waits for the view's loop to have closed it (see _wait_closed),
+# and the loops that did not answer in time (stalled by view code): close() no longer waits.
+_CLOSE_WAIT = 0.5
+_unanswering: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
 
 class SlowHandler(RuntimeError):
     """Shown in a view whose handler has run for a while without returning."""
@@ -107,12 +116,11 @@ class _Busy:
 class ViewRuntime:
     """Runs one view: its mailbox, its timers, its renders and what it sends.
 
-    Without ``loop``, the view gets a loop of its own on a thread of its own (``ViewLoop``),
-    where all its code runs, plain or async: a tick hands nothing between threads (past
-    ``loop.OWN_LOOPS_MAX`` such views, it shares ``background_loop()`` instead). Given a
-    ``loop`` (one several views share, or the test client's), the view's plain functions run
-    on ``thread``, a ``ViewThread`` (by default one made for the view), so that one that blocks
-    holds up this view alone.
+    Without ``loop``, the view shares ``background_loop()`` (or gets a ``ViewLoop`` of its own,
+    where all its code runs, while fewer than ``loop.OWN_LOOPS_MAX`` views have one: none by
+    default). On a loop it shares (that one, the server's, or the test client's), the view's
+    plain functions run on ``thread``, a ``ViewThread`` (by default the view's lane in the
+    shared worker pool), so that one that blocks holds up this view alone.
     """
 
     def __init__(
@@ -143,7 +151,7 @@ class ViewRuntime:
         self._thread: ViewThread | None = None
         if self.home is None:
             self._thread = thread if thread is not None else ViewThread(self.loop, name)
-        self.clock: Clock = clock or LoopClock(self.loop)
+        self.clock: Clock = clock or LoopClock.of(self.loop)
         self.pacer: Pacing = pacer or _loop.pacer
         self.bus = bus or default_bus
         self.socket = Socket(self)
@@ -170,7 +178,8 @@ class ViewRuntime:
         self._held_pushes: list[tuple[str, Mapping[str, Any]]] = []  # pushed while handling
         self.components = Components(self)
         self._busy: _Busy | None = None
-        self._rendering: asyncio.Task[None] | None = None  # a render the pacer asked for
+        # A render the pacer asked for, on the view's thread: done once it is sent.
+        self._rendering: asyncio.Future[None] | None = None
         self._page_lock = threading.Lock()
         self._page_queued = 0  # messages from the page waiting in the mailbox
         self._page_bytes = 0  # and their size
@@ -459,7 +468,7 @@ class ViewRuntime:
     async def _run_code(self, where: str, fn: Callable[..., Any], *args: Any) -> Any:
         """Run the view's code: on the view's own loop, or a plain function on the view's own
         thread when the loop is shared (so that one that blocks holds up this view alone)."""
-        self._busy = _Busy(where, time.monotonic(), inspect.iscoroutinefunction(fn))
+        self._busy = _Busy(where, time.monotonic(), _is_coroutine_function(fn))
         try:
             if self._busy.coroutine:
                 result = fn(*args)
@@ -650,7 +659,7 @@ class ViewRuntime:
                 self._render_pending = False
                 self._render_done(self.socket.context, *self._render_inline())
             elif self._rendering is None:
-                self._rendering = self.loop.create_task(self._render_and_send())
+                self._render_and_send()
                 return
             else:
                 return
@@ -670,19 +679,36 @@ class ViewRuntime:
         finally:
             self._busy = None
 
-    async def _render_and_send(self) -> None:
+    def _render_and_send(self) -> None:
+        """Hand the render to the view's thread; send what it made when it is back (no task:
+        a callback of the call's outcome)."""
+        assert self._thread is not None  # on a loop of its own, a view renders inline
         # A handler may push while this render runs on the view's thread (it ran after the
         # render began): its pushes wait for the render that shows what it did.
         pushes_upto = self.outbox.push_count
-        try:
-            if self._render_pending:
-                await self._render()
+        self._render_pending = False
+        context = self.socket.context
+        busy = self._busy = _Busy("render", time.monotonic())
+        done: asyncio.Future[None] = self.loop.create_future()
+        self._rendering = done
+
+        def rendered(call: asyncio.Future[Rendered]) -> None:
+            if self._busy is busy:
+                self._busy = None
+            if self._rendering is done:
+                self._rendering = None
+            if not done.done():
+                done.set_result(None)
+            if call.cancelled() or self.closed:
+                return
+            error = call.exception()
+            if error is not None:
+                self._render_done(context, None, error)
+            else:
+                self._render_done(context, call.result(), None)
             self._send_changes(pushes_upto)
-        except (asyncio.CancelledError, ViewClosed):
-            if not self.closed:
-                raise
-        finally:
-            self._rendering = None
+
+        self._thread.call(self._render_now, context).add_done_callback(rendered)
 
     def _send_changes(self, pushes_upto: int | None = None) -> None:
         rendered = self._rendered
@@ -714,6 +740,13 @@ class ViewRuntime:
         busy = self._busy
         if busy is None or self.closed:
             return
+        if not busy.coroutine and not busy.reported and self._thread is not None:
+            # A plain call counts from when a worker began it, not from when it was handed
+            # over: one waiting behind other views' calls (an overloaded server) is not slow.
+            started = self._thread.started_at
+            if started is None:
+                return
+            busy.since = max(busy.since, started)
         if not busy.reported:
             if now - busy.since >= _loop.SLOW_SECONDS:
                 busy.reported, busy.asked_at = True, now
@@ -763,7 +796,7 @@ class ViewRuntime:
             "fresh loop). An async handler must not call blocking code (time.sleep, "
             "requests.get, a long computation): await asyncio.sleep(...) or "
             "asyncio.to_thread(fn, ...), or write the handler as a plain def, which livewidget "
-            "runs on the view's own thread."
+            "runs on a worker thread, one call of the view at a time."
         )
         self.outbox.show_error(error, where, 0)
 
@@ -799,12 +832,29 @@ class ViewRuntime:
             self._thread.stop()
         self._on_loop(self._close)
         home = self.home
-        if home is None or home.owns_current_thread():
+        if home is None:
+            self._wait_closed()
+            return
+        if home.owns_current_thread():
             return
         home.join(timeout=0.1)  # its loop closes the view and ends: gone when this returns,
         if home.thread.is_alive() and self._holds_loop():
             home.interrupt()  # unless view code holds the loop: end it, as ViewThread.stop does
             home.join(timeout=1.0)
+
+    def _wait_closed(self) -> None:
+        """From a thread outside the view (a cell), with the view's loop running elsewhere:
+        return once the loop has closed the view and its worker task has ended (for up to
+        ``_CLOSE_WAIT`` seconds: a loop that view code stalls cannot answer), so that a census
+        taken right after ``close()`` does not count what it stopped."""
+        loop = self.loop
+        if self.in_view_code() or not loop.is_running() or loop in _unanswering:
+            return
+        closed = threading.Event()
+        # After _close, one more turn: the tasks it cancelled have ended by then.
+        call_soon_threadsafe(loop, loop.call_soon, closed.set)
+        if not closed.wait(_CLOSE_WAIT):
+            _unanswering.add(loop)  # stalled: closing many views must not wait for each
 
     def _close(self) -> None:
         for timer in list(self._timers):
@@ -815,11 +865,21 @@ class ViewRuntime:
         if self._worker is not None:
             self._worker.cancel()
         if self._rendering is not None:
-            self._rendering.cancel()
+            self._rendering.set_result(None)  # nothing will be sent: no one waits for it
+            self._rendering = None
         self.outbox.close()
         self.pacer.discard(self)
         if self.home is not None:
             self.home.stop()
+
+
+def _is_coroutine_function(fn: Callable[..., Any]) -> bool:
+    """``inspect.iscoroutinefunction``, with the common case first (asked for every call of
+    view code): a function or a bound method is one if its code says so."""
+    func = getattr(fn, "__func__", fn)
+    if type(func) is FunctionType:
+        return bool(func.__code__.co_flags & inspect.CO_COROUTINE)
+    return inspect.iscoroutinefunction(fn)
 
 
 def _as_on_a_thread(fn: Callable[..., Any], *args: Any) -> Any:
