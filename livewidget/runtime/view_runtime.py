@@ -654,14 +654,14 @@ class ViewRuntime:
         """
         if self.closed:
             return
+        if self._rendering is not None:
+            return  # the render under way sends when it is back, and asks again if more is due
         if self._render_pending:
             if self._thread is None:  # the view's own loop: render right here
                 self._render_pending = False
                 self._render_done(self.socket.context, *self._render_inline())
-            elif self._rendering is None:
-                self._render_and_send()
-                return
             else:
+                self._render_and_send()
                 return
         self._send_changes()
 
@@ -707,6 +707,8 @@ class ViewRuntime:
             else:
                 self._render_done(context, call.result(), None)
             self._send_changes(pushes_upto)
+            if self._render_pending or self.outbox.has_pushes:
+                self._mark_dirty()  # what came while it rendered: the pacer's next turn
 
         self._thread.call(self._render_now, context).add_done_callback(rendered)
 
