@@ -4,7 +4,13 @@ What runs, on this machine's loopback only, each part in a process of its own:
 
 * **the server**: the sales dashboard of notebooks/dashboard.ipynb (same template; a tick
   assigns three random numbers, without the notebook's 10 ms ``asyncio.sleep`` standing in for
-  a query) served by ``livewidget.serve.app`` under uvicorn, one process;
+  a query) served by ``livewidget.serve.app`` under uvicorn: one process, or with
+  ``SERVE_LOAD_WORKERS=N`` (default 1) uvicorn's supervisor and N worker processes, each
+  building the app by a factory (``_worker_app``) as ``livewidget serve --workers N`` does
+  (pyview's server too: both get the same cores). uvicorn binds one listening socket in the
+  supervisor and hands it to every worker (no ``SO_REUSEPORT``): each worker's loop accepts
+  from the one kernel queue, so the kernel's wake-ups and each worker's business decide the
+  split, which each size prints (the tabs each worker holds, by ``psutil``);
 * **the clients**: one process (or ``SERVE_LOAD_CLIENT_PROCESSES``, each with its share of the
   tabs) holding a WebSocket per simulated tab on ``ws_client.py``, a lean client on
   ``asyncio.Protocol`` (no task, no ``await recv()`` per message: at 5,000 tabs a client
@@ -28,13 +34,15 @@ Figures, for N connected views:
   under 100%; p50 / p95 / max over a ``WINDOW`` of seconds after every view is connected and
   has settled (the orchestrator gives every client process the same window, in wall-clock
   time);
-* **server CPU**: the server process's user + system CPU seconds over the window, per second
-  of wall time (1.0 = one core);
-* **memory per view**: (the server's RSS with N views - its RSS before the first one) / N;
-* the server's thread count (livewidget runs each view's plain functions on a thread of the
-  view's own: ``ViewThread`` in ``livewidget/runtime/loop.py``) and the client processes' CPU,
-  summed (the clients share the 2 cores with the server: where they are busy, latency
-  includes their lag).
+* **server CPU**: the server's user + system CPU seconds over the window, per second of wall
+  time (1.0 = one core); the server is its process and all its descendants (``usage()``:
+  with workers, the supervisor, the workers and multiprocessing's resource tracker);
+* **memory per view**: (the server's RSS with N views - its RSS before the first one) / N,
+  each RSS summed over the same processes (the workers have all started, each says so by a
+  file in ``SERVE_LOAD_READY_DIR``, before the first is read);
+* the server's thread count, summed the same way (livewidget runs view code on threads:
+  ``livewidget/runtime/``), and the client processes' CPU, summed (the clients share the 2
+  cores with the server: where they are busy, latency includes their lag).
 
 The server runs uvicorn with ``livewidget serve``'s settings (``uvicorn_settings()`` in
 ``livewidget/serve/cli.py``), pyview's too. Options, for one measurement: ``SERVE_LOAD_SIZES``
@@ -47,17 +55,22 @@ More options: ``SERVE_LOAD_CONNECT_SECONDS`` (the bound below, 90), ``SERVE_LOAD
 allocations, and each size prints where a view's bytes go (tracemalloc's difference between
 before the first socket and with N open, per view: by file, by line, and the garbage
 collector's objects by type). Tracing slows the server several times: read only the memory
-of such a run.
+of such a run. Both look inside one server process: with ``SERVE_LOAD_WORKERS`` > 1 the
+benchmark refuses them.
 
 The run is bounded: each size connects for at most ``CONNECT_SECONDS`` (a size that cannot
 connect all its views in that time is printed as not reached, with how many did and why the
-others did not), then measures for ``WINDOW``.
+others did not), then measures for ``WINDOW``. A size that took over 10 s to connect (or was
+not reached) prints how the connecting went: the tabs opened in each 10 s, and the server's and
+the clients' CPU meanwhile (the server's accept and handshake work competes with the ticks of
+the tabs already open).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -465,6 +478,7 @@ async def _clients(kind: str, port: int, count: int, commands: asyncio.Queue[str
                 ws = await ws_client.connect("127.0.0.1", port, path, on_text)
                 ws.send(join)
                 sockets.append(ws)
+                opened.append(time.monotonic() - started)
             except (OSError, asyncio.TimeoutError) as error:
                 failures.append(repr(error))
 
@@ -487,21 +501,26 @@ async def _clients(kind: str, port: int, count: int, commands: asyncio.Queue[str
                     ws.send(beat)
 
     beating = asyncio.create_task(heartbeats())
-    started = time.monotonic()
+    process = psutil.Process()
+    opened: list[float] = []  # when each tab's handshake was done, from the start
+    started, cpu_started = time.monotonic(), sum(process.cpu_times()[:2])
     tasks = [asyncio.create_task(page()) for _ in range(count)]
     _, late = await asyncio.wait(tasks, timeout=CONNECT_SECONDS)
     for task in late:
         task.cancel()
+    seconds = time.monotonic() - started
     _report(
         {
             "event": "connected",
             "views": len(sockets),
             "failed": len(failures) + len(late),
             "errors": sorted(set(failures))[:3],
-            "seconds": time.monotonic() - started,
+            "seconds": seconds,
+            # how the connecting went: tabs opened in each 10 s, this process's CPU meanwhile
+            "per_10s": per_interval(opened, 10.0),
+            "cpu": (sum(process.cpu_times()[:2]) - cpu_started) / seconds,
         }
     )
-    process = psutil.Process()
     while (command := await commands.get()).startswith("window"):
         window[0], window[1] = (float(x) for x in command.split()[1:3])
         await asyncio.sleep(max(0.0, window[0] - time.time()))
@@ -522,6 +541,16 @@ async def _clients(kind: str, port: int, count: int, commands: asyncio.Queue[str
     for ws in sockets:
         ws.close()
     await asyncio.wait([asyncio.ensure_future(ws.closed) for ws in sockets] or [beating], timeout=5)
+
+
+def per_interval(instants: list[float], interval: float) -> list[int]:
+    """How many of ``instants`` (seconds from a start) fall in each ``interval`` from it."""
+    counts: list[int] = []
+    for instant in instants:
+        slot = int(instant // interval)
+        counts.extend([0] * (slot + 1 - len(counts)))
+        counts[slot] += 1
+    return counts
 
 
 def _report(event: dict[str, Any]) -> None:
@@ -719,6 +748,15 @@ def _run_size(kind: str, count: int, workers: int = 1) -> dict[str, Any]:
         result: dict[str, Any] = {"kind": kind, "asked": count, "clients": len(clients)}
         bound = time.monotonic() + CONNECT_SECONDS + 30
         connected = [_read_event(c, bound) for c in clients]
+        # the server's CPU while the tabs connected (it was idle before), per second of that
+        result["connect_server_cpu"] = sum(usage(server.pid).cpu_since(before).values()) / max(
+            e["seconds"] for e in connected
+        )
+        result["connect_client_cpu"] = sum(e["cpu"] for e in connected)
+        result["per_10s"] = [
+            sum(share)
+            for share in itertools.zip_longest(*(e["per_10s"] for e in connected), fillvalue=0)
+        ]
         result["views"] = sum(e["views"] for e in connected)
         result["failed"] = sum(e["failed"] for e in connected)
         result["errors"] = sorted({x for e in connected for x in e["errors"]})[:3]
@@ -879,6 +917,14 @@ def _line(result: dict[str, Any]) -> str:
             f"\n    ^ {result['asked']:,} views NOT reached: {views:,} connected within "
             f"{CONNECT_SECONDS:.0f} s, {result.get('failed', 0):,} failed or timed out"
             + (f" ({'; '.join(result['errors'])})" if result.get("errors") else "")
+        )
+    if views < result["asked"] or result.get("connect_seconds", 0.0) > 10:
+        line += (
+            "\n    ^ connecting: "
+            + (" / ".join(f"{n:,}" for n in result.get("per_10s", [])) or "no")
+            + f" tabs per 10 s; meanwhile the server used "
+            f"{result.get('connect_server_cpu', math.nan):.2f} cores, the clients "
+            f"{result.get('connect_client_cpu', math.nan):.2f}"
         )
     if result.get("closed"):
         line += f"\n    ^ the server closed {result['closed']:,} sockets by the window's end"

@@ -110,3 +110,8 @@ async def _with_tabs(port: int, count: int, pid: int) -> tuple[dict[int, int], s
             tab.close()
         if tabs:
             await asyncio.wait([asyncio.ensure_future(t.closed) for t in tabs], timeout=10)
+
+
+def test_the_connect_rate_counts_the_tabs_opened_in_each_interval_even_an_empty_one() -> None:
+    assert serve_load.per_interval([], 10.0) == []
+    assert serve_load.per_interval([0.5, 9.9, 10.0, 31.2], 10.0) == [2, 1, 0, 1]
