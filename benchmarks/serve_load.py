@@ -518,7 +518,7 @@ async def _clients(kind: str, port: int, count: int, commands: asyncio.Queue[str
             "seconds": seconds,
             # how the connecting went: tabs opened in each 10 s, this process's CPU meanwhile
             "per_10s": per_interval(opened, 10.0),
-            "cpu": (sum(process.cpu_times()[:2]) - cpu_started) / seconds,
+            "cpu": (sum(process.cpu_times()[:2]) - cpu_started) / max(seconds, 1e-3),
         }
     )
     while (command := await commands.get()).startswith("window"):
