@@ -4,7 +4,13 @@ What runs, on this machine's loopback only, each part in a process of its own:
 
 * **the server**: the sales dashboard of notebooks/dashboard.ipynb (same template; a tick
   assigns three random numbers, without the notebook's 10 ms ``asyncio.sleep`` standing in for
-  a query) served by ``livewidget.serve.app`` under uvicorn, one process;
+  a query) served by ``livewidget.serve.app`` under uvicorn: one process, or with
+  ``SERVE_LOAD_WORKERS=N`` (default 1) uvicorn's supervisor and N worker processes, each
+  building the app by a factory (``_worker_app``) as ``livewidget serve --workers N`` does
+  (pyview's server too: both get the same cores). uvicorn binds one listening socket in the
+  supervisor and hands it to every worker (no ``SO_REUSEPORT``): each worker's loop accepts
+  from the one kernel queue, so the kernel's wake-ups and each worker's business decide the
+  split, which each size prints (the tabs each worker holds, by ``psutil``);
 * **the clients**: one process (or ``SERVE_LOAD_CLIENT_PROCESSES``, each with its share of the
   tabs) holding a WebSocket per simulated tab on ``ws_client.py``, a lean client on
   ``asyncio.Protocol`` (no task, no ``await recv()`` per message: at 5,000 tabs a client
@@ -28,13 +34,15 @@ Figures, for N connected views:
   under 100%; p50 / p95 / max over a ``WINDOW`` of seconds after every view is connected and
   has settled (the orchestrator gives every client process the same window, in wall-clock
   time);
-* **server CPU**: the server process's user + system CPU seconds over the window, per second
-  of wall time (1.0 = one core);
-* **memory per view**: (the server's RSS with N views - its RSS before the first one) / N;
-* the server's thread count (livewidget runs each view's plain functions on a thread of the
-  view's own: ``ViewThread`` in ``livewidget/runtime/loop.py``) and the client processes' CPU,
-  summed (the clients share the 2 cores with the server: where they are busy, latency
-  includes their lag).
+* **server CPU**: the server's user + system CPU seconds over the window, per second of wall
+  time (1.0 = one core); the server is its process and all its descendants (``usage()``:
+  with workers, the supervisor, the workers and multiprocessing's resource tracker);
+* **memory per view**: (the server's RSS with N views - its RSS before the first one) / N,
+  each RSS summed over the same processes (the workers have all started, each says so by a
+  file in ``SERVE_LOAD_READY_DIR``, before the first is read);
+* the server's thread count, summed the same way (livewidget runs view code on threads:
+  ``livewidget/runtime/``), and the client processes' CPU, summed (the clients share the 2
+  cores with the server: where they are busy, latency includes their lag).
 
 The server runs uvicorn with ``livewidget serve``'s settings (``uvicorn_settings()`` in
 ``livewidget/serve/cli.py``), pyview's too. Options, for one measurement: ``SERVE_LOAD_SIZES``
@@ -47,17 +55,22 @@ More options: ``SERVE_LOAD_CONNECT_SECONDS`` (the bound below, 90), ``SERVE_LOAD
 allocations, and each size prints where a view's bytes go (tracemalloc's difference between
 before the first socket and with N open, per view: by file, by line, and the garbage
 collector's objects by type). Tracing slows the server several times: read only the memory
-of such a run.
+of such a run. Both look inside one server process: with ``SERVE_LOAD_WORKERS`` > 1 the
+benchmark refuses them.
 
 The run is bounded: each size connects for at most ``CONNECT_SECONDS`` (a size that cannot
 connect all its views in that time is printed as not reached, with how many did and why the
-others did not), then measures for ``WINDOW``.
+others did not), then measures for ``WINDOW``. A size that took over 10 s to connect (or was
+not reached) prints how the connecting went: the tabs opened in each 10 s, and the server's and
+the clients' CPU meanwhile (the server's accept and handshake work competes with the ticks of
+the tabs already open).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -74,6 +87,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -200,11 +215,9 @@ def _run_view_code_on_the_loop() -> None:
     isolation.ViewThread.call = call  # type: ignore[method-assign]  # the measurement's patch
 
 
-def _serve(kind: str, port: int) -> None:
-    """The server process: ``python -m benchmarks.serve_load serve KIND PORT``."""
+def _application(kind: str) -> Any:
+    """The ASGI app of ``kind``, set up in this process (the server's, or each worker's)."""
     import logging
-
-    import uvicorn
 
     logging.getLogger("livewidget").setLevel(logging.ERROR)
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # pyview's skipped-tick lines
@@ -213,14 +226,74 @@ def _serve(kind: str, port: int) -> None:
     if kind.startswith("livewidget"):
         from livewidget.serve import app
 
-        application: Any = app({"/": LoadDashboard})
-    else:
-        application = _pyview_app()
+        return app({"/": LoadDashboard})
+    return _pyview_app()
+
+
+def workers_from(environ: Mapping[str, str]) -> int:
+    """``SERVE_LOAD_WORKERS``: uvicorn worker processes per server under test (default 1)."""
+    value = environ.get("SERVE_LOAD_WORKERS", "1").strip() or "1"
+    try:
+        workers = int(value)
+    except ValueError:
+        workers = 0
+    if workers < 1:
+        raise ValueError(
+            f"SERVE_LOAD_WORKERS takes a whole number >= 1 (uvicorn worker processes per "
+            f"server), got {value!r}: set it to 2 for two workers, or unset it for one process"
+        )
+    return workers
+
+
+def _worker_app() -> Any:
+    """uvicorn's app factory in each worker process (``SERVE_LOAD_WORKERS`` > 1): the app of
+    ``SERVE_LOAD_SERVE_KIND``, which writes a file named by its pid into
+    ``SERVE_LOAD_READY_DIR`` once its startup is complete, so that the orchestrator measures
+    the server's memory before the first socket only when every worker is up."""
+    application = _application(os.environ["SERVE_LOAD_SERVE_KIND"])
+    ready = Path(os.environ["SERVE_LOAD_READY_DIR"])
+    # Both apps are Starlette's (PyView is a Starlette): wrapping the router's lifespan costs
+    # nothing per connection, where an ASGI wrapper would hold a coroutine frame per socket.
+    inner = application.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[Any]:
+        async with inner(app) as state:
+            (ready / str(os.getpid())).touch()
+            yield state
+
+    application.router.lifespan_context = lifespan
+    return application
+
+
+def _serve(kind: str, port: int, workers: int = 1) -> None:
+    """The server process: ``python -m benchmarks.serve_load serve KIND PORT [WORKERS]``.
+
+    One worker: this process serves (uvicorn given the app object, as ``livewidget serve``
+    does with one worker). More: this process is uvicorn's supervisor, and ``workers`` fresh
+    processes import the app by name through a factory (``_worker_app``), as ``livewidget
+    serve --workers N`` does, all accepting on the one listening socket uvicorn binds here."""
+    import uvicorn
+
     from livewidget.serve.cli import uvicorn_settings
 
     # livewidget serve's own settings, for pyview too (one connection layer for both); a
     # measurement may override them: SERVE_LOAD_UVICORN='{"ws": "wsproto"}'.
     settings = {**uvicorn_settings(), **json.loads(os.environ.get("SERVE_LOAD_UVICORN", "{}"))}
+    if workers > 1:
+        os.environ["SERVE_LOAD_SERVE_KIND"] = kind  # the spawned workers inherit it
+        uvicorn.run(
+            "benchmarks.serve_load:_worker_app",
+            factory=True,
+            workers=workers,
+            host="127.0.0.1",
+            port=port,
+            log_level="error",
+            backlog=8192,
+            **settings,
+        )
+        return
+    application = _application(kind)
     snapshot = os.environ.get("SERVE_LOAD_SNAPSHOT")
     if snapshot:
         _install_snapshots(snapshot)
@@ -405,6 +478,7 @@ async def _clients(kind: str, port: int, count: int, commands: asyncio.Queue[str
                 ws = await ws_client.connect("127.0.0.1", port, path, on_text)
                 ws.send(join)
                 sockets.append(ws)
+                opened.append(time.monotonic() - started)
             except (OSError, asyncio.TimeoutError) as error:
                 failures.append(repr(error))
 
@@ -427,21 +501,26 @@ async def _clients(kind: str, port: int, count: int, commands: asyncio.Queue[str
                     ws.send(beat)
 
     beating = asyncio.create_task(heartbeats())
-    started = time.monotonic()
+    process = psutil.Process()
+    opened: list[float] = []  # when each tab's handshake was done, from the start
+    started, cpu_started = time.monotonic(), sum(process.cpu_times()[:2])
     tasks = [asyncio.create_task(page()) for _ in range(count)]
     _, late = await asyncio.wait(tasks, timeout=CONNECT_SECONDS)
     for task in late:
         task.cancel()
+    seconds = time.monotonic() - started
     _report(
         {
             "event": "connected",
             "views": len(sockets),
             "failed": len(failures) + len(late),
             "errors": sorted(set(failures))[:3],
-            "seconds": time.monotonic() - started,
+            "seconds": seconds,
+            # how the connecting went: tabs opened in each 10 s, this process's CPU meanwhile
+            "per_10s": per_interval(opened, 10.0),
+            "cpu": (sum(process.cpu_times()[:2]) - cpu_started) / max(seconds, 1e-3),
         }
     )
-    process = psutil.Process()
     while (command := await commands.get()).startswith("window"):
         window[0], window[1] = (float(x) for x in command.split()[1:3])
         await asyncio.sleep(max(0.0, window[0] - time.time()))
@@ -462,6 +541,16 @@ async def _clients(kind: str, port: int, count: int, commands: asyncio.Queue[str
     for ws in sockets:
         ws.close()
     await asyncio.wait([asyncio.ensure_future(ws.closed) for ws in sockets] or [beating], timeout=5)
+
+
+def per_interval(instants: list[float], interval: float) -> list[int]:
+    """How many of ``instants`` (seconds from a start) fall in each ``interval`` from it."""
+    counts: list[int] = []
+    for instant in instants:
+        slot = int(instant // interval)
+        counts.extend([0] * (slot + 1 - len(counts)))
+        counts[slot] += 1
+    return counts
 
 
 def _report(event: dict[str, Any]) -> None:
@@ -537,25 +626,106 @@ def _read_event(process: subprocess.Popen[str], deadline: float) -> dict[str, An
             return dict(json.loads(line))
 
 
-def _run_size(kind: str, count: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Usage:
+    """One reading of a server: each of its processes' CPU seconds (user + system), RSS
+    (bytes) and threads, by pid. The server is its process and all its descendants
+    (``psutil``'s ``children(recursive=True)``): with ``SERVE_LOAD_WORKERS`` > 1, uvicorn's
+    supervisor and its workers, with one the serving process alone."""
+
+    cpu: dict[int, float]
+    rss: dict[int, int]
+    threads: dict[int, int]
+
+    @property
+    def total_rss(self) -> int:
+        return sum(self.rss.values())
+
+    @property
+    def total_threads(self) -> int:
+        return sum(self.threads.values())
+
+    def cpu_since(self, before: Usage) -> dict[int, float]:
+        """CPU seconds each process used since ``before`` (all of it for a process that
+        was not there then: a worker uvicorn restarted)."""
+        return {pid: cpu - before.cpu.get(pid, 0.0) for pid, cpu in self.cpu.items()}
+
+
+def server_processes(pid: int) -> list[psutil.Process]:
+    """The process ``pid`` and all its descendants."""
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
+
+
+def usage(pid: int) -> Usage:
+    """Read CPU, RSS and threads of ``pid`` and all its descendants (a descendant that ends
+    while it is read is left out)."""
+    cpu: dict[int, float] = {}
+    rss: dict[int, int] = {}
+    threads: dict[int, int] = {}
+    for process in server_processes(pid):
+        try:
+            with process.oneshot():
+                times = process.cpu_times()
+                cpu[process.pid] = times.user + times.system
+                rss[process.pid] = process.memory_info().rss
+                threads[process.pid] = process.num_threads()
+        except psutil.NoSuchProcess:
+            if process.pid == pid:
+                raise
+    return Usage(cpu, rss, threads)
+
+
+def connections_by_process(pid: int, port: int) -> dict[int, int]:
+    """How many established TCP connections to ``port`` each process of the server holds:
+    how the kernel spread the tabs over the workers."""
+    counts = {}
+    for process in server_processes(pid):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            counts[process.pid] = sum(
+                1
+                for c in process.net_connections(kind="tcp")
+                if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port
+            )
+    return counts
+
+
+def _wait_workers(ready: Path, workers: int, server: subprocess.Popen[Any]) -> None:
+    """Until each of ``workers`` has written its pid into ``ready`` (startup complete)."""
+    deadline = time.monotonic() + 120
+    while len(list(ready.iterdir())) < workers:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{len(list(ready.iterdir()))} of {workers} uvicorn workers started in 120 s"
+            )
+        time.sleep(0.1)
+
+
+def _run_size(kind: str, count: int, workers: int = 1) -> dict[str, Any]:
     port = _free_port()
     env = _env()
     snapshot = None
     if TRACEMALLOC:
         snapshot = Path(tempfile.mkdtemp(prefix="lw-serve-mem-")) / "breakdown.json"
         env["SERVE_LOAD_SNAPSHOT"] = str(snapshot)
+    ready = Path(tempfile.mkdtemp(prefix="lw-serve-ready-"))
+    env["SERVE_LOAD_READY_DIR"] = str(ready)
     server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.serve_load", "serve", kind, str(port)],
+        [sys.executable, "-m", "benchmarks.serve_load", "serve", kind, str(port), str(workers)],
         cwd=REPO,
         env=env,
         start_new_session=True,
     )
     clients: list[subprocess.Popen[str]] = []
     try:
+        if workers > 1:  # uvicorn's supervisor listens before its workers have started
+            _wait_workers(ready, workers, server)
         _wait_port(port, server)
         time.sleep(1.0)
-        proc = psutil.Process(server.pid)
-        rss0 = proc.memory_info().rss
+        before = usage(server.pid)
+        rss0 = before.total_rss
         if snapshot is not None:
             _snapshot(server, snapshot, "baseline")
         shares = [
@@ -578,6 +748,15 @@ def _run_size(kind: str, count: int) -> dict[str, Any]:
         result: dict[str, Any] = {"kind": kind, "asked": count, "clients": len(clients)}
         bound = time.monotonic() + CONNECT_SECONDS + 30
         connected = [_read_event(c, bound) for c in clients]
+        # the server's CPU while the tabs connected (it was idle before), per second of that
+        result["connect_server_cpu"] = sum(usage(server.pid).cpu_since(before).values()) / max(
+            e["seconds"] for e in connected
+        )
+        result["connect_client_cpu"] = sum(e["cpu"] for e in connected)
+        result["per_10s"] = [
+            sum(share)
+            for share in itertools.zip_longest(*(e["per_10s"] for e in connected), fillvalue=0)
+        ]
         result["views"] = sum(e["views"] for e in connected)
         result["failed"] = sum(e["failed"] for e in connected)
         result["errors"] = sorted({x for e in connected for x in e["errors"]})[:3]
@@ -590,12 +769,27 @@ def _run_size(kind: str, count: int) -> dict[str, Any]:
             c.stdin.write(f"window {t0:.6f} {t1:.6f}\n")
             c.stdin.flush()
         time.sleep(max(0.0, t0 - time.time()))
-        cpu0, started = sum(proc.cpu_times()[:2]), time.monotonic()
+        cpu0, started = usage(server.pid), time.monotonic()
         done = [_read_event(c, time.monotonic() + WINDOW + 30) for c in clients]
-        result["server_cpu"] = (sum(proc.cpu_times()[:2]) - cpu0) / (time.monotonic() - started)
         # Read while every view is still open.
-        result["rss"] = proc.memory_info().rss
-        result["threads"] = proc.num_threads()
+        end, elapsed = usage(server.pid), time.monotonic() - started
+        spent = end.cpu_since(cpu0)
+        result["server_cpu"] = sum(spent.values()) / elapsed
+        result["rss"] = end.total_rss
+        result["threads"] = end.total_threads
+        result["workers"] = workers
+        if workers > 1:
+            views = connections_by_process(server.pid, port)
+            # the workers name themselves in the ready directory; the rest is uvicorn's
+            # supervisor and multiprocessing's resource tracker (spawn starts one)
+            ours = sorted(int(p.name) for p in ready.iterdir())
+            result["by_worker"] = [
+                (views.get(pid, 0), spent.get(pid, 0.0) / elapsed) for pid in ours
+            ]
+            result["supervisor_cpu"] = (
+                sum(cpu for pid, cpu in spent.items() if pid not in ours) / elapsed
+            )
+            result["replaced"] = sorted(set(before.cpu) ^ set(end.cpu))
         result["latencies"] = sorted(x for e in done for x in e["latencies"])
         result["client_cpu"] = sum(e["client_cpu"] for e in done)
         result["closed"] = sum(e["closed"] for e in done)
@@ -614,6 +808,7 @@ def _run_size(kind: str, count: int) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 _stop(c)
         _stop(server)
+        shutil.rmtree(ready, ignore_errors=True)
 
 
 def _voila_memory(viewers: int) -> str:
@@ -723,15 +918,51 @@ def _line(result: dict[str, Any]) -> str:
             f"{CONNECT_SECONDS:.0f} s, {result.get('failed', 0):,} failed or timed out"
             + (f" ({'; '.join(result['errors'])})" if result.get("errors") else "")
         )
+    if views < result["asked"] or result.get("connect_seconds", 0.0) > 10:
+        line += (
+            "\n    ^ connecting: "
+            + (" / ".join(f"{n:,}" for n in result.get("per_10s", [])) or "no")
+            + f" tabs per 10 s; meanwhile the server used "
+            f"{result.get('connect_server_cpu', math.nan):.2f} cores, the clients "
+            f"{result.get('connect_client_cpu', math.nan):.2f}"
+        )
     if result.get("closed"):
         line += f"\n    ^ the server closed {result['closed']:,} sockets by the window's end"
+    if result.get("by_worker"):
+        total = max(1, sum(v for v, _ in result["by_worker"]))
+        line += (
+            f"\n    ^ {len(result['by_worker'])} worker processes on one shared listening "
+            f"socket: "
+            + " | ".join(
+                f"{v:,} views ({v / total:.0%}) {cpu:.2f} cores" for v, cpu in result["by_worker"]
+            )
+            + f"; supervisor and resource tracker {result['supervisor_cpu']:.2f} cores"
+        )
+    if result.get("replaced"):
+        line += (
+            f"\n    ^ server processes came or went during the run (uvicorn replaces a worker "
+            f"that misses its health check): pids {result['replaced']}"
+        )
     return line
 
 
 def main() -> None:
+    try:
+        workers = workers_from(os.environ)
+    except ValueError as error:
+        print(f"\n(g) serve_load: {error}")
+        return
+    if workers > 1 and (TRACEMALLOC or os.environ.get("SERVE_LOAD_PROFILE")):
+        print(
+            "\n(g) serve_load: SERVE_LOAD_TRACEMALLOC and SERVE_LOAD_PROFILE look inside one "
+            f"server process; got SERVE_LOAD_WORKERS={workers}: run them with one worker"
+        )
+        return
     print(
         f"\n(g) livewidget serve under load: a dashboard ticking at 1 Hz, N simulated tabs over "
-        f"loopback WebSockets; {WINDOW:.0f} s window"
+        f"loopback WebSockets; {WINDOW:.0f} s window; {workers} uvicorn worker "
+        f"process{'es' if workers > 1 else ''} per server; {CONNECT_SECONDS:.0f} s to connect "
+        "each size"
     )
     print(
         f"  {'server':<18}{'views':>13}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>9}"
@@ -748,7 +979,7 @@ def main() -> None:
             if kind == "pyview" and (not have_pyview or count not in PYVIEW_SIZES):
                 continue
             try:
-                result = _run_size(kind, count)
+                result = _run_size(kind, count, workers)
                 print(_line(result), flush=True)
                 if "breakdown" in result:
                     print(_breakdown(result), flush=True)
@@ -763,7 +994,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        _serve(sys.argv[2], int(sys.argv[3]))
+        _serve(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 1)
     elif len(sys.argv) > 1 and sys.argv[1] == "clients":
         _client_main(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:

@@ -101,6 +101,9 @@ class WebSocket(asyncio.Protocol):
                 self.abort()
                 return
             self._upgraded = True
+            if self.opened.done():  # connect() was cancelled (the load client's bound ran out)
+                self.abort()
+                return
             self.opened.set_result(None)
         self._frames(time.time())
 

@@ -64,3 +64,25 @@ def test_frames_of_every_length_encoding_are_masked_and_framed() -> None:
         assert framed[1] & 0x80  # masked, as a client's frames must be
         assert framed[header : header + 4] == key
         assert ws_client.mask(framed[header + 4 :], key) == payload  # XOR twice: the payload
+
+
+def test_an_upgrade_that_comes_after_its_connect_was_given_up_closes_the_socket_quietly() -> None:
+    async def late_upgrade() -> bool:
+        import base64
+        import hashlib
+        import socket
+
+        key = base64.b64encode(b"0123456789abcdef")
+        ours, theirs = socket.socketpair()
+        loop = asyncio.get_running_loop()
+        _, ws = await loop.create_connection(lambda: ws_client.WebSocket(key, print), sock=ours)
+        ws.opened.cancel()  # as the load client's bound cancels a connect still waiting
+        accept = base64.b64encode(hashlib.sha1(key + ws_client.GUID).digest())
+        ws.data_received(
+            b"HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
+        await asyncio.wait_for(ws.closed, 10)
+        theirs.close()
+        return ws.opened.cancelled()
+
+    assert asyncio.run(late_upgrade())
