@@ -59,6 +59,7 @@ from .. import wire
 from ..children import Child, any_made, children_of
 from ..events import FrontendMessageError, decode_message
 from ..runtime import Assign, Info, Join, Report, Sync, ViewRuntime, census_sources
+from ..runtime.scheduling import BEAT
 from ..socket import Context, unchanged
 from ..template import Rendered, TemplateError, embed
 from ..text import repair
@@ -267,8 +268,9 @@ class LiveWidget(anywidget.AnyWidget):
         self._reported_children: set[int] = set()  # widgets shown twice or inside themselves
         self._links: list[Link] = []
         # The runtime picks the view's loop (livewidget.runtime.loop: the shared one by default).
+        # Its repeat timers start on the kernel's beat, so that the notebook's views tick together.
         self._runtime = ViewRuntime(
-            view, send=self._send_to_front, on_context=self._on_view_context
+            view, send=self._send_to_front, on_context=self._on_view_context, beat=BEAT
         )
         self._loop = self._runtime.loop
         self.on_msg(self._on_front_message)
@@ -412,9 +414,25 @@ class LiveWidget(anywidget.AnyWidget):
     # -- the context trait --------------------------------------------------------------------
 
     def _on_view_context(self, context: Context) -> None:
-        self.context = dict(context)  # from the view's own code: _context_assigned ignores it
+        value = dict(context)
+        if self._context_observed():
+            self.context = value  # from the view's own code: _context_assigned ignores it
+        else:
+            # Nobody listens (the common case, a view ticking every second): the value is set as
+            # traitlets' set() would, without its round of notifications that nobody hears.
+            self._trait_values["context"] = value
         for link in list(self._links):
-            link.context_changed(self.context)
+            link.context_changed(value)
+
+    def _context_observed(self) -> bool:
+        """Whether anything but this widget's own ``_context_assigned`` observes ``context``
+        (an ``observe``, ``traitlets.link`` / ``dlink``, ``interactive``...)."""
+        notifiers = self._trait_notifiers
+        for name in ("context", traitlets.All):
+            for handler in notifiers.get(name, {}).get("change", ()):
+                if handler != self._context_assigned:
+                    return True
+        return False
 
     def _context_assigned(self, change: dict[str, Any]) -> None:
         if self._runtime.in_view_code():

@@ -129,9 +129,6 @@ class ViewThread:
         self._deferred: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self.owed = 0  # calls whose outcome the loop has not had yet
 
-    def _paid(self, _: object) -> None:
-        self.owed -= 1
-
     @property
     def ident(self) -> int | None:
         """The thread running the lane's call now (None between calls)."""
@@ -161,8 +158,7 @@ class ViewThread:
         if self._stopped:
             future.set_exception(ViewClosed("the view is closed"))
             return future
-        self.owed += 1
-        future.add_done_callback(self._paid)
+        self.owed += 1  # paid back when its outcome is settled on the loop (_settle)
         pool = self._pool
         with pool.lock:
             self._calls.append((fn, args, future))
@@ -231,8 +227,7 @@ class _Worker:
         self.interrupted = False  # a ViewClosed was raised in this thread and not yet seen
         # Outcomes of calls that returned, for their loops: handed over once no call waits,
         # or by the monitor when this worker is stuck in a call.
-        self.outcomes: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], _Outcome, Any]]
-        self.outcomes = []
+        self.outcomes: list[tuple[ViewThread, asyncio.Future[Any], _Outcome, Any]] = []
         self.thread = threading.Thread(
             target=self._run, name=f"livewidget-worker-{index}", daemon=True
         )
@@ -300,7 +295,7 @@ class _Worker:
     def _finish(self, lane: ViewThread, future: asyncio.Future[Any], outcome: _Outcome) -> None:
         self.in_call = self.interrupted = False
         self.lane = None
-        self.outcomes.append((lane._loop, future, outcome, lane._end()))
+        self.outcomes.append((lane, future, outcome, lane._end()))
         if len(self.outcomes) >= self.pool.settle_batch:
             self.hand_over()
 
@@ -443,21 +438,22 @@ class Pool:
 workers = Pool()  # the pool every view's plain functions run on, whatever its loop
 
 
-def _hand_over(
-    outcomes: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], _Outcome, Any]],
-) -> None:
+def _hand_over(outcomes: list[tuple[ViewThread, asyncio.Future[Any], _Outcome, Any]]) -> None:
     """Give each loop the outcomes of its calls, in one wake-up of that loop."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], _Outcome, Any]]]
+    by_loop: dict[
+        asyncio.AbstractEventLoop, list[tuple[ViewThread, asyncio.Future[Any], _Outcome, Any]]
+    ]
     by_loop = {}
-    for loop, future, outcome, deferred in outcomes:
-        by_loop.setdefault(loop, []).append((future, outcome, deferred))
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0]._loop, []).append(outcome)
     for loop, batch in by_loop.items():
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
             loop.call_soon_threadsafe(_settle_all, batch, context=contextvars.Context())
 
 
-def _settle_all(batch: list[tuple[asyncio.Future[Any], _Outcome, Any]]) -> None:
-    for future, outcome, deferred in batch:
+def _settle_all(batch: list[tuple[ViewThread, asyncio.Future[Any], _Outcome, Any]]) -> None:
+    for lane, future, outcome, deferred in batch:
+        lane.owed -= 1
         _settle(future, outcome, deferred)
 
 

@@ -5,7 +5,10 @@ passes a virtual clock. Every timer of the runtime (repeat, ``send_info(after_ms
 pacer, "settled" messages, error batching) reads this one clock; ``LoopClock.of(loop)`` is the
 one clock of a loop, so that the ``repeat`` timers of all the views on it are grouped
 (``Coalescer``): ticks of one interval due within a frame (``COALESCE_SLACK``, 1/60 s) of
-each other fire in one callback, at the latest of their due times, never early.
+each other fire in one callback, at the latest of their due times, never early. In a kernel
+the repeats also start on a beat (``BEAT``, ``on_beat``): their first tick waits for the next
+whole second, so that all the notebook's dashboards of one interval tick in one callback, render
+together and send in one burst (the pacer allows ``BURST_SECONDS`` of its budget at once).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from ..socket import Cancellable
 from .messages import Message, Tick
 
 __all__ = [
+    "BEAT",
+    "BURST_SECONDS",
     "COALESCE_SLACK",
     "Clock",
     "Coalescer",
@@ -31,6 +36,7 @@ __all__ = [
     "Pacing",
     "Repeat",
     "coalescer",
+    "on_beat",
 ]
 
 
@@ -101,6 +107,14 @@ class _Slot:
         self.last = -math.inf
 
 
+# How many sends the pacer lets go at once, in seconds of its budget: the views whose ticks
+# share a beat send together, one wake-up of the thread that sends (ipykernel's IOPub thread,
+# whose every wake-up costs more than a message) for all of them. A quarter of a second of the
+# default budget is 100 sends, well within the Jupyter server's limit (1,000 messages a second
+# over 3 s).
+BURST_SECONDS = 0.25
+
+
 class Pacer:
     """Sends dirty views' diffs: once a frame per view, ``max_per_second`` in all.
 
@@ -108,16 +122,20 @@ class Pacer:
     the requesting view's own clock (no thread hands anything to another), at the later of its
     frame (``frame`` after its last send) and its turn in the budget the views share. The budget
     is a lock-protected token bucket in the form of GCRA (the generic cell rate algorithm):
-    sends are spaced ``1 / max_per_second`` apart, with a burst of ``max_per_second * frame``
-    sends at once allowed, so a frame holds at most that many and a second at most
-    ``max_per_second``. Each view asks at most once until its flush runs, so a storm of updates
-    costs one send a frame.
+    sends are spaced ``1 / max_per_second`` apart, with ``burst`` sends at once allowed
+    (``BURST_SECONDS`` of the budget by default), so any span of ``t`` seconds holds at most
+    ``burst + max_per_second * t`` sends. Each view asks at most once until its flush runs, so
+    a storm of updates costs one send a frame.
     """
 
-    def __init__(self, *, frame: float = 1 / 60, max_per_second: float = 400.0) -> None:
+    def __init__(
+        self, *, frame: float = 1 / 60, max_per_second: float = 400.0, burst: int | None = None
+    ) -> None:
         self._frame = frame
         self._interval = 1 / max_per_second
-        burst = max(1, int(max_per_second * frame))
+        if burst is None:
+            burst = int(max_per_second * BURST_SECONDS)
+        burst = max(1, burst)
         self._tolerance = (burst - 1) * self._interval
         self._lock = threading.Lock()
         self._next = -math.inf  # GCRA's theoretical arrival time of the next send
@@ -190,6 +208,12 @@ class RepeatHost(Protocol):
 # interval: one frame, since the pacer sends a view at most once a frame anyway. Never early.
 COALESCE_SLACK = 1 / 60
 
+# The beat of the kernel's repeat timers (``Repeat``): a repeat's first tick waits for the next
+# whole second on the loop's clock (for an interval under a second, the next multiple of the
+# interval), so that the notebook's dashboards tick together. The server passes none: there a
+# tick's latency is what a user sees, and thousands of views are better spread over the second.
+BEAT = 1.0
+
 
 class _Group:
     """Repeat ticks of one interval that fire in one callback: at ``at``, the latest of their
@@ -212,8 +236,8 @@ class Coalescer:
     tick fires early, and none more than ``slack`` late. The views whose ticks fire in one
     callback hand their plain functions to the pool together (one wake-up of a worker), and
     their renders and sends follow together (one wake-up of the thread that sends, ipykernel's
-    IOPub thread in a kernel). A repeat keeps its own schedule (tick k at start + k *
-    interval): the lateness never adds up.
+    IOPub thread in a kernel). A repeat keeps its own schedule (tick k at its first tick +
+    (k - 1) * interval): the lateness never adds up.
     """
 
     def __init__(self, clock: Clock, slack: float = COALESCE_SLACK) -> None:
@@ -306,19 +330,36 @@ def coalescer(clock: Clock) -> Coalescer:
     return found
 
 
+def on_beat(start: float, interval: float, beat: float) -> float:
+    """When a repeat of ``interval`` started at ``start`` ticks first, on the beat: the first
+    multiple of ``min(interval, beat)`` on the clock at or after ``start + interval`` (so never
+    early, and late by less than that step). Without a beat (0), ``start + interval``."""
+    first = start + interval
+    step = min(interval, beat)
+    if step <= 0:
+        return first
+    return math.ceil(first / step - 1e-9) * step
+
+
 class Repeat:
-    """A repeating timer without drift: tick k falls at start + k * interval, or up to
+    """A repeating timer without drift: tick k falls at phase + (k - 1) * interval, or up to
     ``COALESCE_SLACK`` later when it fires with ticks of other repeats due with it (never
-    earlier).
+    earlier). The phase, its first tick, is ``start + interval``, or with a ``beat`` (the
+    kernel's views: ``BEAT``) the next multiple of ``min(interval, beat)`` on the clock from
+    there (``on_beat``): the views' repeats of one interval then tick together, one wake-up
+    for all of them (as one ticker for 100 ``ipywidgets.HTML``), whenever each view started.
 
     Each tick posts ``Tick(self)`` to the view's mailbox, where ``fn`` is called; a tick still
     waiting there absorbs the next ones.
     """
 
-    def __init__(self, host: RepeatHost, fn: Callable[[], Any], interval: float) -> None:
+    def __init__(
+        self, host: RepeatHost, fn: Callable[[], Any], interval: float, beat: float = 0.0
+    ) -> None:
         self._host = host
         self.fn = fn
         self.interval = interval
+        self.beat = beat
         self._timers = coalescer(host.clock)
         self.group: _Group | None = None  # the group of ticks it fires with next
         self._next = 0.0
@@ -328,7 +369,7 @@ class Repeat:
     def start(self) -> None:
         if self.cancelled:
             return
-        self._next = self._host.clock.now() + self.interval
+        self._next = on_beat(self._host.clock.now(), self.interval, self.beat)
         self._timers.schedule(self, self._next)
 
     @property

@@ -136,8 +136,10 @@ class ViewRuntime:
         on_error: Callable[[BaseException, str], None] | None = None,
         error_interval: float = 1.0,
         thread: ViewThread | None = None,
+        beat: float = 0.0,
     ) -> None:
         self.view = view
+        self.beat = beat  # repeat timers start on this beat of the clock (scheduling.on_beat)
         name = f"livewidget-view-{type(view).__name__}"
         # The view's own loop and thread, or a loop given (shared, or the test client's) with
         # a thread for the view's plain functions.
@@ -210,7 +212,7 @@ class ViewRuntime:
         self._timers.add(handles[0])
 
     def repeat(self, fn: Callable[[], Any], interval_ms: float) -> Cancellable:
-        timer = Repeat(self, fn, interval_ms / 1000)
+        timer = Repeat(self, fn, interval_ms / 1000, self.beat)
         self._timers.add(timer)
         self._on_loop(timer.start)
         return timer

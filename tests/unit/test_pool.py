@@ -10,6 +10,7 @@ due within a frame of each other fire in one callback, never early
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,8 +23,9 @@ from livewidget.jupyter import LiveWidget
 from livewidget.runtime import ViewClosed
 from livewidget.runtime.loop import Pool, ViewThread
 from livewidget.runtime.messages import Message, Tick
-from livewidget.runtime.scheduling import COALESCE_SLACK, Repeat, coalescer
+from livewidget.runtime.scheduling import COALESCE_SLACK, Repeat, coalescer, on_beat
 from livewidget.socket import Cancellable
+from livewidget.testing import live
 from livewidget.testing.clock import VirtualClock
 
 
@@ -262,3 +264,64 @@ def test_a_cancelled_repeat_leaves_its_group_and_the_others_tick_on() -> None:
     second.cancel()
     assert coalescer(clock).groups == 0
     assert clock.next_due() == float("inf")  # nothing left on the clock
+
+
+def test_repeats_on_a_beat_started_apart_tick_in_one_callback_never_early() -> None:
+    """The kernel's repeats (``beat=1``): started at any instant, those of one interval tick
+    together on the whole second, each no earlier than an interval after its start and less
+    than a beat later; then exactly an interval apart."""
+    clock = VirtualClock()
+    ticks: list[tuple[float, int, Repeat]] = []
+    calls: list[float] = []
+    host = _Host(clock, ticks)
+    starts: dict[Repeat, float] = {}
+    for offset in (0.05, 0.3, 0.55, 0.99, 1.7):
+        run_clock(clock, offset, calls)
+        timer = Repeat(host, lambda: None, 1.0, beat=1.0)
+        timer.start()
+        starts[timer] = offset
+    run_clock(clock, 8.5, calls)
+    per_timer: dict[Repeat, list[float]] = {}
+    for at, _, timer in ticks:
+        per_timer.setdefault(timer, []).append(at)
+    for timer, fired in per_timer.items():
+        assert starts[timer] + 1.0 - 1e-9 <= fired[0] < starts[timer] + 2.0
+        assert all(abs(b - a - 1.0) < 1e-9 for a, b in itertools.pairwise(fired))
+        assert all(abs(at - round(at)) < 1e-9 for at in fired)  # on the whole second
+    assert calls == [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]  # one callback a beat for all five
+
+
+def test_on_beat_is_never_early_and_late_by_less_than_its_step() -> None:
+    for start in (0.0, 0.001, 0.4999, 3.25, 17.999999, 1e6 + 0.3):
+        for interval, beat in ((1.0, 1.0), (0.25, 1.0), (5.0, 1.0), (1.5, 1.0), (1.0, 0.0)):
+            first = on_beat(start, interval, beat)
+            step = min(interval, beat)
+            assert start + interval - 1e-6 <= first
+            assert first < start + interval + (step if step > 0 else 1e-9)
+    assert on_beat(2.0, 1.0, 1.0) == 3.0  # already on the beat: not a beat later
+    assert on_beat(2.3, 0.25, 1.0) == 2.75  # a quarter second: on its own quarter
+    assert on_beat(2.3, 1.0, 0.0) == 3.3  # without a beat: one interval after start
+
+
+def test_a_widget_ticks_on_the_kernels_beat_and_the_test_client_at_start_plus_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(LiveWidget, "send", lambda self, content, buffers=None: None)
+
+    class Ticking(lw.LiveView):
+        def mount(self, socket: lw.Socket) -> None:
+            self.timer = socket.repeat(lambda: None, 1000)
+            socket.assign(n=0)
+
+        def render(self, ctx: lw.Context) -> lw.Rendered:
+            return lw.html("{n}", **ctx)
+
+    widget = LiveWidget(Ticking())
+    try:
+        due = widget.view.timer.due
+        assert abs(due - round(due)) < 1e-9  # the kernel's views tick on the whole second
+    finally:
+        widget.close()
+    view = Ticking()
+    with live(view):
+        assert view.timer.due == pytest.approx(1.0)  # the test client's: start + interval

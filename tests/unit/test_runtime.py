@@ -6,6 +6,8 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
+
 import livewidget as lw
 from livewidget.runtime import Event, Info, Pacer, ViewRuntime
 from livewidget.testing import VirtualClock, live
@@ -136,7 +138,7 @@ def run_timers(clock: VirtualClock, until: float) -> None:
 
 def test_the_pacer_sends_at_most_once_a_frame_per_view_and_caps_the_total():
     clock = VirtualClock()
-    pacer = Pacer(frame=0.1, max_per_second=20)  # two sends at once, then one each 50 ms
+    pacer = Pacer(frame=0.1, max_per_second=20, burst=2)  # two at once, then one each 50 ms
     views = [Flushes(clock) for _ in range(4)]
     for view in views:
         pacer.request(view)
@@ -160,7 +162,7 @@ def test_the_pacer_keeps_a_frame_between_one_views_sends():
 
 def test_the_pacer_is_shared_by_views_on_loops_of_their_own():
     clock_a, clock_b = VirtualClock(), VirtualClock()
-    pacer = Pacer(frame=0.1, max_per_second=10)  # one send a frame in all
+    pacer = Pacer(frame=0.1, max_per_second=10, burst=1)  # one send a frame in all
     a, b = Flushes(clock_a), Flushes(clock_b)
     pacer.request(a)
     pacer.request(b)
@@ -404,3 +406,17 @@ def test_the_runtime_and_views_import_without_the_jupyter_door():
         "assert not door, door\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ})
+
+
+def test_the_pacer_lets_a_beat_of_views_send_together_then_keeps_its_budget():
+    """100 views whose ticks share a beat send in one go (one wake-up of the sending thread);
+    past the burst, sends are spaced by the budget."""
+    clock = VirtualClock()
+    pacer = Pacer(frame=1 / 60, max_per_second=400)  # the kernel's: a burst of 100
+    views = [Flushes(clock) for _ in range(150)]
+    for view in views:
+        pacer.request(view)
+    run_timers(clock, 10)
+    at = [view.at[0] for view in views]
+    assert max(at[:100]) < 1e-9  # at once
+    assert at[100:] == pytest.approx([k / 400 for k in range(1, 51)], abs=1e-9)
