@@ -99,6 +99,13 @@ export const HTML_TRAIT = "_html";
  */
 export const HOOKS_TRAIT = "_hooks";
 
+/** A widget's token among the kernel's views: the hub's batches name the view by it. */
+export const ID_TRAIT = "_lw_id";
+/** True on the kernel's hub, the one widget whose comm carries every view's renders. */
+export const HUB_TRAIT = "_lw_hub";
+/** A hub message's list of `[id, message]`: the messages of one turn of the kernel's loop. */
+export const BATCH = "batch";
+
 /**
  * A front-end-only model attribute that lets render() find the state that
  * initialize() made for the same model (anywidget hands each a different

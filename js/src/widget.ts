@@ -19,8 +19,11 @@
  *   {"type": "error", "message": s, "traceback": s}  a banner in every view
  *   {"type": "push_event", "event": s, "payload": o} CustomEvent "phx:<event>" on each root,
  *                                                    and each hook's handleEvent(event) callbacks
+ * In a kernel these come on the hub's comm (livewidget/jupyter/hub.py): one message
+ * `{"batch": [[id, message], ...]}` for what every view sent in a turn of the kernel's loop,
+ * each handed to the LiveModel whose ID_TRAIT is `id` (initializeHub, below).
  * Front -> kernel: {"type": "join"} (a view attached, or a gap) and the event
- * messages of bindings.ts and hooks.ts.
+ * messages of bindings.ts and hooks.ts, on the view's own comm.
  *
  * Jupyter's IOPub channel can drop messages under load (the server's rate limit, ZeroMQ's
  * high-water marks), so nothing here trusts a message to arrive. A lost diff shows as a gap at
@@ -45,10 +48,13 @@ import type { AnyModel, AnyWidget, InitializeProps, RenderProps } from "@anywidg
 import { bindEvents } from "./bindings";
 import { Children, managerOf } from "./children";
 import {
+  BATCH,
   EVENT,
   type EventMessage,
   HOOKS_TRAIT,
   HTML_TRAIT,
+  HUB_TRAIT,
+  ID_TRAIT,
   KEY_ATTR,
   MESSAGE,
   MSG_DIFF,
@@ -156,7 +162,8 @@ class LiveModel {
     };
   }
 
-  private readonly onMessage = (content: unknown): void => {
+  /** A message from the kernel: on this model's comm, or handed over by the hub. */
+  readonly onMessage = (content: unknown): void => {
     if (!isObject(content)) {
       return this.showError(`livewidget: expected a message object from the kernel, got ${repr(content)}`);
     }
@@ -370,17 +377,51 @@ function showBanner(errors: HTMLElement, message: string, traceback: string): vo
 // render() looks the LiveModel up by it.
 const live = new Map<string, LiveModel>();
 
+// The page's LiveModels by the kernel's id for them (ID_TRAIT), for the hub. anywidget imports
+// each model's module on its own (a module instance per model), so the registry is the page's.
+const REGISTRY = Symbol.for("livewidget.models");
+
+function registry(): Map<string, LiveModel> {
+  const page = globalThis as { [REGISTRY]?: Map<string, LiveModel> };
+  page[REGISTRY] ??= new Map();
+  return page[REGISTRY];
+}
+
+/**
+ * The kernel's hub (livewidget/jupyter/hub.py): one comm carrying every view's messages,
+ * `{"batch": [[id, message], ...]}`, each handed to the LiveModel of that id in order, as if it
+ * had come on that model's own comm. An id this page does not hold (a view not shown here, or
+ * not made yet) is skipped: its view joins when it mounts, and a lost message shows as a gap.
+ */
+function initializeHub(model: Pick<InitializeProps, "model">["model"]): () => void {
+  const onMessage = (content: unknown): void => {
+    if (!isObject(content) || !Array.isArray(content[BATCH])) return;
+    const models = registry();
+    for (const entry of content[BATCH] as unknown[]) {
+      if (!Array.isArray(entry) || typeof entry[0] !== "string") continue;
+      models.get(entry[0])?.onMessage(entry[1]);
+    }
+  };
+  model.on("msg:custom", onMessage);
+  return () => model.off("msg:custom", onMessage);
+}
+
 function initialize({ model }: Pick<InitializeProps, "model">): () => void {
+  if (model.get(HUB_TRAIT) === true) return initializeHub(model);
   const lm = new LiveModel(model);
   live.set(lm.key, lm);
   model.set(KEY_ATTR, lm.key);
+  const id: unknown = model.get(ID_TRAIT);
+  if (typeof id === "string" && id) registry().set(id, lm);
   return () => {
     lm.dispose();
     live.delete(lm.key);
+    if (typeof id === "string" && registry().get(id) === lm) registry().delete(id);
   };
 }
 
 function render({ model, el }: Pick<RenderProps, "model" | "el">): () => void {
+  if (model.get(HUB_TRAIT) === true) return () => {}; // the hub shows nothing
   const key: unknown = model.get(KEY_ATTR);
   let lm = typeof key === "string" ? live.get(key) : undefined;
   let owned = false;
@@ -389,10 +430,14 @@ function render({ model, el }: Pick<RenderProps, "model" | "el">): () => void {
     lm = new LiveModel(model);
     owned = true;
   }
+  const id: unknown = model.get(ID_TRAIT);
+  if (owned && typeof id === "string" && id) registry().set(id, lm);
   const unmount = lm.mount(el);
   return () => {
     unmount();
-    if (owned) lm.dispose();
+    if (!owned) return;
+    lm.dispose();
+    if (typeof id === "string" && registry().get(id) === lm) registry().delete(id);
   };
 }
 

@@ -3,10 +3,12 @@
 What travels where:
 
 * Renders go to the front end as custom messages: a full render when a view attaches (it sends
-  ``{"type": "join"}``), then numbered diffs. A front end that sees a gap in the numbers joins
-  again; so does one that hears ``{"type": "settled", "seq": n}`` (a view gone quiet names its
-  last payload) and holds another, since IOPub may drop messages under load. Nothing of a
-  render is a synced trait, so a tick costs its diff and no more.
+  ``{"type": "join"}``), then numbered diffs. In a kernel they travel on the hub's comm, one
+  message for what every view sent in a turn of the loop (``hub.py``), else on the view's own.
+  A front end that sees a gap in the numbers joins again; so does one that hears
+  ``{"type": "settled", "seq": n}`` (a view gone quiet names its last payload) and holds
+  another, since IOPub may drop messages under load. Nothing of a render is a synced trait, so
+  a tick costs its diff and no more.
 * ``context`` is a traitlets trait that lives in the kernel only (it is not synced to the
   browser). It is updated after every message that changes the context, so ``observe`` sees
   every change; assigning it (or linking it) from notebook code assigns each of its keys, as
@@ -45,9 +47,9 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
+import secrets
 import sys
 import threading
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -64,21 +66,14 @@ from ..socket import Context, unchanged
 from ..template import Rendered, TemplateError, embed
 from ..text import repair
 from ..view import LiveView
+from . import hub
+from .bundle import static_text
 from .cells import Snapshot, cell_views, running_cell
 from .recording import Frame, Recorder
 
 __all__ = ["Link", "LiveWidget"]
 
-_STATIC = Path(__file__).parent.parent / "static"
 log = logging.getLogger("livewidget")
-
-
-def _static(name: str) -> str:
-    # The bundle as text, not a Path: for a Path anywidget connects every widget to a file
-    # watcher's signal and never disconnects it, so no closed widget would ever be freed
-    # (manzt/anywidget#929). The cost is anywidget's hot reload, which the built bundle lacks.
-    return (_STATIC / name).read_text(encoding="utf-8")
-
 
 _WAIT_SECONDS = 10.0
 
@@ -239,13 +234,14 @@ class LiveWidget(anywidget.AnyWidget):
     own (the view then reports it as slow) and the constructor returns without it.
     """
 
-    _esm = _static("widget.js")
-    _css = _static("widget.css")
+    _esm = static_text("widget.js")
+    _css = static_text("widget.css")
 
     # The names of the synced traits are wire.HTML_TRAIT, HOOKS_TRAIT and RECORDING_TRAIT.
     _html = traitlets.Unicode("").tag(sync=True)
     _hooks = traitlets.Unicode("").tag(sync=True)  # the view's phx-hook module (JS source)
     _recording: traitlets.List[Frame] = traitlets.List().tag(sync=True)
+    _lw_id = traitlets.Unicode("").tag(sync=True)  # wire.ID_TRAIT: the hub's name for it
     # The Jupyter widgets the last render shows ({slider} in its template): see children.py.
     _children = traitlets.List(traitlets.Instance(ipywidgets.Widget)).tag(
         sync=True, **ipywidgets.widget_serialization
@@ -258,7 +254,11 @@ class LiveWidget(anywidget.AnyWidget):
                 f"LiveWidget() takes a LiveView instance, got {view!r:.80}"
                 + (" (a class: call it first)" if isinstance(view, type) else "")
             )
-        super().__init__(_hooks=view.hooks, **kwargs)
+        super().__init__(_hooks=view.hooks, _lw_id=secrets.token_hex(8), **kwargs)
+        self._id = self._lw_id
+        # The kernel's hub carries this view's renders, with every other view's (hub.py);
+        # None without a kernel, where the view sends on its own comm.
+        self._hub: hub.Hub | None = hub.acquire(self.comm)
         self.view = view
         view._widget = self
         self._state_refused = False
@@ -376,6 +376,9 @@ class LiveWidget(anywidget.AnyWidget):
         runtime = getattr(self, "_runtime", None)  # absent if __init__ failed early
         if runtime is not None:
             runtime.close()
+        if getattr(self, "_hub", None) is not None:
+            self._hub = None
+            hub.release()
         for link in list(getattr(self, "_links", ())):
             link.unlink()
         layout = self._trait_values.get("layout")  # made at construction; never made here
@@ -443,7 +446,13 @@ class LiveWidget(anywidget.AnyWidget):
 
     def _send_to_front(self, message: dict[str, Any]) -> None:
         if self.comm is not None:
-            self.send(message)
+            carrier = self._hub
+            if carrier is not None and not carrier.is_open:  # closed (Widget.close_all()): anew
+                carrier = self._hub = hub.renew()
+            if carrier is not None:
+                carrier.post(self._id, message, self._loop)
+            else:
+                self.send(message)
         if message.get(wire.TYPE) in (wire.MSG_FULL, wire.MSG_DIFF):
             try:  # the message went: nothing here may make it look as if it had not
                 self._update_children(self._runtime.rendered)
