@@ -3,7 +3,7 @@
 A view that ``send_info``s itself its next step keeps livewidget's loop thread running Python
 without a pause. Every other view's updates then wait for ipykernel's IOPub thread, which needs
 the GIL for each message it sends. The runtime rests the loop thread 0.5 ms after every 10 ms
-of such a streak (``runtime._Streak``), which hands the GIL over at once.
+of such a streak (``runtime.loop.Streak``), which hands the GIL over at once.
 
 The baseline is the same kernel with the rests turned off (what livewidget did before them), in
 alternating rounds. In each round a ``Probe`` view ticks every ``INTERVAL_MS`` ms, each update
@@ -26,7 +26,7 @@ ROUND_SECONDS = 4.0
 
 SETUP = """\
 import math
-import livewidget.runtime as lw_runtime
+import livewidget.runtime.loop as lw_loop
 
 STAMPED = '<b id="stamp">{seq} {sent:.6f}</b>'
 FLOODING = '<b id="flood">{n}</b>'
@@ -67,7 +67,7 @@ class Flood(lw.LiveView):
 
 
 def set_mode(mode):
-    lw_runtime._Streak.BUSY = math.inf if mode == "off" else 0.010
+    lw_loop.Streak.BUSY = math.inf if mode == "off" else 0.010
 
 
 def run_round(mode, seconds, interval_ms):

@@ -132,3 +132,34 @@ def test_counter_form_submit_reaches_python(counter: Notebook) -> None:
     assert page.url == url
     assert page.evaluate("() => !!window.jupyterapp")
     _no_widget_errors(counter)
+
+
+# -- Notebook 7 -------------------------------------------------------------------------------
+
+
+def test_notebook7_shows_the_dashboard_ticking_and_the_counter_answering(
+    notebook7: JupyterServer, open_notebook: Callable[..., Notebook]
+) -> None:
+    """Notebook 7's widget manager: the views' renders come on the kernel's hub, their events
+    go up their own comms; both work there as in JupyterLab."""
+    board = open_notebook(notebook7, "dashboard.ipynb")
+    try:
+        assert board.js("return app.name;") == "Jupyter Notebook"
+        board.run_all()
+        expect(board.page.locator(f"{ROOT} h1")).to_have_text("Sales Dashboard", timeout=30_000)
+        seen = sample_texts(board.page, [NEW_ORDERS, SALES], duration_ms=4000, interval_ms=20)
+        assert len(seen) - 1 >= 3, f"{len(seen) - 1} changes in 4 s: {seen}"
+        _no_widget_errors(board)
+    finally:
+        board.close()
+    counter = open_notebook(notebook7, "counter.ipynb")
+    try:
+        counter.run_all()
+        count = counter.page.locator(f"{ROOT} #count")
+        expect(count).to_have_text("0", timeout=30_000)
+        counter.page.locator(f"{ROOT} #inc").click()
+        counter.page.locator(f"{ROOT} #inc").click()
+        expect(count).to_have_text("2")
+        _no_widget_errors(counter)
+    finally:
+        counter.close()
