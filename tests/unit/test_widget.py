@@ -64,6 +64,27 @@ def test_observe_sees_every_assign_and_assigning_the_trait_re_renders(sent: list
         widget.close()
 
 
+def test_the_context_trait_follows_the_view_whether_anyone_observes_it_or_not(
+    sent: list[dict[str, Any]],
+):
+    import ipywidgets
+
+    widget = LiveWidget(Counter())
+    try:
+        widget.assign(count=3)
+        assert widget.context["count"] == 3  # nobody listens: set without notifications
+        slider = ipywidgets.IntSlider()
+        traitlets.dlink((widget, "context"), (slider, "value"), lambda c: c["count"])
+        names: list[str] = []
+        widget.observe(lambda change: names.append(change["name"]))  # every trait
+        widget.assign(count=9)
+        assert slider.value == 9
+        assert widget.context["count"] == 9
+        assert "context" in names
+    finally:
+        widget.close()
+
+
 def test_a_linked_widget_drives_the_view():
     import ipywidgets
 
