@@ -120,7 +120,7 @@ class ViewThread:
         self._loop = loop
         self._name = name
         self._pool = pool if pool is not None else workers
-        self._calls: collections.deque[_Call] = collections.deque()
+        self._calls: list[_Call] = []  # a few at most: a list is smaller than a deque
         self._home: _Worker | None = None  # the worker the lane's calls go to
         self._queued = False  # waiting on its home, or running there
         self._worker: _Worker | None = None  # the worker running a call of the lane now
@@ -197,7 +197,7 @@ class ViewThread:
     # -- the worker's side (under the pool's lock) --------------------------------------------
 
     def _begin(self, worker: _Worker) -> _Call:
-        call = self._calls.popleft()
+        call = self._calls.pop(0)
         self._running, self._worker = call[0], worker
         return call
 

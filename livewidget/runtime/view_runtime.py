@@ -30,6 +30,7 @@ view's own) is there for ``loop.OWN_LOOPS_MAX`` views, none by default.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import inspect
 import sys
@@ -167,7 +168,12 @@ class ViewRuntime:
             on_error=on_error,
             error_interval=error_interval,
         )
-        self._mailbox: asyncio.Queue[Message] = asyncio.Queue()
+        # The mailbox: a deque and the future the worker waits on while it is empty (an
+        # asyncio.Queue holds three deques and costs a few calls more a message).
+        self._inbox: collections.deque[Message] = collections.deque()
+        self._wakeup: asyncio.Future[None] | None = None
+        self._unfinished = 0  # messages posted and not yet handled (idle() waits for none)
+        self._idle_waiters: list[asyncio.Future[None]] = []
         self._timers: set[Cancellable] = set()
         self._tasks: set[asyncio.Future[Any]] = set()
         self._worker: asyncio.Task[None] | None = None
@@ -323,13 +329,37 @@ class ViewRuntime:
 
     def _start(self) -> None:
         self._worker = self.loop.create_task(self._work())
-        self._mailbox.put_nowait(Mount())
+        self._put(Mount())
 
     def post(self, message: Message) -> None:
         """Queue a message (``livewidget.runtime.messages``) for the view; safe from any thread."""
         if self.closed:
             return
-        self._on_loop(self._mailbox.put_nowait, message)
+        self._on_loop(self._put, message)
+
+    def _put(self, message: Message) -> None:
+        """Into the mailbox (on the loop); the worker wakes if it waits for a message."""
+        self._inbox.append(message)
+        self._unfinished += 1
+        wakeup, self._wakeup = self._wakeup, None
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+
+    def _task_done(self) -> None:
+        self._unfinished -= 1
+        if self._unfinished == 0:
+            self._wake_idle()
+
+    def _wake_idle(self) -> None:
+        waiters, self._idle_waiters = self._idle_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    @property
+    def queued(self) -> int:
+        """How many messages wait in the mailbox."""
+        return len(self._inbox)
 
     def post_from_page(self, message: Event | Join, size: int) -> None:
         """Queue a message that came from the page, within the page's share of the mailbox.
@@ -385,7 +415,10 @@ class ViewRuntime:
 
     async def idle(self) -> None:
         """Wait until every queued message has been handled, and a render under way is sent."""
-        await self._mailbox.join()
+        if self._unfinished and not self.closed:
+            waiter = self.loop.create_future()
+            self._idle_waiters.append(waiter)
+            await waiter
         while self._rendering is not None:
             await asyncio.shield(self._rendering)
 
@@ -419,7 +452,11 @@ class ViewRuntime:
     async def _work(self) -> None:
         handled = 0  # messages handled since the loop last had a turn
         while True:
-            message = await self._mailbox.get()
+            if not self._inbox:
+                wakeup = self._wakeup = self.loop.create_future()
+                await wakeup
+                continue
+            message = self._inbox.popleft()
             try:
                 self._handling = True
                 try:
@@ -435,17 +472,17 @@ class ViewRuntime:
                     raise
                 self._report(error, "the runtime")
             finally:
-                self._mailbox.task_done()
+                self._task_done()
             _loop.streak.breathe()
             if self._dirty:
                 self._dirty = False
                 # About to wait for the next message: what is due now goes out in this turn of
                 # the loop rather than the next (one wake-up of the view's thread less).
-                if self._mailbox.empty() and self._pacer_turn():
+                if not self._inbox and self._pacer_turn():
                     self.flush()
                 else:
                     self._mark_dirty()
-            if self._mailbox.empty():
+            if not self._inbox:
                 handled = 0
                 continue
             # Give the loop a turn every few messages: a full mailbox (a handler that sends
@@ -868,6 +905,7 @@ class ViewRuntime:
             task.cancel()
         if self._worker is not None:
             self._worker.cancel()
+        self._wake_idle()  # nothing more is handled: no one waits for it
         if self._rendering is not None:
             self._rendering.set_result(None)  # nothing will be sent: no one waits for it
             self._rendering = None
