@@ -15,7 +15,9 @@ What runs, on this machine's loopback only, each part in a process of its own:
   tabs) holding a WebSocket per simulated tab on ``ws_client.py``, a lean client on
   ``asyncio.Protocol`` (no task, no ``await recv()`` per message: at 5,000 tabs a client
   library's per-message cost is the client being measured), speaking the page's protocol
-  (``{"type": "join"}`` when it opens, a heartbeat every 15 s, full and diff payloads in);
+  (nothing when it opens: the view's first payload is its full render, and the page sends no
+  join on a fresh socket (js/src/transport.ts); a heartbeat every 15 s, full and diff
+  payloads in);
   they connect 100 at a time, then every tab is left alone while the server ticks;
 * **the baselines, in the same run**: pyview-web serving the same dashboard (its ibis
   template, ``schedule_info("tick", 1)``; its clients speak Phoenix's channel protocol, with a
@@ -471,12 +473,12 @@ async def _clients(kind: str, port: int, count: int, commands: asyncio.Queue[str
     async def page() -> None:
         async with ready:
             try:
-                if kind.startswith("livewidget"):
-                    path, join = "/", '{"type":"join"}'
-                else:
-                    path, join = _pyview_join(port)
+                # A served page sends no join on a fresh socket (its view's first payload is
+                # the full render); a Phoenix channel must be joined.
+                path, join = ("/", None) if kind.startswith("livewidget") else _pyview_join(port)
                 ws = await ws_client.connect("127.0.0.1", port, path, on_text)
-                ws.send(join)
+                if join is not None:
+                    ws.send(join)
                 sockets.append(ws)
                 opened.append(time.monotonic() - started)
             except (OSError, asyncio.TimeoutError) as error:
