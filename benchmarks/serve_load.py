@@ -19,6 +19,10 @@ What runs, on this machine's loopback only, each part in a process of its own:
   join on a fresh socket (js/src/transport.ts); a heartbeat every 15 s, full and diff
   payloads in);
   they connect 100 at a time, then every tab is left alone while the server ticks;
+* **the floors** (``floor-uvicorn``, ``floor-starlette``): no view, a WebSocket accepted and
+  held by a bare ASGI endpoint, or through Starlette's ``WebSocket``, each frame read and
+  dropped: what any app served by uvicorn with these settings pays per connection before it
+  holds anything of its own (memory, threads; they send no ticks);
 * **the baselines, in the same run**: pyview-web serving the same dashboard (its ibis
   template, ``schedule_info("tick", 1)``; its clients speak Phoenix's channel protocol, with a
   CSRF token minted by pyview's own code from a shared secret); and Voila serving
@@ -112,7 +116,12 @@ KINDS = [k for k in os.environ.get("SERVE_LOAD_KINDS", "").split(",") if k] or [
     "livewidget",
     "livewidget-inline",
     "pyview",
+    "floor-uvicorn",
+    "floor-starlette",
 ]
+# The floors: no view at all, a WebSocket accepted and held (memory and threads only; they
+# send no ticks). What any app served by uvicorn with these settings pays per connection.
+FLOORS = ("floor-uvicorn", "floor-starlette")
 
 # The instant a tick was due, as the template writes it, found in a frame's bytes.
 DUE_IN_FRAME = re.compile(rb'"(\d{10}\.\d{6})"')
@@ -217,6 +226,36 @@ def _run_view_code_on_the_loop() -> None:
     isolation.ViewThread.call = call  # type: ignore[method-assign]  # the measurement's patch
 
 
+class _HeldSocket:
+    """``floor-uvicorn``: the WebSocket accepted and held on uvicorn's raw ASGI calls (no
+    Starlette ``WebSocket``), each frame from the page read and dropped, until it closes."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+
+
+async def _held_by_starlette(websocket: Any) -> None:
+    """``floor-starlette``: the same through Starlette's ``WebSocket`` (as livewidget's
+    session holds its socket)."""
+    from starlette.websockets import WebSocketDisconnect
+
+    await websocket.accept()
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await websocket.receive_text()
+
+
+def _floor_app(kind: str) -> Any:
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+
+    endpoint = _HeldSocket() if kind == "floor-uvicorn" else _held_by_starlette
+    return Starlette(routes=[WebSocketRoute("/", endpoint)])
+
+
 def _application(kind: str) -> Any:
     """The ASGI app of ``kind``, set up in this process (the server's, or each worker's)."""
     import logging
@@ -229,6 +268,8 @@ def _application(kind: str) -> Any:
         from livewidget.serve import app
 
         return app({"/": LoadDashboard})
+    if kind in FLOORS:
+        return _floor_app(kind)
     return _pyview_app()
 
 
@@ -475,7 +516,7 @@ async def _clients(kind: str, port: int, count: int, commands: asyncio.Queue[str
             try:
                 # A served page sends no join on a fresh socket (its view's first payload is
                 # the full render); a Phoenix channel must be joined.
-                path, join = ("/", None) if kind.startswith("livewidget") else _pyview_join(port)
+                path, join = ("/", None) if kind != "pyview" else _pyview_join(port)
                 ws = await ws_client.connect("127.0.0.1", port, path, on_text)
                 if join is not None:
                     ws.send(join)
@@ -486,9 +527,9 @@ async def _clients(kind: str, port: int, count: int, commands: asyncio.Queue[str
 
     async def heartbeats() -> None:  # the page's: every 15 s, each tab from when it opened
         beat = (
-            '{"type":"heartbeat"}'
-            if kind.startswith("livewidget")
-            else json.dumps([None, "2", "phoenix", "heartbeat", {}])
+            json.dumps([None, "2", "phoenix", "heartbeat", {}])
+            if kind == "pyview"
+            else '{"type":"heartbeat"}'
         )
         done = 0
         while True:
@@ -908,9 +949,10 @@ def _line(result: dict[str, Any]) -> str:
         latency = f"{'-':>8}{'-':>8}{'-':>9}"
     per_view = (result["rss"] - result["rss0"]) / views / 1000 if views else math.nan
     delivered = len(lat) / expected * 100 if expected else 0.0
+    ticks = f"{'-':>10}" if result["kind"] in FLOORS else f"{delivered:>9.0f}%"
     line = (
         f"  {result['kind']:<18}{views:>6,}/{result['asked']:<6,}{latency}"
-        f"{delivered:>9.0f}%{result.get('server_cpu', math.nan):>8.2f}"
+        f"{ticks}{result.get('server_cpu', math.nan):>8.2f}"
         f"{per_view:>10.1f}{result.get('threads', 0):>8,}{result.get('client_cpu', math.nan):>8.2f}"
         f"{result.get('connect_seconds', math.nan):>8.1f}"
     )

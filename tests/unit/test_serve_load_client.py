@@ -92,3 +92,52 @@ def test_an_upgrade_that_comes_after_its_connect_was_given_up_closes_the_socket_
         return ws.opened.cancelled()
 
     assert asyncio.run(late_upgrade())
+
+
+@pytest.mark.parametrize("kind", ["floor-uvicorn", "floor-starlette"])
+def test_a_floor_holds_a_socket_open_reading_what_the_page_sends_until_the_page_closes(
+    kind: str,
+) -> None:
+    import socket
+    import threading
+
+    import uvicorn
+
+    from benchmarks import serve_load
+    from livewidget.serve.cli import uvicorn_settings
+
+    from .test_serve import wait_for
+
+    async def talk(port: int) -> tuple[bool, bool]:
+        heard: list[bytes] = []
+        ws = await ws_client.connect("127.0.0.1", port, "/", lambda data, t: heard.append(data))
+        try:
+            for _ in range(3):
+                ws.send('{"type":"heartbeat"}')
+            await asyncio.sleep(0.3)
+            held = not ws.closed.done() and not heard  # open, and nothing sent back
+            ws.close()
+            await asyncio.wait_for(ws.closed, 10)  # the server answers the close, and closes
+            return held, ws.closed.done()
+        finally:
+            ws.abort()
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    config = uvicorn.Config(
+        serve_load._floor_app(kind),
+        host="127.0.0.1",
+        port=port,
+        log_level="critical",
+        **uvicorn_settings(),
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, timeout=10.0)
+        assert asyncio.run(talk(port)) == (True, True)
+    finally:
+        server.should_exit = True
+        thread.join(10.0)
