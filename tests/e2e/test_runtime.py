@@ -406,12 +406,17 @@ STORM_SECONDS = 5
 RSS_TOLERANCE_MB = 20.0
 
 STORM_SETUP = """\
-import gc, json, time, weakref
+import ctypes, gc, json, time, weakref
 import livewidget as lw
 from IPython.display import display
 
 
 def rss_mb():
+    # what the kernel holds, not the freed heap glibc keeps for later
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith("VmRSS:"):
