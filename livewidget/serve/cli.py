@@ -41,11 +41,16 @@ def uvicorn_settings() -> dict[str, Any]:
       bytes, which deflate would not shrink, and the contexts cost memory and CPU per view;
     * ``ws_ping_interval=None``: no WebSocket ping timer per connection; the page's own
       heartbeat (``HEARTBEAT_MS``) finds a silent page, and the server closes it;
-    * ``ws_max_size``: a frame from the page is at most ``MAX_MESSAGE_BYTES``.
+    * ``ws_max_size``: a frame from the page is at most ``MAX_MESSAGE_BYTES``;
+    * ``ws="wsproto"``: uvicorn's lightest WebSocket protocol. A connection accepted and held,
+      nothing else, costs 19.8 KB of the server's RSS with it, 21.4 KB with uvicorn's default
+      (``websockets-sansio``) and 29.2 KB with the legacy ``websockets``, for the same CPU
+      (benchmarks/serve_load.py's floors, 1,000 sockets).
 
     benchmarks/serve_load.py runs its server with these too (docs/serve.md has the figures).
     """
     return {
+        "ws": "wsproto",
         "ws_max_size": MAX_MESSAGE_BYTES,
         "ws_per_message_deflate": False,
         "ws_ping_interval": None,
