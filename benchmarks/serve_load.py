@@ -56,6 +56,11 @@ The server runs uvicorn with ``livewidget serve``'s settings (``uvicorn_settings
 overriding uvicorn's settings: ``{"ws": "wsproto"}``) and ``SERVE_LOAD_PROFILE`` (a file: the
 server's loop thread under cProfile, for 25 s from the first socket).
 
+The livewidget servers run with ``tune_gc()``, as ``livewidget serve`` does
+(livewidget/serve/collector.py); ``SERVE_LOAD_GC=python`` leaves them CPython's collector
+thresholds, and ``SERVE_LOAD_GC_LOG=1`` has each server process print its collections every
+10 s (how many per generation, the longest pause, the objects found unreachable).
+
 More options: ``SERVE_LOAD_CONNECT_SECONDS`` (the bound below, 90), ``SERVE_LOAD_BASELINES=0``
 (skip the view-memory and Voila lines) and ``SERVE_LOAD_TRACEMALLOC=1``: the server traces its
 allocations, and each size prints where a view's bytes go (tracemalloc's difference between
@@ -127,6 +132,7 @@ FLOORS = ("floor-uvicorn", "floor-starlette")
 DUE_IN_FRAME = re.compile(rb'"(\d{10}\.\d{6})"')
 CLIENT_PROCESSES = int(os.environ.get("SERVE_LOAD_CLIENT_PROCESSES", "1"))
 TRACEMALLOC = os.environ.get("SERVE_LOAD_TRACEMALLOC", "") not in ("", "0")
+GC_LOG = os.environ.get("SERVE_LOAD_GC_LOG", "") not in ("", "0")
 TEMPLATE_WITH_DUE = TEMPLATE + '<i id="due" hidden>{due:.6f}</i>\n'
 IBIS_WITH_DUE = IBIS_TEMPLATE + '<i id="due" hidden>{{ due }}</i>\n'
 
@@ -256,6 +262,44 @@ def _floor_app(kind: str) -> Any:
     return Starlette(routes=[WebSocketRoute("/", endpoint)])
 
 
+def _log_collections() -> None:
+    """``SERVE_LOAD_GC_LOG=1``: every 10 s the server (each worker) prints to stderr its
+    garbage collections by generation (how many, the longest pause, their sum), the objects
+    they found unreachable and ``gc.get_count()``."""
+    import gc
+
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    began, found = [0.0], [0]
+
+    def on_collection(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        else:
+            pauses[info["generation"]].append(time.perf_counter() - began[0])
+            found[0] += info["collected"]
+
+    def report() -> None:
+        while True:
+            time.sleep(10)
+            line = " | ".join(
+                f"gen{g}: {len(p)} x, longest {max(p, default=0) * 1000:.0f} ms, "
+                f"sum {sum(p) * 1000:.0f} ms"
+                for g, p in pauses.items()
+            )
+            print(
+                f"  [gc, pid {os.getpid()}, last 10 s] {line} | unreachable {found[0]:,}, "
+                f"count {gc.get_count()}",
+                file=sys.stderr,
+                flush=True,
+            )
+            found[0] = 0
+            for p in pauses.values():
+                p.clear()
+
+    gc.callbacks.append(on_collection)
+    threading.Thread(target=report, daemon=True).start()
+
+
 def _application(kind: str) -> Any:
     """The ASGI app of ``kind``, set up in this process (the server's, or each worker's)."""
     import logging
@@ -264,9 +308,13 @@ def _application(kind: str) -> Any:
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # pyview's skipped-tick lines
     if kind == "livewidget-inline":
         _run_view_code_on_the_loop()
+    if GC_LOG:
+        _log_collections()
     if kind.startswith("livewidget"):
-        from livewidget.serve import app
+        from livewidget.serve import app, tune_gc
 
+        if os.environ.get("SERVE_LOAD_GC", "") != "python":
+            tune_gc()  # as `livewidget serve` does in each worker
         return app({"/": LoadDashboard})
     if kind in FLOORS:
         return _floor_app(kind)

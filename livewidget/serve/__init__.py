@@ -9,7 +9,7 @@ one with uvicorn. See docs/serve.md.
 Needs the ``serve`` extra (``pip install livewidget[serve]``: starlette, uvicorn).
 """
 
-from .asgi import app
+from .asgi import app, tune_gc
 from .target import TargetError, load_target
 
-__all__ = ["TargetError", "app", "load_target"]
+__all__ = ["TargetError", "app", "load_target", "tune_gc"]

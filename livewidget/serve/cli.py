@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from .asgi import MAX_MESSAGE_BYTES, app
+from .asgi import MAX_MESSAGE_BYTES, app, tune_gc
 from .target import NotebookCells, TargetError, load_target
 
 ENV_TARGET = "LIVEWIDGET_SERVE_TARGET"
@@ -78,6 +78,7 @@ def make_app() -> Starlette:
     pubsub = os.environ.get(ENV_PUBSUB)
     if pubsub:
         configure_pubsub(pubsub)
+    tune_gc()
     return app({"/": load_target(target)}, check_origin=check)
 
 
@@ -156,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
         check: bool | list[str] = True
         if args.allow_origin:
             check = False if "*" in args.allow_origin else list(args.allow_origin)
+        tune_gc()
         uvicorn.run(
             app({"/": view_class}, check_origin=check),
             host=args.host,

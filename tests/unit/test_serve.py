@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import textwrap
 import threading
@@ -510,11 +511,30 @@ def test_a_wrong_target_says_what_was_expected(target: str, says: str) -> None:
     assert says in str(error.value)
 
 
-def test_make_app_builds_the_app_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def gc_restored() -> Iterator[None]:
+    """For a test that tunes the garbage collector as ``livewidget serve`` does: CPython's
+    thresholds and no serve collector afterwards, for the tests after it."""
+    from livewidget.serve import collector
+
+    thresholds = gc.get_threshold()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        collector._active = None
+
+
+def test_make_app_builds_the_app_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, gc_restored: None
+) -> None:
+    from livewidget.serve import collector
+
     monkeypatch.setenv(ENV_TARGET, "tests.unit.views:Counter")
     monkeypatch.delenv(ENV_PUBSUB, raising=False)
     with TestClient(make_app()) as client:
         assert "page.js" in client.get("/").text
+    assert gc.get_threshold() == collector.THRESHOLDS  # tuned, as in each worker
 
 
 def test_app_refuses_what_is_not_a_view_class() -> None:
@@ -536,7 +556,9 @@ def test_an_event_for_a_component_the_view_does_not_have_reaches_no_other_view(
         assert receive(b, "diff")["rendered"] == {"0": "1"}  # b's count: untouched by a
 
 
-def test_make_app_configures_the_pubsub_url_in_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_make_app_configures_the_pubsub_url_in_the_worker(
+    monkeypatch: pytest.MonkeyPatch, gc_restored: None
+) -> None:
     configure = getattr(lw, "configure", None)
     if configure is None:
         pytest.skip("needs livewidget.configure(pubsub=...), the Redis bus of issue 12")
