@@ -1,9 +1,10 @@
 """The cyclic garbage collector in a process that serves thousands of views.
 
 With CPython's default thresholds (700, 10, 10), a server ticking 2,500 views a second per
-process ran a full collection every few seconds, each a pause of 250 to 360 ms of the whole
-event loop: every view's tick waits behind it, and p95 tick latency at 5,000 views was 400 to
-750 ms (benchmarks/README.md, section (g), "The garbage collector"). The full collections came
+process ran a full collection every few seconds, each a pause of 250 to 410 ms of the whole
+event loop: every view's tick waits behind it, and p95 tick latency at 5,000 views was 440 to
+1,700 ms, against 67 to 210 ms tuned (benchmarks/README.md, section (g), "The floor of a
+connection, wsproto, and the garbage collector"). The full collections came
 from the ticks themselves: what a tick makes and keeps until the next one (the render, the
 context, the next timer) is alive at the young collections that run every 700 container
 objects made, so it is promoted to the oldest generation, whose collection walks every object
