@@ -81,6 +81,30 @@ class Outbox:
     once the current call is done (on the view's loop); ``on_error`` sees every error reported.
     """
 
+    __slots__ = (
+        "_clock",
+        "_held_error",
+        "_last_error_at",
+        "_last_sent_at",
+        "_name",
+        "_on_error",
+        "_pushes",
+        "_report_later",
+        "_send",
+        "_sent",
+        "_sent_components",
+        "_settle_due",
+        "_settle_timer",
+        "_settles_sent",
+        "_suppressed_errors",
+        "_unicode_repaired",
+        "answer_pending",
+        "closed",
+        "error_interval",
+        "needs_full",
+        "seq",
+    )
+
     def __init__(
         self,
         send: Send,
