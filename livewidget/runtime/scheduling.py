@@ -217,13 +217,15 @@ BEAT = 1.0
 
 class _Group:
     """Repeat ticks of one interval that fire in one callback: at ``at``, the latest of their
-    due times, which are all within the slack of it."""
+    due times, which are all within the slack of it. ``key``: its place in the coalescer's
+    index (its interval, and the slot of the clock its earliest due time falls in)."""
 
-    __slots__ = ("at", "earliest", "handle", "interval", "members")
+    __slots__ = ("at", "earliest", "handle", "interval", "key", "members")
 
-    def __init__(self, interval: float, due: float) -> None:
+    def __init__(self, interval: float, due: float, key: tuple[float, int]) -> None:
         self.interval = interval
         self.at = self.earliest = due
+        self.key = key
         self.members: list[Repeat] = []
         self.handle: Cancellable | None = None
 
@@ -238,36 +240,68 @@ class Coalescer:
     their renders and sends follow together (one wake-up of the thread that sends, ipykernel's
     IOPub thread in a kernel). A repeat keeps its own schedule (tick k at its first tick +
     (k - 1) * interval): the lateness never adds up.
+
+    The groups are indexed by interval and by the slot of ``slack`` seconds their earliest
+    tick falls in: a tick looks for its group in the three slots around its due time only, so
+    finding it costs the same with 60 groups a second (a frame's slack) as with thousands (a
+    server's thousands of views on a small slack).
     """
 
     def __init__(self, clock: Clock, slack: float = COALESCE_SLACK) -> None:
         self._clock = clock
         self._slack = slack
-        self._groups: dict[float, list[_Group]] = {}
+        self._width = slack if slack > 0 else 1.0  # a slot of the index, in seconds
+        self._groups: dict[tuple[float, int], list[_Group]] = {}
+        self._count = 0  # groups in the index
         self._lock = threading.RLock()  # a repeat may be cancelled from any thread, or a finalizer
 
     def schedule(self, timer: Repeat, due: float) -> None:
         """Fire ``timer`` at ``due`` or at most ``slack`` later (on the clock's loop)."""
+        slack, width, interval = self._slack, self._width, timer.interval
         with self._lock:
-            groups = self._groups.setdefault(timer.interval, [])
-            slack = self._slack
-            for group in groups:
-                if not -slack <= due - group.at <= slack:
-                    continue  # the common case, checked first: a group of another phase
-                earliest, at = min(group.earliest, due), max(group.at, due)
-                if at - earliest <= slack:
-                    group.members.append(timer)
-                    group.earliest = earliest
-                    if at > group.at:  # later, for this one: still within every slack
-                        group.at = at
-                        self._arm(group, at)
-                    timer.group = group
-                    return
-            group = _Group(timer.interval, due)
+            # A group it can join has its earliest tick within the slack of ``due``.
+            for slot in range(
+                math.floor((due - slack) / width), math.floor((due + slack) / width) + 1
+            ):
+                for group in self._groups.get((interval, slot), ()):
+                    if not -slack <= due - group.at <= slack:
+                        continue
+                    earliest, at = min(group.earliest, due), max(group.at, due)
+                    if at - earliest <= slack:
+                        group.members.append(timer)
+                        if earliest < group.earliest:
+                            group.earliest = earliest
+                            self._index(group)
+                        if at > group.at:  # later, for this one: still within every slack
+                            group.at = at
+                            self._arm(group, at)
+                        timer.group = group
+                        return
+            group = _Group(interval, due, (interval, math.floor(due / width)))
             group.members.append(timer)
-            groups.append(group)
+            self._groups.setdefault(group.key, []).append(group)
+            self._count += 1
             self._arm(group, due)
             timer.group = group
+
+    def _index(self, group: _Group) -> None:
+        """``group``'s earliest tick moved: move it to that tick's slot of the index."""
+        key = (group.interval, math.floor(group.earliest / self._width))
+        if key != group.key:
+            self._unindex(group)
+            group.key = key
+            self._groups.setdefault(key, []).append(group)
+            self._count += 1
+
+    def _unindex(self, group: _Group) -> None:
+        groups = self._groups.get(group.key)
+        if groups is None:
+            return
+        with contextlib.suppress(ValueError):
+            groups.remove(group)
+            self._count -= 1
+        if not groups:
+            del self._groups[group.key]
 
     def _arm(self, group: _Group, at: float) -> None:
         if group.handle is not None:
@@ -289,11 +323,7 @@ class Coalescer:
         if group.handle is not None:
             group.handle.cancel()
             group.handle = None
-        groups = self._groups.get(group.interval, [])
-        with contextlib.suppress(ValueError):
-            groups.remove(group)
-        if not groups:
-            self._groups.pop(group.interval, None)
+        self._unindex(group)
 
     def _fire(self, group: _Group) -> None:
         with self._lock:
@@ -312,7 +342,7 @@ class Coalescer:
     @property
     def groups(self) -> int:
         """How many callbacks the repeat timers of this clock wait for."""
-        return sum(len(groups) for groups in self._groups.values())
+        return self._count
 
 
 _coalescers: weakref.WeakKeyDictionary[Clock, Coalescer] = weakref.WeakKeyDictionary()

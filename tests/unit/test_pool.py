@@ -266,6 +266,56 @@ def test_a_cancelled_repeat_leaves_its_group_and_the_others_tick_on() -> None:
     assert clock.next_due() == float("inf")  # nothing left on the clock
 
 
+@pytest.mark.parametrize("slack", [COALESCE_SLACK, 0.001])
+def test_thousands_of_repeats_at_random_phases_tick_never_early_nor_late_by_more_than_the_slack(
+    slack: float,
+) -> None:
+    """The coalescer's index (by interval and slot of the clock): 1,000 repeats started at
+    random instants, a third of them cancelled halfway, every tick within ``slack`` after it
+    was due, far fewer callbacks than ticks, and nothing left once all are cancelled."""
+    import random
+
+    from livewidget.runtime import scheduling
+
+    clock = VirtualClock()
+    scheduling._coalescers[clock] = scheduling.Coalescer(clock, slack)
+    ticks: list[tuple[float, int, Repeat]] = []
+    calls: list[float] = []
+    host = _Host(clock, ticks)
+    rng = random.Random(7)
+    starts: dict[Repeat, float] = {}
+    for offset in sorted(rng.uniform(0, 1) for _ in range(1_000)):
+        run_clock(clock, offset, calls)
+        timer = Repeat(host, lambda: None, 1.0)
+        timer.start()
+        starts[timer] = offset
+    run_clock(clock, 3.5, calls)
+    cancelled = set(rng.sample(sorted(starts, key=starts.__getitem__), 333))
+    for timer in cancelled:
+        timer.cancel()
+    run_clock(clock, 6.5, calls)
+    per_timer: dict[Repeat, list[float]] = {}
+    for at, _, timer in ticks:
+        per_timer.setdefault(timer, []).append(at)
+    for timer, start in starts.items():
+        fired = per_timer.get(timer, [])
+        end = 3.5 if timer in cancelled else 6.5
+        dues = [start + k for k in range(1, 7)]
+        certain = [due for due in dues if due + slack < end]  # fired before the clock stopped
+        maybe = [due for due in dues if due <= end < due + slack]  # its group may fire after
+        assert len(certain) <= len(fired) <= len(certain) + len(maybe)
+        for due, at in zip(dues, fired, strict=False):
+            assert due - 1e-9 <= at <= due + slack + 1e-9  # never early, at most the slack late
+    # grouped: far fewer callbacks than ticks (at a 1 ms slack, 1,000 phases a second are about
+    # two a group)
+    assert len(calls) < len(ticks) * (0.5 if slack > 0.01 else 0.75)
+    assert 0 < coalescer(clock).groups <= 2 / slack + 1
+    for timer in starts:
+        timer.cancel()
+    assert coalescer(clock).groups == 0
+    assert clock.next_due() == float("inf")
+
+
 def test_repeats_on_a_beat_started_apart_tick_in_one_callback_never_early() -> None:
     """The kernel's repeats (``beat=1``): started at any instant, those of one interval tick
     together on the whole second, each no earlier than an interval after its start and less
