@@ -355,6 +355,7 @@ class Pool:
         home.waiting.append(lane)
         lane._queued = True
         if home.sleeping:
+            home.sleeping = False  # woken once: the calls handed over until it runs need not
             home.wake.notify()
         elif home.in_call:
             self.watch()
@@ -402,6 +403,7 @@ class Pool:
     def watch(self) -> None:
         """Calls or outcomes wait behind a running call (under the lock): the monitor looks."""
         if self._monitor_idle:
+            self._monitor_idle = False  # woken once, not at every call until it runs
             self._backlog.notify()
 
     def _watch_loop(self) -> None:
