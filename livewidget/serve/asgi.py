@@ -40,7 +40,7 @@ import contextlib
 import json
 import logging
 import weakref
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -263,9 +263,9 @@ class _Door:
         self._heartbeat_timeout = heartbeat_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.endpoint(WebSocket(scope, receive=receive, send=send))
+        await self.endpoint(WebSocket(scope, receive=receive, send=send), send)
 
-    async def endpoint(self, websocket: WebSocket) -> None:
+    async def endpoint(self, websocket: WebSocket, send: Send) -> None:
         origin = websocket.headers.get("origin")
         if not origin_allowed(origin, websocket.headers.get("host"), self._check_origin):
             log.warning(
@@ -278,7 +278,7 @@ class _Door:
             return
         await websocket.accept()
         try:
-            session = _Session(websocket, self._view_class)
+            session = _Session(websocket, send, self._view_class)
         except Exception as error:  # the view class's own __init__: shown, then closed
             name = self._view_class.__name__
             log.exception("livewidget serve: %s() failed", name)
@@ -302,10 +302,23 @@ class _Session:
     is closed). The heartbeat is one ``asyncio.Timeout`` moved on at every frame from the page.
     """
 
-    __slots__ = ("__weakref__", "_loop", "_out", "_sending", "_websocket", "closed", "runtime")
+    __slots__ = (
+        "__weakref__",
+        "_asgi_send",
+        "_loop",
+        "_out",
+        "_sending",
+        "_websocket",
+        "closed",
+        "runtime",
+    )
 
-    def __init__(self, websocket: WebSocket, view_class: type[LiveView]) -> None:
+    def __init__(self, websocket: WebSocket, send: Send, view_class: type[LiveView]) -> None:
         self._websocket = websocket
+        # Frames go straight to the server's ASGI send: Starlette's WebSocket.send_text would
+        # add two coroutines and its state checks to every frame, for a socket whose state
+        # this session keeps itself (``closed``; a failed send marks the WebSocket gone).
+        self._asgi_send = send
         self._loop = asyncio.get_running_loop()
         self._out: list[str] = []  # frames waiting behind a send that waits
         self._sending: asyncio.Task[None] | None = None  # finishes that send, then the rest
@@ -342,23 +355,31 @@ class _Session:
                 self._out.append(text)
             return
         try:
-            rest = eager.start(self._websocket.send_text(text))
-        except (OSError, RuntimeError, WebSocketDisconnect):
-            return  # the page went: the reader sees it and closes the view
+            sending = self._asgi_send({"type": "websocket.send", "text": text})
+            # uvicorn's send is a coroutine: run it now; another server's awaitable waits
+            rest = eager.start(sending) if isinstance(sending, Coroutine) else sending
+        except (OSError, RuntimeError):
+            self._gone()
+            return
         if rest is not None:
             self._sending = self._loop.create_task(self._finish(rest))
 
-    async def _finish(self, rest: Coroutine[Any, Any, None]) -> None:
+    async def _finish(self, rest: Awaitable[None]) -> None:
         """A send that had to wait: finish it, then send what queued up behind it."""
-        send_text = self._websocket.send_text
+        send = self._asgi_send
         try:
             await rest
             while self._out:
-                await send_text(self._out.pop(0))
-        except (OSError, RuntimeError, WebSocketDisconnect):
-            pass  # the page went: the reader sees it and closes the view
+                await send({"type": "websocket.send", "text": self._out.pop(0)})
+        except (OSError, RuntimeError):
+            self._gone()
         finally:
             self._sending = None
+
+    def _gone(self) -> None:
+        """A send failed: the page went (the reader sees it and closes the view); nothing
+        more is sent on this socket, a close included (as Starlette's own send would mark)."""
+        self._websocket.application_state = WebSocketState.DISCONNECTED
 
     def _fell_behind(self) -> None:
         """The page has not read ``MAX_QUEUED_OUT`` frames: close its view now (it stops
