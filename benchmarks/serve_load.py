@@ -123,6 +123,7 @@ KINDS = [k for k in os.environ.get("SERVE_LOAD_KINDS", "").split(",") if k] or [
     "pyview",
     "floor-uvicorn",
     "floor-starlette",
+    "floor-tick",
 ]
 # The floors: no view at all, a WebSocket accepted and held (memory and threads only; they
 # send no ticks). What any app served by uvicorn with these settings pays per connection.
@@ -254,11 +255,65 @@ async def _held_by_starlette(websocket: Any) -> None:
             await websocket.receive_text()
 
 
+_WAITING_SENDS: set[asyncio.Task[Any]] = set()  # floor-tick's sends that had to wait
+
+
+class _TickingSocket:
+    """``floor-tick``: the transport alone, ticking. Each socket, on uvicorn's raw ASGI calls,
+    sends at every whole second from when it opened a frame the size and shape of the served
+    dashboard's diff (its four values, the due instant among them) from a timer of its own
+    (uvloop's: no coalescing), through the ASGI ``send`` run at once on the timer's turn (as
+    livewidget's eager send): no view, no template, no diff, no thread. The least a tick costs
+    through uvicorn, wsproto and the kernel's loopback, and the latency it adds."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from livewidget.serve import eager
+
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        loop = asyncio.get_running_loop()
+        t0, t0_loop = time.time(), loop.time()
+        seq = itertools.count(1)
+        timer: asyncio.TimerHandle | None = None
+
+        def tick(second: int) -> None:
+            nonlocal timer
+            frame = json.dumps(
+                {
+                    "type": "diff",
+                    "seq": next(seq),
+                    "rendered": {
+                        "0": str(random.randint(0, 1000)),
+                        "1": f"{random.uniform(0, 100_000):,.2f}",
+                        "2": f"{random.uniform(1, 5):.1f}",
+                        "3": f"{t0 + second:.6f}",
+                    },
+                },
+                separators=(",", ":"),
+            )
+            with contextlib.suppress(Exception):  # the page went: the reader ends
+                rest = eager.start(send({"type": "websocket.send", "text": frame}))
+                if rest is not None:  # the page does not read: finish the send in a task
+                    task = loop.create_task(rest)
+                    _WAITING_SENDS.add(task)
+                    task.add_done_callback(_WAITING_SENDS.discard)
+            timer = loop.call_at(t0_loop + second + 1, tick, second + 1)
+
+        timer = loop.call_at(t0_loop + 1, tick, 1)
+        try:
+            while (await receive())["type"] != "websocket.disconnect":
+                pass
+        finally:
+            timer.cancel()
+
+
 def _floor_app(kind: str) -> Any:
     from starlette.applications import Starlette
     from starlette.routing import WebSocketRoute
 
-    endpoint = _HeldSocket() if kind == "floor-uvicorn" else _held_by_starlette
+    endpoint: Any = {"floor-uvicorn": _HeldSocket(), "floor-tick": _TickingSocket()}.get(
+        kind, _held_by_starlette
+    )
     return Starlette(routes=[WebSocketRoute("/", endpoint)])
 
 
@@ -316,7 +371,7 @@ def _application(kind: str) -> Any:
         if os.environ.get("SERVE_LOAD_GC", "") != "python":
             tune_gc()  # as `livewidget serve` does in each worker
         return app({"/": LoadDashboard})
-    if kind in FLOORS:
+    if kind.startswith("floor-"):
         return _floor_app(kind)
     return _pyview_app()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 
@@ -141,3 +142,78 @@ def test_a_floor_holds_a_socket_open_reading_what_the_page_sends_until_the_page_
     finally:
         server.should_exit = True
         thread.join(10.0)
+
+
+def test_the_ticking_floor_sends_a_dashboard_diff_every_second_stamped_with_its_due_instant() -> (
+    None
+):
+    """``floor-tick``: the transport alone ticking, as the load benchmark reads it: each frame
+    a diff of four values whose due instant (the socket's open + whole seconds) the client's
+    pattern finds, about a second apart, and the socket closes when the page does."""
+    import re
+    import socket
+    import threading
+
+    import uvicorn
+
+    from benchmarks import serve_load
+    from livewidget.serve.cli import uvicorn_settings
+
+    from .test_serve import wait_for
+
+    async def talk(port: int) -> tuple[float, list[tuple[bytes, float]]]:
+        heard: list[tuple[bytes, float]] = []
+        opened = time.time()
+        ws = await ws_client.connect(
+            "127.0.0.1", port, "/", lambda data, t: heard.append((data, t))
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while len(heard) < 3 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            ws.close()
+            await asyncio.wait_for(ws.closed, 10)
+        finally:
+            ws.abort()
+        return opened, heard
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    config = uvicorn.Config(
+        serve_load._floor_app("floor-tick"),
+        host="127.0.0.1",
+        port=port,
+        log_level="critical",
+        **uvicorn_settings(),
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, timeout=10.0)
+        opened, heard = asyncio.run(talk(port))
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert len(heard) >= 3
+    dues = []
+    for data, arrived in heard[:3]:
+        frame = json.loads(data)
+        assert frame["type"] == "diff"
+        assert set(frame["rendered"]) == {"0", "1", "2", "3"}
+        found = serve_load.DUE_IN_FRAME.search(data)
+        assert found is not None
+        assert re.fullmatch(rb"\d{10}\.\d{6}", found[1])
+        due = float(found[1])
+        assert due - 0.05 <= arrived  # never before it was due (the clocks agree within a hair)
+        dues.append(due)
+    assert [frame_seq(d) for d, _ in heard[:3]] == [1, 2, 3]
+    assert all(abs(b - a - 1.0) < 1e-3 for a, b in itertools.pairwise(dues))
+    assert opened - 1 < dues[0] - 1 < opened + 5  # the first a second after the socket opened
+
+
+def frame_seq(data: bytes) -> int:
+    seq = json.loads(data)["seq"]
+    assert isinstance(seq, int)
+    return seq
