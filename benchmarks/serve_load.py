@@ -22,7 +22,11 @@ What runs, on this machine's loopback only, each part in a process of its own:
 * **the floors** (``floor-uvicorn``, ``floor-starlette``): no view, a WebSocket accepted and
   held by a bare ASGI endpoint, or through Starlette's ``WebSocket``, each frame read and
   dropped: what any app served by uvicorn with these settings pays per connection before it
-  holds anything of its own (memory, threads; they send no ticks);
+  holds anything of its own (memory, threads; they send no ticks); and ``floor-tick``, the
+  transport alone ticking: a bare ASGI endpoint that sends each socket a frame the size and
+  shape of the dashboard's diff every second from a timer of its own, no view, template, diff
+  or thread (the least a tick costs through uvicorn, wsproto and the loopback, in CPU and
+  latency);
 * **the baselines, in the same run**: pyview-web serving the same dashboard (its ibis
   template, ``schedule_info("tick", 1)``; its clients speak Phoenix's channel protocol, with a
   CSRF token minted by pyview's own code from a shared secret); and Voila serving
@@ -127,6 +131,7 @@ KINDS = [k for k in os.environ.get("SERVE_LOAD_KINDS", "").split(",") if k] or [
 ]
 # The floors: no view at all, a WebSocket accepted and held (memory and threads only; they
 # send no ticks). What any app served by uvicorn with these settings pays per connection.
+# (floor-tick ticks: its row has latencies and ticks like a view's.)
 FLOORS = ("floor-uvicorn", "floor-starlette")
 
 # The instant a tick was due, as the template writes it, found in a frame's bytes.

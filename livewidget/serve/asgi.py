@@ -18,8 +18,10 @@ tab's view. When the socket closes the view closes (timers, tasks, subscriptions
 page that reconnects gets a new view and its full render, as a Phoenix LiveView remounts. A
 page that goes silent without closing (a laptop lid, a dropped network) is found by the
 heartbeat: the page sends ``{"type": "heartbeat"}`` every ``HEARTBEAT_MS`` and the server
-answers; a socket silent for ``heartbeat_timeout`` seconds is closed with its view. That is
-the grace period: nothing can take the view over, so it is not kept longer.
+answers; a socket silent for ``heartbeat_timeout`` seconds is closed with its view (found by
+one sweep a loop, ``_Silence``, within a quarter of the timeout, at most ``SWEEP_MAX_SECONDS``,
+after that). That is the grace period: nothing can take the view over, so it is not kept
+longer.
 
 Limits: a WebSocket from another origin is refused before it is accepted (as Phoenix's
 ``check_origin``: the same host by default, or a list); a text frame over
@@ -72,6 +74,8 @@ HEARTBEAT_TIMEOUT = 45.0  # seconds of silence after which the server closes the
 MAX_MESSAGE_BYTES = 1_000_000
 MAX_QUEUED_OUT = 1_000  # messages waiting for a page that does not read them
 MAX_SENDS_PER_SECOND = 1_000_000.0  # the pacer's budget: no IOPub here, each socket is its own
+SWEEP_MAX_SECONDS = 5.0  # how often at most the silence sweep looks (a quarter of the timeout)
+SWEEP_MIN_SECONDS = 0.02
 
 # WebSocket close codes (RFC 6455, 7.4.1)
 CLOSE_GOING_AWAY = 1001
@@ -81,6 +85,64 @@ CLOSE_TOO_BIG = 1009
 CLOSE_SERVER_ERROR = 1011
 
 _pacers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pacer] = weakref.WeakKeyDictionary()
+
+
+class _Silence:
+    """Finds the pages that went silent, for every session on one event loop.
+
+    Each session notes when its page last sent a frame (``heard``); one timer looks every
+    ``period`` seconds (a quarter of the shortest ``heartbeat_timeout`` it watches, at most
+    ``SWEEP_MAX_SECONDS``) and closes the sessions silent for longer than their timeout. A
+    socket costs one float and one set entry, where an ``asyncio.timeout`` around its reads
+    held a timeout object, a timer handle and the event loop's timer, and moved that timer at
+    every frame from the page (a heartbeat of 5,000 tabs every 15 s).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._sessions: set[_Session] = set()
+        self._period = SWEEP_MAX_SECONDS
+        self._handle: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> _Silence:
+        found = _silences.get(loop)
+        if found is None:
+            found = _silences[loop] = cls(loop)
+        return found
+
+    def watch(self, session: _Session) -> None:
+        self._sessions.add(session)
+        period = min(SWEEP_MAX_SECONDS, max(SWEEP_MIN_SECONDS, session.timeout / 4))
+        if period < self._period:
+            self._period = period
+            if self._handle is not None:  # a shorter timeout than any so far: look sooner
+                self._handle.cancel()
+                self._handle = None
+        if self._handle is None:
+            self._handle = self._loop.call_later(self._period, self._sweep)
+
+    def forget(self, session: _Session) -> None:
+        self._sessions.discard(session)
+        if not self._sessions and self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+            self._period = SWEEP_MAX_SECONDS
+
+    def _sweep(self) -> None:
+        self._handle = None
+        now = self._loop.time()
+        for session in [s for s in self._sessions if now - s.heard > s.timeout]:
+            self._sessions.discard(session)
+            session.went_silent()
+        if self._sessions:
+            self._handle = self._loop.call_later(self._period, self._sweep)
+        else:
+            self._period = SWEEP_MAX_SECONDS
+
+
+_silences: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Silence]
+_silences = weakref.WeakKeyDictionary()
 
 
 # Every open socket's session: the census counts them (zero once every page has gone).
@@ -278,7 +340,7 @@ class _Door:
             return
         await websocket.accept()
         try:
-            session = _Session(websocket, send, self._view_class)
+            session = _Session(websocket, send, self._view_class, self._heartbeat_timeout)
         except Exception as error:  # the view class's own __init__: shown, then closed
             name = self._view_class.__name__
             log.exception("livewidget serve: %s() failed", name)
@@ -287,7 +349,7 @@ class _Door:
             await websocket.close(code=CLOSE_SERVER_ERROR)
             return
         try:
-            await session.run(self._max_bytes, self._heartbeat_timeout)
+            await session.run(self._max_bytes)
         finally:
             session.close()
 
@@ -299,7 +361,8 @@ class _Session:
     no writer task, no queue, unless a send has to wait (the page does not read and the
     transport is paused). Then one task finishes that send and the frames behind it, which wait
     in ``_out`` (at most ``MAX_QUEUED_OUT``: past that the page has fallen behind, and its view
-    is closed). The heartbeat is one ``asyncio.Timeout`` moved on at every frame from the page.
+    is closed). The heartbeat is when the page last sent a frame (``heard``), which the loop's
+    ``_Silence`` sweep reads.
     """
 
     __slots__ = (
@@ -310,10 +373,18 @@ class _Session:
         "_sending",
         "_websocket",
         "closed",
+        "heard",
         "runtime",
+        "timeout",
     )
 
-    def __init__(self, websocket: WebSocket, send: Send, view_class: type[LiveView]) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        send: Send,
+        view_class: type[LiveView],
+        heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
+    ) -> None:
         self._websocket = websocket
         # Frames go straight to the server's ASGI send: Starlette's WebSocket.send_text would
         # add two coroutines and its state checks to every frame, for a socket whose state
@@ -323,6 +394,8 @@ class _Session:
         self._out: list[str] = []  # frames waiting behind a send that waits
         self._sending: asyncio.Task[None] | None = None  # finishes that send, then the rest
         self.closed: bool = False
+        self.timeout = heartbeat_timeout  # seconds of silence after which the page is gone
+        self.heard = self._loop.time()  # when the page last sent a frame
         view = view_class()
         # (not websocket.query_params, which the socket would keep for its life)
         view.params = dict(QueryParams(websocket.scope.get("query_string", b"")))
@@ -393,32 +466,35 @@ class _Session:
         _closing.add(task)
         task.add_done_callback(_closing.discard)
 
-    async def run(self, max_bytes: int, heartbeat_timeout: float) -> None:
+    async def run(self, max_bytes: int) -> None:
         self.runtime.start()
-        await self._read(max_bytes, heartbeat_timeout)
+        _Silence.of(self._loop).watch(self)
+        await self._read(max_bytes)
 
-    async def _read(self, max_bytes: int, heartbeat_timeout: float) -> None:
+    async def _read(self, max_bytes: int) -> None:
         websocket, loop = self._websocket, self._loop
-        try:
-            async with asyncio.timeout(heartbeat_timeout) as heartbeat:
-                while True:
-                    frame = await websocket.receive()
-                    heartbeat.reschedule(loop.time() + heartbeat_timeout)
-                    if frame["type"] == "websocket.disconnect":
-                        return
-                    text = frame.get("text")
-                    if text is None:
-                        await self._close_socket(CLOSE_UNSUPPORTED, "livewidget speaks JSON text")
-                        return
-                    if len(text) > max_bytes:
-                        await self._close_socket(
-                            CLOSE_TOO_BIG, f"messages are at most {max_bytes} B"
-                        )
-                        return
-                    self._receive(text)
-        except TimeoutError:
-            self.close()  # the view first: the close below waits if the page does not read
-            await self._close_socket(CLOSE_GOING_AWAY, "no heartbeat")
+        while True:
+            frame = await websocket.receive()
+            self.heard = loop.time()
+            if frame["type"] == "websocket.disconnect":
+                return
+            text = frame.get("text")
+            if text is None:
+                await self._close_socket(CLOSE_UNSUPPORTED, "livewidget speaks JSON text")
+                return
+            if len(text) > max_bytes:
+                await self._close_socket(CLOSE_TOO_BIG, f"messages are at most {max_bytes} B")
+                return
+            self._receive(text)
+
+    def went_silent(self) -> None:
+        """The page sent nothing for ``timeout`` seconds (the ``_Silence`` sweep found it):
+        close the view, then the socket (uvicorn ends the read with a disconnect; the close
+        waits if the page does not read)."""
+        self.close()
+        task = self._loop.create_task(self._close_socket(CLOSE_GOING_AWAY, "no heartbeat"))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
 
     def _receive(self, text: str) -> None:
         try:
@@ -444,6 +520,7 @@ class _Session:
 
     def close(self) -> None:
         self.closed = True
+        _Silence.of(self._loop).forget(self)
         self._out.clear()
         if self._sending is not None:
             self._sending.cancel()

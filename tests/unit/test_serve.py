@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import json
@@ -242,6 +243,64 @@ def test_a_page_whose_heartbeats_come_in_time_stays_open_past_the_timeout() -> N
             assert receive(ws, "heartbeat") == {"type": "heartbeat"}
         ws.send_text(json.dumps(click(by=3)))
         assert '"3"' in html_of(receive(ws, "diff"))
+
+
+def test_of_two_pages_on_one_server_the_silent_one_is_closed_and_the_beating_one_lives_on() -> None:
+    with (
+        TestClient(app({"/": Clicks}, heartbeat_timeout=0.4)) as client,
+        client.websocket_connect("/") as beating,
+        client.websocket_connect("/") as silent,
+    ):
+        receive(beating, "full")
+        receive(silent, "full")
+        started = time.monotonic()
+        for _ in range(6):  # 1.2 s, three timeouts' worth
+            time.sleep(0.2)
+            beating.send_text('{"type": "heartbeat"}')
+            assert receive(beating, "heartbeat") == {"type": "heartbeat"}
+        assert closing_code(silent) == 1001
+        assert time.monotonic() - started < 5  # found within a sweep or two of its timeout
+        beating.send_text(json.dumps(click(by=3)))
+        assert '"3"' in html_of(receive(beating, "diff"))
+
+
+def test_the_silence_sweep_closes_only_the_sessions_silent_past_their_timeout_then_stops() -> None:
+    """One timer a loop (``_Silence``) for every session's heartbeat: it closes those whose
+    page was silent longer than their own timeout, keeps the others, and leaves no timer once
+    no session is watched."""
+    from livewidget.serve import asgi
+
+    class Page:
+        def __init__(self, timeout: float, heard: float) -> None:
+            self.timeout, self.heard, self.silent = timeout, heard, False
+
+        def went_silent(self) -> None:
+            self.silent = True
+            sweep.forget(self)  # type: ignore[arg-type]  # as _Session.close does
+
+    async def scenario() -> tuple[list[bool], bool, bool]:
+        nonlocal sweep
+        loop = asyncio.get_running_loop()
+        sweep = asgi._Silence(loop)
+        now = loop.time()
+        pages = [
+            Page(0.2, now - 1.0),  # silent past its timeout
+            Page(0.2, now + 10.0),  # heard from (a frame "in the future" keeps it fresh)
+            Page(5.0, now - 1.0),  # silent, but its own timeout is longer
+        ]
+        for page in pages:
+            sweep.watch(page)  # type: ignore[arg-type]  # what the sweep reads of a session
+        await asyncio.sleep(0.3)  # a quarter of the shortest timeout: a few sweeps
+        armed = sweep._handle is not None
+        for page in pages:
+            sweep.forget(page)  # type: ignore[arg-type]
+        return [page.silent for page in pages], armed, sweep._handle is None
+
+    sweep: Any = None
+    silent, armed_while_watching, stopped = asyncio.run(scenario())
+    assert silent == [True, False, False]
+    assert armed_while_watching
+    assert stopped
 
 
 def test_a_closed_socket_leaves_no_view_timer_task_or_subscription(client: TestClient) -> None:
