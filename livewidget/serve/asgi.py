@@ -98,8 +98,8 @@ class _Silence:
     every frame from the page (a heartbeat of 5,000 tabs every 15 s).
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def __init__(self) -> None:
+        # (no reference to its loop, the key it is kept under: a loop that ends takes it along)
         self._sessions: set[_Session] = set()
         self._period = SWEEP_MAX_SECONDS
         self._handle: asyncio.TimerHandle | None = None
@@ -108,7 +108,7 @@ class _Silence:
     def of(cls, loop: asyncio.AbstractEventLoop) -> _Silence:
         found = _silences.get(loop)
         if found is None:
-            found = _silences[loop] = cls(loop)
+            found = _silences[loop] = cls()
         return found
 
     def watch(self, session: _Session) -> None:
@@ -120,7 +120,12 @@ class _Silence:
                 self._handle.cancel()
                 self._handle = None
         if self._handle is None:
-            self._handle = self._loop.call_later(self._period, self._sweep)
+            self._handle = asyncio.get_running_loop().call_later(self._period, self._sweep)
+
+    @property
+    def watched(self) -> int:
+        """How many sessions it watches: the open ones on its loop."""
+        return len(self._sessions)
 
     def forget(self, session: _Session) -> None:
         self._sessions.discard(session)
@@ -131,12 +136,13 @@ class _Silence:
 
     def _sweep(self) -> None:
         self._handle = None
-        now = self._loop.time()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         for session in [s for s in self._sessions if now - s.heard > s.timeout]:
             self._sessions.discard(session)
             session.went_silent()
         if self._sessions:
-            self._handle = self._loop.call_later(self._period, self._sweep)
+            self._handle = loop.call_later(self._period, self._sweep)
         else:
             self._period = SWEEP_MAX_SECONDS
 
@@ -145,12 +151,11 @@ _silences: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Silence]
 _silences = weakref.WeakKeyDictionary()
 
 
-# Every open socket's session: the census counts them (zero once every page has gone).
-_sessions: weakref.WeakSet[_Session] = weakref.WeakSet()
-
-
 def _open_sockets() -> int:
-    return sum(1 for session in list(_sessions) if not session.closed)
+    """Sessions open now, on every loop (the census counts them: zero once every page has
+    gone; the collector weighs closed views against them at every close, so this is a sum over
+    loops, not over sessions)."""
+    return sum(silence.watched for silence in list(_silences.values()))
 
 
 census_sources["sockets"] = _open_sockets
@@ -400,7 +405,6 @@ class _Session:
         # (not websocket.query_params, which the socket would keep for its life)
         view.params = dict(QueryParams(websocket.scope.get("query_string", b"")))
         self.runtime = ViewRuntime(view, send=self._send, loop=self._loop, pacer=_pacer(self._loop))
-        _sessions.add(self)
 
     def _send(self, message: dict[str, Any]) -> None:
         """The runtime's transport: encode now (a failure is the runtime's to report or
@@ -467,8 +471,8 @@ class _Session:
         task.add_done_callback(_closing.discard)
 
     async def run(self, max_bytes: int) -> None:
+        _Silence.of(self._loop).watch(self)  # open from here: the census counts it
         self.runtime.start()
-        _Silence.of(self._loop).watch(self)
         await self._read(max_bytes)
 
     async def _read(self, max_bytes: int) -> None:

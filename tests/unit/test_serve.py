@@ -281,7 +281,7 @@ def test_the_silence_sweep_closes_only_the_sessions_silent_past_their_timeout_th
     async def scenario() -> tuple[list[bool], bool, bool]:
         nonlocal sweep
         loop = asyncio.get_running_loop()
-        sweep = asgi._Silence(loop)
+        sweep = asgi._Silence()
         now = loop.time()
         pages = [
             Page(0.2, now - 1.0),  # silent past its timeout
