@@ -40,6 +40,28 @@ def test_messages_are_handled_in_order_one_at_a_time():
     assert lv.context.log == (0.01, "b", "c", "d")
 
 
+def test_a_long_run_of_messages_is_handled_whole_and_in_order_while_more_arrive():
+    """The mailbox reads a list from an index and drops what it has read in batches: 1,000
+    infos posted at once, and a handler that posts more behind them, all come out once, in
+    the order posted."""
+
+    class Chain(Recorder):
+        async def handle_info(self, info: Any, socket: lw.Socket) -> None:
+            await super().handle_info(info, socket)
+            if isinstance(info, int) and info % 100 == 0:
+                socket.send_info(f"after {info}")  # behind everything posted so far
+
+    lv = live(Chain)
+    for n in range(1_000):
+        lv._runtime.post(Info(n))
+    lv.advance(10)
+    log = lv.context.log
+    assert [x for x in log if isinstance(x, int)] == list(range(1_000))
+    assert [x for x in log if isinstance(x, str)] == [f"after {n}" for n in range(0, 1_000, 100)]
+    assert log.index("after 0") > log.index(999)  # behind what was queued when it was sent
+    assert lv._runtime.queued == 0
+
+
 def test_send_info_after_ms_arrives_when_due():
     class Later(Recorder):
         def mount(self, socket: lw.Socket) -> None:
