@@ -65,7 +65,10 @@ The livewidget servers run with ``tune_gc()``, as ``livewidget serve`` does
 thresholds, and ``SERVE_LOAD_GC_LOG=1`` has each server process print its collections every
 10 s (how many per generation, the longest pause, the objects found unreachable).
 
-More options: ``SERVE_LOAD_CONNECT_SECONDS`` (the bound below, 90), ``SERVE_LOAD_BASELINES=0``
+More options: ``SERVE_LOAD_WINDOW`` (the seconds measured, 10: the tabs' heartbeats come every
+15 s, bunched as the tabs connected, so a window of 30 s or more holds two of their bursts
+whatever its start; a 10 s window holds part of one or none, one source of the spread between
+runs), ``SERVE_LOAD_CONNECT_SECONDS`` (the bound below, 90), ``SERVE_LOAD_BASELINES=0``
 (skip the view-memory and Voila lines) and ``SERVE_LOAD_TRACEMALLOC=1``: the server traces its
 allocations, and each size prints where a view's bytes go (tracemalloc's difference between
 before the first socket and with N open, per view: by file, by line, and the garbage
@@ -116,7 +119,7 @@ from .dashboard import IBIS_TEMPLATE, TEMPLATE
 SIZES = (100, 1_000, 5_000)
 PYVIEW_SIZES = (100, 1_000, 5_000)
 VOILA_VIEWERS = 5
-WINDOW = 10.0  # seconds measured
+WINDOW = float(os.environ.get("SERVE_LOAD_WINDOW", "10"))  # seconds measured
 SETTLE = 3.0  # seconds after the last view connected, before the window
 CONNECT_SECONDS = float(os.environ.get("SERVE_LOAD_CONNECT_SECONDS", "90"))
 CONNECT_AT_ONCE = 100
