@@ -25,8 +25,8 @@ What runs, on this machine's loopback only, each part in a process of its own:
   holds anything of its own (memory, threads; they send no ticks); and ``floor-tick``, the
   transport alone ticking: a bare ASGI endpoint that sends each socket a frame the size and
   shape of the dashboard's diff every second from a timer of its own, no view, template, diff
-  or thread (the least a tick costs through uvicorn, wsproto and the loopback, in CPU and
-  latency);
+  or thread (the least a tick costs through uvicorn, its WebSocket protocol and the loopback,
+  in CPU and latency);
 * **the baselines, in the same run**: pyview-web serving the same dashboard (its ibis
   template, ``schedule_info("tick", 1)``; its clients speak Phoenix's channel protocol, with a
   CSRF token minted by pyview's own code from a shared secret); and Voila serving
@@ -57,8 +57,9 @@ Figures, for N connected views:
 The server runs uvicorn with ``livewidget serve``'s settings (``uvicorn_settings()`` in
 ``livewidget/serve/cli.py``), pyview's too. Options, for one measurement: ``SERVE_LOAD_SIZES``
 (``100,1000``), ``SERVE_LOAD_KINDS`` (``livewidget,pyview``), ``SERVE_LOAD_UVICORN`` (JSON
-overriding uvicorn's settings: ``{"ws": "wsproto"}``) and ``SERVE_LOAD_PROFILE`` (a file: the
-server's loop thread under cProfile, for 25 s from the first socket).
+overriding uvicorn's settings: ``{"ws": "wsproto"}`` to compare a protocol) and
+``SERVE_LOAD_PROFILE`` (a file: the server's loop thread under cProfile, for 25 s from the
+first socket).
 
 The livewidget servers run with ``tune_gc()``, as ``livewidget serve`` does
 (livewidget/serve/collector.py); ``SERVE_LOAD_GC=python`` leaves them CPython's collector
@@ -272,7 +273,7 @@ class _TickingSocket:
     dashboard's diff (its four values, the due instant among them) from a timer of its own
     (uvloop's: no coalescing), through the ASGI ``send`` run at once on the timer's turn (as
     livewidget's eager send): no view, no template, no diff, no thread. The least a tick costs
-    through uvicorn, wsproto and the kernel's loopback, and the latency it adds."""
+    through uvicorn, its WebSocket protocol and the kernel's loopback, and the latency it adds."""
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         from livewidget.serve import eager

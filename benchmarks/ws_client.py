@@ -15,8 +15,9 @@ not the server, being measured. This is the least a tab needs, on ``asyncio.Prot
   the clock); a ping is answered with a pong; a close frame is answered and closes;
 * frames out: masked, as a client's must be, text only (the tab's join and heartbeats).
 
-It parses what the benchmark's servers send (uvicorn's ``websockets`` and ``wsproto``
-implementations); it is not a general client (no TLS, no extensions, no subprotocols).
+It parses what the benchmark's servers send (uvicorn's ``websockets-sansio``, ``websockets``
+and ``wsproto`` implementations); it is not a general client (no TLS, no extensions, no
+subprotocols).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ same templates, diffs and front end. ``app({"/": Dashboard})`` returns the ASGI 
 uvicorn, or to mount in a bigger Starlette or FastAPI app); ``livewidget serve TARGET`` runs
 one with uvicorn. See docs/serve.md.
 
-Needs the ``serve`` extra (``pip install livewidget[serve]``: starlette, uvicorn, wsproto).
+Needs the ``serve`` extra (``pip install livewidget[serve]``: starlette, uvicorn, websockets).
 """
 
 from .asgi import app, tune_gc

@@ -479,6 +479,43 @@ def test_a_page_that_does_not_read_is_closed_and_its_view_with_it() -> None:
         assert census()["sockets"] == baseline["sockets"]
 
 
+def closing_code_of(ws: Any) -> int | None:
+    """Read from a websockets client until the server closes; the code it closed with."""
+    from websockets.exceptions import ConnectionClosed
+
+    try:
+        while True:
+            ws.recv(timeout=10)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd is not None else None
+
+
+def test_a_frame_over_the_limit_is_refused_by_the_real_server_and_its_view_closed() -> None:
+    """On uvicorn with ``livewidget serve``'s settings, a frame over ``MAX_MESSAGE_BYTES``
+    closes the socket with 1009 (message too big) before the app reads any of it, and the
+    view goes with it; a page under the limit goes on."""
+    from websockets.sync.client import connect
+
+    from livewidget.serve.cli import MAX_MESSAGE_BYTES
+
+    baseline = census()
+    with served({"/": Clicks}) as port:
+        url = f"ws://127.0.0.1:{port}/"
+        with (
+            connect(url, close_timeout=1, max_size=None) as big,
+            connect(url, close_timeout=1) as fine,
+        ):
+            for ws in (big, fine):
+                ws.send(json.dumps({"type": "join"}))
+                assert json.loads(ws.recv())["type"] == "full"
+            big.send(json.dumps({"type": "event", "value": "x" * MAX_MESSAGE_BYTES}))
+            assert closing_code_of(big) == 1009
+            fine.send(json.dumps(click(by=5)))
+            while '"0":"5"' not in (text := fine.recv(timeout=10)):
+                assert json.loads(text)["type"] in ("diff", "settled"), text
+            wait_for(lambda: census()["views"] == baseline["views"] + 1, timeout=10.0)
+
+
 # -- targets -----------------------------------------------------------------------------------
 
 
