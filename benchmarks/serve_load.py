@@ -52,7 +52,10 @@ Figures, for N connected views:
   file in ``SERVE_LOAD_READY_DIR``, before the first is read);
 * the server's thread count, summed the same way (livewidget runs view code on threads:
   ``livewidget/runtime/``), and the client processes' CPU, summed (the clients share the 2
-  cores with the server: where they are busy, latency includes their lag).
+  cores with the server: where they are busy, latency includes their lag);
+* the hypervisor's share of the machine's CPU time over the window (``steal`` on Linux, on a
+  virtual machine): time when the server and its clients were ready to run and another guest
+  of the host ran instead. It counts in the latency, not in the server's CPU.
 
 The server runs uvicorn with ``livewidget serve``'s settings (``uvicorn_settings()`` in
 ``livewidget/serve/cli.py``), pyview's too. Options, for one measurement: ``SERVE_LOAD_SIZES``
@@ -831,6 +834,21 @@ def usage(pid: int) -> Usage:
     return Usage(cpu, rss, threads)
 
 
+def stolen_share(before: Any, after: Any) -> float | None:
+    """The share of the machine's CPU time between two ``psutil.cpu_times()`` readings that
+    the hypervisor gave to other guests (``steal``): time the server, its clients and its
+    kernel were ready to run and did not, which no figure of the processes shows. ``None``
+    where the system does not count it (only Linux does)."""
+    if not hasattr(before, "steal"):
+        return None
+    # On Linux ``user`` and ``nice`` already hold the time spent running guests.
+    guests = ("guest", "guest_nice")
+    total = sum(
+        getattr(after, name) - getattr(before, name) for name in after._fields if name not in guests
+    )
+    return (after.steal - before.steal) / total if total > 0 else 0.0
+
+
 def connections_by_process(pid: int, port: int) -> dict[int, int]:
     """How many established TCP connections to ``port`` each process of the server holds:
     how the kernel spread the tabs over the workers."""
@@ -924,10 +942,11 @@ def _run_size(kind: str, count: int, workers: int = 1) -> dict[str, Any]:
             c.stdin.write(f"window {t0:.6f} {t1:.6f}\n")
             c.stdin.flush()
         time.sleep(max(0.0, t0 - time.time()))
-        cpu0, started = usage(server.pid), time.monotonic()
+        cpu0, started, machine0 = usage(server.pid), time.monotonic(), psutil.cpu_times()
         done = [_read_event(c, time.monotonic() + WINDOW + 30) for c in clients]
         # Read while every view is still open.
         end, elapsed = usage(server.pid), time.monotonic() - started
+        result["stolen"] = stolen_share(machine0, psutil.cpu_times())
         spent = end.cpu_since(cpu0)
         result["server_cpu"] = sum(spent.values()) / elapsed
         result["rss"] = end.total_rss
@@ -1093,6 +1112,11 @@ def _line(result: dict[str, Any]) -> str:
                 f"{v:,} views ({v / total:.0%}) {cpu:.2f} cores" for v, cpu in result["by_worker"]
             )
             + f"; supervisor and resource tracker {result['supervisor_cpu']:.2f} cores"
+        )
+    if result.get("stolen") is not None:
+        line += (
+            f"\n    ^ the hypervisor took {result['stolen']:.1%} of the machine's CPU time "
+            "over the window (steal)"
         )
     if result.get("replaced"):
         line += (

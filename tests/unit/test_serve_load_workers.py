@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psutil
 import pytest
 
 from benchmarks import serve_load, ws_client
@@ -115,3 +116,21 @@ async def _with_tabs(port: int, count: int, pid: int) -> tuple[dict[int, int], s
 def test_the_connect_rate_counts_the_tabs_opened_in_each_interval_even_an_empty_one() -> None:
     assert serve_load.per_interval([], 10.0) == []
     assert serve_load.per_interval([0.5, 9.9, 10.0, 31.2], 10.0) == [2, 1, 0, 1]
+
+
+def test_the_stolen_share_is_steal_over_the_machines_time_without_counting_guests_twice() -> None:
+    times = type(psutil.cpu_times())  # the platform's own tuple: scputimes
+    if "steal" not in times._fields:
+        assert serve_load.stolen_share(psutil.cpu_times(), psutil.cpu_times()) is None
+        return
+    zero = times(*(0.0 for _ in times._fields))
+    # 2 cores for 10 s: 20 s of CPU time, of which 1 s stolen; guest time is inside user
+    after = zero._replace(user=6.0, system=2.0, idle=11.0, steal=1.0, guest=4.0, guest_nice=0.0)
+    assert serve_load.stolen_share(zero, after) == pytest.approx(0.05)
+    assert serve_load.stolen_share(zero, zero) == 0.0
+    # a real reading a moment apart: a share, whatever the machine
+    before = psutil.cpu_times()
+    sum(range(200_000))
+    share = serve_load.stolen_share(before, psutil.cpu_times())
+    assert share is not None
+    assert 0.0 <= share <= 1.0
