@@ -24,12 +24,13 @@ alive, and puts them in the notebook's saved widget state beside the view.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from .template import ComponentRef, Comprehension, Rendered, TemplateError, parse
 from .wire import CHILD_ATTR, PHX_UPDATE
 
-__all__ = ["CHILD_ATTR", "Child", "children_of"]
+__all__ = ["CHILD_ATTR", "Child", "children_of", "widget_child"]
 
 _TEMPLATE = parse(
     f'<span class="lw-child" {CHILD_ATTR}="{{id}}" id="lw-child-{{id}}" {PHX_UPDATE}="ignore">'
@@ -65,6 +66,19 @@ class Child(Rendered):
 
     def __repr__(self) -> str:
         return f"<Child {type(self.widget).__name__} {self.model_id}>"
+
+
+def widget_child(widget: Any) -> Child:
+    """A Jupyter widget in a template field: its placeholder. The widget exists, so ipywidgets
+    is loaded; this module does not import it."""
+    displays = getattr(sys.modules.get("ipywidgets"), "DOMWidget", None)
+    if displays is None or not isinstance(widget, displays):
+        raise TemplateError(
+            f"html(): {widget!r:.80} is a {type(widget).__name__}, a widget with no view of its "
+            "own (not an ipywidgets.DOMWidget); only widgets that display can sit in a template."
+        )
+    carrier = widget.comm
+    return Child(widget, carrier.comm_id if carrier is not None else None)
 
 
 def any_made() -> bool:

@@ -76,6 +76,17 @@ class ValueMistake(TemplateError):
 
 Handler = Callable[[Any], "Dynamic | None"]
 
+# The door that places a live Jupyter widget in a page, when no embed of its own claimed it
+# first (the Jupyter door registers one with ``template.embed`` when it is imported):
+# ``livewidget serve`` sets it (serve/widgets.py). Without one, a widget is its escaped repr.
+widget_door: Callable[[Any], Dynamic] | None = None
+
+
+def _live_widget(value: Any) -> Dynamic | None:
+    door = widget_door
+    return door(value) if door is not None else None
+
+
 # The handler of each type seen so far (None: not a rich value); see _classify.
 _handlers: dict[type, Handler | None] = {}
 
@@ -123,7 +134,7 @@ def _classify(kind: type) -> Handler | None:
     if kind in _CALLABLES or issubclass(kind, functools.partial):
         return _refuse_callable
     if _subclass(kind, "ipywidgets", "Widget"):
-        return None  # a live widget in the view: placed by the widgets' own code, not here
+        return _live_widget  # placed by a door that shows widgets, if one is open
     if _subclass(kind, "pandas", "DataFrame"):
         return tables.frame
     if _subclass(kind, "pandas.io.formats.style", "Styler"):

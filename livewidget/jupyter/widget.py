@@ -58,7 +58,7 @@ import ipywidgets  # type: ignore[import-untyped]  # ipywidgets ships no type hi
 import traitlets
 
 from .. import wire
-from ..children import Child, any_made, children_of
+from ..children import Child, any_made, children_of, widget_child
 from ..events import FrontendMessageError, decode_message
 from ..runtime import Assign, Info, Join, Report, Sync, ViewRuntime, census_sources
 from ..runtime.scheduling import BEAT
@@ -103,14 +103,7 @@ census_sources["widgets"] = lambda: len(ipywidgets.widgets.widget._instances)
 
 def _as_child(value: Any) -> Child:
     """A Jupyter widget (or a view: its widget) in a template field: its placeholder."""
-    widget = value.widget if isinstance(value, LiveView) else value
-    if not isinstance(widget, ipywidgets.DOMWidget):
-        raise TemplateError(
-            f"html(): {widget!r:.80} is a {type(widget).__name__}, a widget with no view of its "
-            "own (not an ipywidgets.DOMWidget); only widgets that display can sit in a template."
-        )
-    comm = widget.comm
-    return Child(widget, comm.comm_id if comm is not None else None)
+    return widget_child(value.widget if isinstance(value, LiveView) else value)
 
 
 embed(ipywidgets.Widget, _as_child)

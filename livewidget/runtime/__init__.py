@@ -22,7 +22,7 @@ from .loop import (
     census,
     census_sources,
 )
-from .messages import Assign, Event, FromPage, Info, Join, Message, Mount, Report, Sync, Tick
+from .messages import Assign, Call, Event, FromPage, Info, Join, Message, Mount, Report, Sync, Tick
 from .outbox import SETTLE_WAITS, Outbox
 from .scheduling import Clock, LoopClock, Pacer, Pacing, Repeat
 from .view_runtime import (
@@ -39,6 +39,7 @@ __all__ = [
     "MAX_QUEUED_FROM_PAGE",
     "SETTLE_WAITS",
     "Assign",
+    "Call",
     "Clock",
     "Event",
     "FromPage",

@@ -11,6 +11,8 @@ time (``livewidget.runtime.view_runtime``):
 * ``Join``: the page asks for the full render (a new page, or one that saw a gap).
 * ``Sync``: someone waits until every message before this one is handled and rendered.
 * ``Report``: an error found outside the view's code, to show in the view.
+* ``Call``: a function to run as the view's own code (a message from the page for a widget
+  the view shows: its observers may assign to the view's context).
 * ``FromPage``: a message that came from the page, with its size (the page's share of the
   mailbox is capped).
 """
@@ -18,7 +20,7 @@ time (``livewidget.runtime.view_runtime``):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Assign",
+    "Call",
     "Event",
     "FromPage",
     "Info",
@@ -83,9 +86,15 @@ class Report:
 
 
 @dataclass(frozen=True, slots=True)
+class Call:
+    fn: Callable[[], Any]
+    where: str  # what the view's error says it was doing
+
+
+@dataclass(frozen=True, slots=True)
 class FromPage:
-    message: Event | Join
+    message: Event | Join | Call
     size: int = field(default=0)
 
 
-Message = Mount | Event | Info | Tick | Assign | Join | Sync | Report | FromPage
+Message = Mount | Event | Info | Tick | Assign | Join | Sync | Report | Call | FromPage

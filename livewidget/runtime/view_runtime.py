@@ -50,6 +50,7 @@ from . import loop as _loop
 from .loop import ViewClosed, ViewThread, call_soon_threadsafe
 from .messages import (
     Assign,
+    Call,
     Event,
     FromPage,
     Info,
@@ -418,7 +419,7 @@ class ViewRuntime:
         self._head = head
         return message
 
-    def post_from_page(self, message: Event | Join, size: int) -> None:
+    def post_from_page(self, message: Event | Join | Call, size: int) -> None:
         """Queue a message that came from the page, within the page's share of the mailbox.
 
         Past ``MAX_QUEUED_FROM_PAGE`` messages or ``MAX_QUEUED_BYTES_FROM_PAGE`` bytes waiting,
@@ -608,11 +609,12 @@ class ViewRuntime:
                     # of what its handler did, or an empty diff, never before the handler is done.
                     self.outbox.answer_pending = True
                     self._mark_dirty()
-            case Mount() | Info() | Tick() | Assign():
+            case Mount() | Info() | Tick() | Assign() | Call():
                 await self._handle_view_code(message)
 
-    async def _handle_view_code(self, message: Mount | Event | Info | Tick | Assign) -> None:
-        """A message the view's own code handles: mount, an event, an info, a timer, assign."""
+    async def _handle_view_code(self, message: Mount | Event | Info | Tick | Assign | Call) -> None:
+        """A message the view's own code handles: mount, an event, an info, a timer, assign,
+        a call."""
         view, socket = self.view, self.socket
         before = socket.context
         where = "mount"
@@ -638,6 +640,8 @@ class ViewRuntime:
                 case Assign(values=values):
                     where = "assign"
                     socket.assign(values)
+                case Call(fn=fn, where=where):
+                    await self._run_code(where, fn)
         except GeneratorExit:
             raise
         except BaseException as error:
