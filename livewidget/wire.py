@@ -84,6 +84,9 @@ MSG_EVENT: Final = "event"
 MSG_HEARTBEAT: Final = "heartbeat"
 """Page <-> server (``livewidget serve`` only): the page says it is there; the server answers
 with the same message."""
+MSG_WIDGET: Final = "widget"
+"""Page <-> server (``livewidget serve`` only): a message for one of the Jupyter widgets the
+view shows (``id``, and ``method``: open, update, custom or close; serve/widgets.py)."""
 
 KIND_CLICK: Final = "click"
 KIND_FORM: Final = "form"

@@ -41,6 +41,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 import weakref
 from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from pathlib import Path
@@ -56,10 +57,11 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from .. import wire
+from ..children import any_made
 from ..events import FrontendMessageError, decode_message
 from ..runtime import Pacer, Report, ViewRuntime, census_sources
 from ..view import LiveView
-from . import collector, eager
+from . import collector, eager, widgets
 
 __all__ = ["HEARTBEAT_MS", "app", "tune_gc"]
 
@@ -199,6 +201,7 @@ def app(
             f"got {views!r:.80}"
         )
     assets = _read_assets()
+    widgets.install()
     routes: list[BaseRoute] = []
     for path, view_class in views.items():
         if not isinstance(path, str) or not path.startswith("/"):
@@ -212,6 +215,8 @@ def app(
         door = _Door(view_class, check_origin, max_message_bytes, heartbeat_timeout)
         routes.append(Route(path, page.endpoint, methods=["GET", "HEAD"]))
         routes.append(WebSocketRoute(path, door))  # an ASGI app: no per-socket wrappers
+    esm_path = ASSET_PREFIX + widgets.ESM_PATH + "{name}"
+    routes.append(Route(esm_path, widgets.esm_endpoint, methods=["GET", "HEAD"]))
     routes.append(Route(ASSET_PREFIX + "{name}", _Assets(assets).endpoint, methods=["GET", "HEAD"]))
     return Starlette(routes=routes)
 
@@ -381,6 +386,7 @@ class _Session:
         "heard",
         "runtime",
         "timeout",
+        "widgets",
     )
 
     def __init__(
@@ -405,6 +411,15 @@ class _Session:
         # (not websocket.query_params, which the socket would keep for its life)
         view.params = dict(QueryParams(websocket.scope.get("query_string", b"")))
         self.runtime = ViewRuntime(view, send=self._send, loop=self._loop, pacer=_pacer(self._loop))
+        # The page's Jupyter widgets (serve/widgets.py), from the first one it is shown. Made
+        # now if a widget can already exist, so that those its view's mount makes are its own.
+        self.widgets: widgets.WidgetHost | None = (
+            self._widget_host() if "ipywidgets" in sys.modules else None
+        )
+
+    def _widget_host(self) -> widgets.WidgetHost:
+        base = str(self._websocket.scope.get("root_path", "")).rstrip("/")
+        return widgets.WidgetHost(self.runtime, self._send_text, base)
 
     def _send(self, message: dict[str, Any]) -> None:
         """The runtime's transport: encode now (a failure is the runtime's to report or
@@ -412,13 +427,28 @@ class _Session:
         text = _ENCODER.encode(message)
         if not text.isascii():
             text.encode("utf-8")  # a lone surrogate raises here, for the runtime to repair
+        if message.get(wire.TYPE) in _RENDERS and (any_made() or self.widgets is not None):
+            self._show_widgets()  # the widgets a render places are open before it lands
+        self._send_text(text)
+
+    def _show_widgets(self) -> None:
+        host = self.widgets
+        if host is None:
+            host = self.widgets = self._widget_host()
+        try:
+            host.sync(self.runtime.rendered)
+        except Exception as error:  # a widget's state that does not serialize, a bug here
+            self.runtime.post(Report(error, "showing the view's widgets"))
+
+    def _send_text(self, text: str) -> None:
+        """One frame to the page, now or behind the send that waits. Safe from any thread."""
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is self._loop:
             self._queue(text)
-        else:  # the watchdog's thread, showing a stalled loop's error
+        else:  # a widget's update from view code on a thread; the watchdog's, for an error
             self._loop.call_soon_threadsafe(self._queue, text)
 
     def _queue(self, text: str) -> None:
@@ -510,6 +540,13 @@ class _Session:
         if content == _HEARTBEAT:
             self._queue(_HEARTBEAT_TEXT)
             return
+        if isinstance(content, dict) and content.get(wire.TYPE) == wire.MSG_WIDGET:
+            if self.widgets is None:
+                problem = FrontendMessageError("the page sent a widget message; it shows none")
+                self.runtime.post(Report(problem, "a message from the page"))
+            else:
+                self.widgets.receive(content, len(text))
+            return
         try:
             message = decode_message(content)
         except FrontendMessageError as error:
@@ -531,6 +568,8 @@ class _Session:
         if not self.runtime.closed:
             self.runtime.close()
             collector.view_closed()
+        if self.widgets is not None:
+            self.widgets.close()
 
 
 # The runtime's messages as JSON text: compact, UTF-8 as it is (not \u escapes), no NaN (the
@@ -539,5 +578,6 @@ class _Session:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _HEARTBEAT = {wire.TYPE: wire.MSG_HEARTBEAT}
 _HEARTBEAT_TEXT = json.dumps(_HEARTBEAT)
+_RENDERS = frozenset({wire.MSG_FULL, wire.MSG_DIFF})
 # Sockets being closed after their page fell behind (a task is kept until it is done).
 _closing: set[asyncio.Task[None]] = set()

@@ -1,0 +1,338 @@
+"""Jupyter widgets in a served page (livewidget/serve/widgets.py), through Starlette's TestClient:
+what the page is sent for a widget a view shows, and what it may send back."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import anywidget
+import ipywidgets  # type: ignore[import-untyped]  # ipywidgets ships no type hints
+import pytest
+import traitlets
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+import livewidget as lw
+from livewidget.serve import app
+
+ESM = "export default { render({ model, el }) { el.textContent = String(model.get('value')); } };"
+
+
+class Counter(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget's class is untyped
+    _esm = ESM
+    _css = ".counter { color: red; }"
+    value = traitlets.Int(0).tag(sync=True)
+    data = traitlets.Bytes(b"").tag(sync=True)
+    ratio = traitlets.Float(0.0).tag(sync=True)
+    fixed = traitlets.Unicode("as made", read_only=True).tag(sync=True)
+
+
+def refuse_13(change: dict[str, Any]) -> None:
+    if change["new"] == 13:
+        raise ValueError("13 is unlucky")
+
+
+class Widgets(lw.LiveView):
+    """A view with a widget of its own, a widget of every page's, and a slider (no anywidget)."""
+
+    def mount(self, socket: lw.Socket) -> None:
+        MOUNTED.append(self)
+        self.counter = Counter()
+        self.counter.observe(lambda change: socket.assign(clicks=change["new"]), "value")
+        self.counter.observe(refuse_13, "value")
+        self.slider = ipywidgets.IntSlider()
+        socket.assign(clicks=0, show=True, slider=False)
+
+    def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        if event == "set":
+            self.counter.value = int(params["to"])
+        elif event == "bytes":
+            self.counter.data = b"\x00\x01\xfe\xff"
+        elif event == "nan":
+            self.counter.ratio = math.nan
+        elif event == "toggle":
+            socket.assign(show=not socket.context.show)
+        elif event == "slider":
+            socket.assign(slider=True)
+        elif event == "shared":
+            SHARED.value += 1
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            '<b id="clicks">{clicks}</b>{counter}<i>{shared}</i>{slider}',
+            clicks=ctx.clicks,
+            counter=self.counter if ctx.show else "",
+            shared=SHARED,
+            slider=self.slider if ctx.slider else "",
+        )
+
+
+SHARED = Counter()  # made at import: every page shows it, none may change it
+MOUNTED: list[Widgets] = []
+
+
+def event(name: str, **value: str) -> dict[str, Any]:
+    return {"type": "event", "event": name, "kind": "click", "value": value}
+
+
+def update(model_id: str, state: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {"type": "widget", "id": model_id, "method": "update", "state": state, **more}
+
+
+def receive(ws: Any, kind: str) -> dict[str, Any]:
+    while True:
+        message: dict[str, Any] = json.loads(ws.receive_text())
+        if message["type"] == kind:
+            return message
+
+
+def opens(ws: Any) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The widgets opened before the first render, by name; then that render."""
+    opened: dict[str, dict[str, Any]] = {}
+    while True:
+        message: dict[str, Any] = json.loads(ws.receive_text())
+        if message["type"] == "full":
+            return opened, message
+        assert (message["type"], message["method"]) == ("widget", "open"), message
+        opened["shared" if message["id"] == SHARED.model_id else message["name"]] = message
+
+
+def wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 5
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    MOUNTED.clear()
+    with TestClient(app({"/": Widgets})) as test_client:
+        yield test_client
+
+
+def test_a_widget_opens_on_the_page_before_the_render_that_places_it(client: TestClient) -> None:
+    with client.websocket_connect("/") as ws:
+        opened, full = opens(ws)
+        counter = opened["Counter"]
+        view = MOUNTED[-1]
+        assert counter["id"] == view.counter.model_id
+        assert counter["state"]["value"] == 0
+        assert counter["state"]["_css"] == Counter._css
+        assert "_esm" not in counter["state"]  # the module is a URL, fetched once
+        assert counter["esm"].startswith("/_livewidget/esm/")
+        assert counter["esm"].endswith(".js")
+        placeholder = full["rendered"]["1"]  # the {counter} field
+        assert placeholder["0"] == counter["id"]
+        assert "data-lw-widget" in placeholder["s"][0]
+
+
+def test_the_module_is_served_by_its_content_and_nothing_else_is(client: TestClient) -> None:
+    with client.websocket_connect("/") as ws:
+        opened, _ = opens(ws)
+    url = opened["Counter"]["esm"]
+    module = client.get(url)
+    assert module.status_code == 200
+    assert module.text == ESM
+    assert module.headers["content-type"].startswith("text/javascript")
+    assert "immutable" in module.headers["cache-control"]
+    for path in ["/_livewidget/esm/" + "0" * 64 + ".js", "/_livewidget/esm/page.js", url + "x"]:
+        assert client.get(path).status_code == 404, path
+
+
+def test_a_change_from_the_page_runs_the_widgets_observers_as_the_views_code(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect("/") as ws:
+        opened, _ = opens(ws)
+        ws.send_text(json.dumps(update(opened["Counter"]["id"], {"value": 5})))
+        assert receive(ws, "diff")["rendered"] == {"0": "5"}  # the observer assigned it
+        assert MOUNTED[-1].counter.value == 5
+
+
+def test_an_observer_that_raises_shows_its_error_in_the_view_which_lives_on(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect("/") as ws:
+        opened, _ = opens(ws)
+        ws.send_text(json.dumps(update(opened["Counter"]["id"], {"value": 13})))
+        error = receive(ws, "error")["message"]
+        assert "ValueError in Counter's update from the page: 13 is unlucky" in error
+        ws.send_text(json.dumps(update(opened["Counter"]["id"], {"value": 14})))
+        assert receive(ws, "diff")["rendered"] == {"0": "14"}
+
+
+def test_a_change_from_python_reaches_the_page(client: TestClient) -> None:
+    with client.websocket_connect("/") as ws:
+        opened, _ = opens(ws)
+        ws.send_text(json.dumps(event("set", to="7")))
+        message = receive(ws, "widget")
+        assert message == {
+            "type": "widget",
+            "id": opened["Counter"]["id"],
+            "method": "update",
+            "state": {"value": 7},
+            "buffer_paths": [],
+            "buffers": [],
+        }
+
+
+def test_binary_values_travel_as_base64_both_ways(client: TestClient) -> None:
+    with client.websocket_connect("/") as ws:
+        opened, _ = opens(ws)
+        model_id = opened["Counter"]["id"]
+        ws.send_text(json.dumps(event("bytes")))
+        message = receive(ws, "widget")
+        assert message["buffer_paths"] == [["data"]]
+        assert base64.b64decode(message["buffers"][0]) == b"\x00\x01\xfe\xff"
+        sent = base64.b64encode(b"\x07\x08").decode()
+        ws.send_text(
+            json.dumps(update(model_id, {"data": None}, buffer_paths=[["data"]], buffers=[sent]))
+        )
+        ws.send_text(json.dumps(update(model_id, {"value": 1})))
+        receive(ws, "diff")  # both handled, in order
+        assert MOUNTED[-1].counter.data == b"\x07\x08"
+
+
+def test_a_nan_goes_to_the_page_as_null(client: TestClient) -> None:
+    with client.websocket_connect("/") as ws:
+        opens(ws)
+        ws.send_text(json.dumps(event("nan")))
+        assert receive(ws, "widget")["state"] == {"ratio": None}
+
+
+@pytest.mark.parametrize(
+    ("state", "more", "says"),
+    [
+        ({"_esm": "alert(1)"}, {}, "'_esm' of Counter, which a page may not set"),
+        ({"_css": "* {display: none}"}, {}, "'_css' of Counter, which a page may not set"),
+        ({"fixed": "changed"}, {}, "'fixed' of Counter, which a page may not set"),
+        ({"data": None}, {"buffer_paths": [["data"]], "buffers": ["not base64!"]}, "not base64"),
+        ({"data": None}, {"buffer_paths": [["data"], ["x"]], "buffers": ["AA=="]}, "one place"),
+        ({"data": None}, {"buffer_paths": [["nowhere", 3]], "buffers": ["AA=="]}, "no place"),
+        ({"data": None}, {"buffer_paths": [[]], "buffers": ["AA=="]}, "buffer place"),
+    ],
+)
+def test_what_a_page_may_not_set_is_refused_in_the_view_and_nothing_changes(
+    client: TestClient, state: dict[str, Any], more: dict[str, Any], says: str
+) -> None:
+    with client.websocket_connect("/") as ws:
+        opened, _ = opens(ws)
+        ws.send_text(json.dumps(update(opened["Counter"]["id"], state, **more)))
+        assert says in receive(ws, "error")["message"]
+        counter = MOUNTED[-1].counter
+        assert (counter._esm, counter._css, counter.fixed, counter.data) == (
+            ESM,
+            Counter._css,
+            "as made",
+            b"",
+        )
+        ws.send_text(json.dumps(event("set", to="3")))  # the view lives on
+        assert receive(ws, "widget")["state"] == {"value": 3}
+
+
+@pytest.mark.parametrize(
+    ("message", "says"),
+    [
+        ({"id": "0" * 32, "method": "update", "state": {}}, "which this view does not show"),
+        ({"id": "../etc", "method": "update", "state": {}}, "names the widget"),
+        ({"id": None, "method": "update", "state": {}}, "names the widget"),
+        ({"method": "delete"}, "expected update or custom"),
+        ({"method": "update", "state": []}, "state is not an object"),
+        ({"method": "custom", "content": {}, "buffers": [1]}, "base64 strings"),
+    ],
+)
+def test_a_malformed_widget_message_is_refused_with_a_clear_error(
+    client: TestClient, message: dict[str, Any], says: str
+) -> None:
+    with client.websocket_connect("/") as ws:
+        opened, _ = opens(ws)
+        content = {"type": "widget", "id": opened["Counter"]["id"], **message}
+        ws.send_text(json.dumps(content))
+        assert says in receive(ws, "error")["message"]
+
+
+def test_a_custom_message_from_the_page_reaches_the_widgets_handlers(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect("/") as ws:
+        opened, _ = opens(ws)
+        got: list[Any] = []
+        MOUNTED[-1].counter.on_msg(lambda _w, content, buffers: got.append((content, buffers)))
+        ws.send_text(
+            json.dumps(
+                {
+                    "type": "widget",
+                    "id": opened["Counter"]["id"],
+                    "method": "custom",
+                    "content": {"hello": 1},
+                    "buffers": ["AQI="],
+                }
+            )
+        )
+        ws.send_text(json.dumps(event("set", to="2")))
+        receive(ws, "widget")
+        assert got == [({"hello": 1}, [b"\x01\x02"])]
+
+
+def test_a_widget_of_every_page_shows_on_each_and_no_page_changes_it(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect("/") as one, client.websocket_connect("/") as two:
+        first, _ = opens(one)
+        second, _ = opens(two)
+        assert first["shared"]["id"] == second["shared"]["id"] == SHARED.model_id
+        before = SHARED.value
+        one.send_text(json.dumps(update(SHARED.model_id, {"value": 99})))
+        one.send_text(json.dumps(event("shared")))  # a view's code may change it
+        for ws in (one, two):
+            message = receive(ws, "widget")
+            assert (message["id"], message["state"]) == (SHARED.model_id, {"value": before + 1})
+        assert SHARED.value == before + 1
+    assert SHARED.comm is not None  # and it outlives the pages
+
+
+def test_a_widget_that_is_no_anywidget_shows_a_note(client: TestClient) -> None:
+    with client.websocket_connect("/") as ws:
+        opens(ws)
+        ws.send_text(json.dumps(event("slider")))
+        message = receive(ws, "widget")
+        assert (message["method"], message["name"], message["esm"]) == ("open", "IntSlider", None)
+        assert message["needs"] == "manager"
+        assert "state" not in message
+
+
+def test_a_widget_a_render_drops_is_closed_on_the_page_and_opened_again(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect("/") as ws:
+        opened, _ = opens(ws)
+        model_id = opened["Counter"]["id"]
+        ws.send_text(json.dumps(event("toggle")))
+        assert receive(ws, "widget") == {"type": "widget", "id": model_id, "method": "close"}
+        ws.send_text(json.dumps(update(model_id, {"value": 4})))  # no longer shown: refused
+        assert "which this view does not show" in receive(ws, "error")["message"]
+        ws.send_text(json.dumps(event("toggle")))
+        again = receive(ws, "widget")
+        assert (again["id"], again["method"]) == (model_id, "open")
+
+
+def test_a_closed_page_closes_the_widgets_its_view_made(client: TestClient) -> None:
+    with client.websocket_connect("/") as ws:
+        opens(ws)
+        ws.send_text(json.dumps(event("slider")))
+        receive(ws, "widget")
+        view = MOUNTED[-1]
+        made = [view.counter, view.slider]
+        ids = [w.model_id for w in made]
+    wait_for(lambda: all(w.comm is None for w in made))
+    assert not set(ids) & set(ipywidgets.widgets.widget._instances)
+    assert SHARED.comm is not None
