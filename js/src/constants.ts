@@ -67,6 +67,9 @@ export const MSG_JOIN = "join";
 export const MSG_EVENT = "event";
 /** Page <-> server (`livewidget serve` only): the page says it is there; the server answers. */
 export const MSG_HEARTBEAT = "heartbeat";
+/** Page <-> server (`livewidget serve` only): a message for one of the Jupyter widgets the view
+ * shows (`id`, and `method`: open, update, custom or close; served_widgets.ts). */
+export const MSG_WIDGET = "widget";
 
 /** In a MSG_EVENT's value: the key pressed (phx-keydown, phx-keyup and their window forms). */
 export const PARAM_KEY = "key";

@@ -22,7 +22,8 @@
  *     event is dropped (the next view, a fresh mount, would not know what it referred to).
  */
 import type { AnyModel } from "@anywidget/types";
-import { HOOKS_TRAIT, MSG_HEARTBEAT, MSG_JOIN, TYPE } from "./constants";
+import { HOOKS_TRAIT, MSG_HEARTBEAT, MSG_JOIN, MSG_WIDGET, TYPE } from "./constants";
+import { ServedWidgets } from "./served_widgets";
 import { isObject } from "./util";
 
 const RECONNECT_FIRST_MS = 500;
@@ -58,11 +59,9 @@ export class SocketModel implements AnyModel {
   private readonly heartbeatMs: number;
   private readonly WS: typeof WebSocket;
 
-  /** Served pages have no Jupyter widget manager: a widget inside a view cannot show here. */
-  readonly widget_manager = {
-    get_model: (id: string): Promise<never> =>
-      Promise.reject(new Error(`livewidget serve shows no Jupyter widgets (model ${id}); they need a notebook`)),
-  };
+  /** The widgets inside the view (anywidget widgets; served_widgets.ts), in place of Jupyter's
+   * widget manager: children.ts places them as in a notebook. */
+  readonly widget_manager: ServedWidgets = new ServedWidgets((content) => this.send(content));
 
   constructor(private readonly options: SocketModelOptions) {
     this.attrs.set(HOOKS_TRAIT, options.hooks ?? "");
@@ -142,6 +141,7 @@ export class SocketModel implements AnyModel {
         return console.warn("livewidget: a message from the server is not JSON", event.data);
       }
       if (isHeartbeat(content)) return;
+      if (isObject(content) && content[TYPE] === MSG_WIDGET) return this.widget_manager.handle(content);
       for (const handler of this.handlers.get("msg:custom") ?? []) handler(content, []);
     };
     socket.onclose = () => this.dropped(socket);

@@ -1,40 +1,7 @@
 // transport.ts: the WebSocket face of an anywidget model, with a fake WebSocket and fake timers.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SocketModel, type Status, socketUrl } from "../src/transport";
-
-class FakeSocket {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSING = 2;
-  static readonly CLOSED = 3;
-  static made: FakeSocket[] = [];
-  readyState = FakeSocket.CONNECTING;
-  sent: string[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: string }) => void) | null = null;
-  onclose: (() => void) | null = null;
-  onerror: (() => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.made.push(this);
-  }
-  send(text: string): void {
-    this.sent.push(text);
-  }
-  close(): void {
-    this.readyState = FakeSocket.CLOSED;
-  }
-  open(): void {
-    this.readyState = FakeSocket.OPEN;
-    this.onopen?.();
-  }
-  receive(content: unknown): void {
-    this.onmessage?.({ data: JSON.stringify(content) });
-  }
-  drop(): void {
-    this.readyState = FakeSocket.CLOSED;
-    this.onclose?.();
-  }
-}
+import { FakeSocket } from "./fake_socket";
 
 function model(statuses: [Status, number | undefined][] = []) {
   const m = new SocketModel({

@@ -1,0 +1,170 @@
+/**
+ * served_widgets.ts: anywidget's model and lifecycle over a served page's socket, with the
+ * messages the server sends (livewidget/serve/widgets.py) and a fake module loader.
+ */
+import { describe, expect, it, vi } from "vitest";
+import { putBuffers, removeBuffers, ServedWidgets, WidgetModel } from "../src/served_widgets";
+import { SocketModel } from "../src/transport";
+import { FakeSocket } from "./fake_socket";
+
+const ID = "0123456789abcdef0123456789abcdef";
+const b64 = (bytes: number[]) => btoa(String.fromCharCode(...bytes));
+
+function host(modules: Record<string, unknown> = {}) {
+  const sent: any[] = [];
+  const load = vi.fn(async (url: string) => {
+    if (!(url in modules)) throw new Error(`no module ${url}`);
+    return modules[url];
+  });
+  return { widgets: new ServedWidgets((c) => sent.push(c), document, load), sent, load };
+}
+
+function open(widgets: ServedWidgets, more: object = {}) {
+  widgets.handle({ type: "widget", id: ID, method: "open", esm: "/m.js", name: "Counter", state: { value: 1 }, ...more });
+}
+
+describe("ServedWidgets", () => {
+  it("gives the model once the server opens it, with its state and buffers as DataViews", async () => {
+    const { widgets } = host();
+    const waiting = widgets.get_model(ID);
+    open(widgets, { state: { value: 1, data: null }, buffer_paths: [["data"]], buffers: [b64([7, 8])] });
+    const model = (await waiting) as WidgetModel;
+    expect(model.get("value")).toBe(1);
+    const data = model.get("data") as DataView;
+    expect([data.getUint8(0), data.getUint8(1)]).toEqual([7, 8]);
+    expect(await widgets.get_model(ID)).toBe(model);
+  });
+
+  it("sends what was set at save_changes, buffers apart, and fires change listeners at set", async () => {
+    const { widgets, sent } = host();
+    open(widgets);
+    const model = (await widgets.get_model(ID)) as WidgetModel;
+    const seen: unknown[] = [];
+    model.on("change:value", () => seen.push(model.get("value")));
+    const bytes = new Uint8Array([1, 2, 255]);
+    model.set("value", 2);
+    model.set("value", 2); // unchanged: no event, nothing more to send
+    model.set("blob", { raw: bytes });
+    expect(seen).toEqual([2]);
+    expect(sent).toEqual([]);
+    model.save_changes();
+    expect(sent).toEqual([
+      {
+        type: "widget",
+        id: ID,
+        method: "update",
+        state: { value: 2, blob: { raw: null } },
+        buffer_paths: [["blob", "raw"]],
+        buffers: [b64([1, 2, 255])],
+      },
+    ]);
+    expect((model.get("blob") as { raw: Uint8Array }).raw).toBe(bytes); // the model keeps it
+    model.save_changes();
+    expect(sent).toHaveLength(1);
+  });
+
+  it("applies the server's updates and custom messages to the model's listeners, sending nothing", async () => {
+    const { widgets, sent } = host();
+    open(widgets);
+    const model = (await widgets.get_model(ID)) as WidgetModel;
+    const events: unknown[] = [];
+    model.on("change:value", () => events.push(["value", model.get("value")]));
+    model.on("msg:custom", (content: unknown, buffers: DataView[]) => events.push(["custom", content, buffers.length]));
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { value: 5 }, buffer_paths: [], buffers: [] });
+    widgets.handle({ type: "widget", id: ID, method: "custom", content: { hi: 1 }, buffers: [b64([1])] });
+    model.send({ back: true });
+    expect(events).toEqual([
+      ["value", 5],
+      ["custom", { hi: 1 }, 1],
+    ]);
+    expect(sent).toEqual([{ type: "widget", id: ID, method: "custom", content: { back: true }, buffers: [] }]);
+  });
+
+  it("imports the module once, initializes the model once and renders each view", async () => {
+    const calls: string[] = [];
+    const def = {
+      initialize: () => void calls.push("initialize"),
+      render: ({ el, model }: { el: HTMLElement; model: WidgetModel }) => {
+        calls.push("render");
+        el.textContent = `value ${model.get("value")}`;
+        return () => calls.push("cleanup");
+      },
+    };
+    const { widgets, load } = host({ "/m.js": { default: def } });
+    open(widgets);
+    const model = await widgets.get_model(ID);
+    const first = await widgets.create_view(model);
+    const second = await widgets.create_view(model);
+    document.body.append(first.el, second.el);
+    await new Promise((done) => setTimeout(done, 5));
+    expect(first.el.textContent).toBe("value 1");
+    expect(calls).toEqual(["initialize", "render", "render"]);
+    expect(load).toHaveBeenCalledTimes(1);
+    first.remove();
+    expect(calls.at(-1)).toBe("cleanup");
+    expect(first.el.isConnected).toBe(false);
+  });
+
+  it("takes a module whose default export is a function returning the widget", async () => {
+    const { widgets } = host({ "/m.js": { default: async () => ({ render: ({ el }: { el: HTMLElement }) => (el.id = "drawn") }) } });
+    open(widgets);
+    const view = await widgets.create_view(await widgets.get_model(ID));
+    await new Promise((done) => setTimeout(done, 5));
+    expect(view.el.id).toBe("drawn");
+  });
+
+  it("shows a note in the place of a widget that is no anywidget", async () => {
+    const { widgets, load } = host();
+    widgets.handle({ type: "widget", id: ID, method: "open", esm: null, name: "IntSlider", needs: "manager" });
+    const view = await widgets.create_view(await widgets.get_model(ID));
+    expect(view.el.className).toBe("lw-widget-note");
+    expect(view.el.textContent).toContain("IntSlider is a Jupyter widget that needs Jupyter's widget manager");
+    expect(load).not.toHaveBeenCalled();
+  });
+
+  it("puts the widget's _css in the page's head while the model is open", async () => {
+    const { widgets } = host();
+    open(widgets, { state: { _css: ".x { color: red; }" } });
+    const style = () => document.head.querySelector(`style[data-lw-widget="${ID}"]`);
+    expect(style()?.textContent).toBe(".x { color: red; }");
+    widgets.handle({ type: "widget", id: ID, method: "close" });
+    expect(style()).toBeNull();
+  });
+
+  it("keeps a model the server opens again, so that the views holding it stay live", async () => {
+    const { widgets } = host();
+    open(widgets);
+    const model = await widgets.get_model(ID);
+    open(widgets, { state: { value: 9 } });
+    expect(await widgets.get_model(ID)).toBe(model);
+    expect((model as WidgetModel).get("value")).toBe(9);
+  });
+});
+
+describe("buffers", () => {
+  it("removeBuffers and putBuffers are each other's inverse", () => {
+    const state = { a: [1, new Uint8Array([3, 4])], b: { c: new Uint8Array([5]).buffer } };
+    const split = removeBuffers(state);
+    expect(split.state).toEqual({ a: [1, null], b: { c: null } });
+    expect(split.paths).toEqual([["a", 1], ["b", "c"]]);
+    const back = putBuffers(split.state, split.paths, split.buffers);
+    expect((back.a as unknown[])[1]).toBeInstanceOf(DataView);
+    expect(((back.b as Record<string, DataView>).c as DataView).getUint8(0)).toBe(5);
+  });
+});
+
+describe("SocketModel", () => {
+  it("hands the server's widget messages to its widget manager, and the rest to the view", async () => {
+    const m = new SocketModel({ url: "ws://x/", WebSocketImpl: FakeSocket as unknown as typeof WebSocket });
+    const forTheView: unknown[] = [];
+    m.on("msg:custom", (content: unknown) => forTheView.push(content));
+    m.connect();
+    const socket = FakeSocket.made.at(-1)!;
+    socket.open();
+    socket.receive({ type: "widget", id: ID, method: "open", esm: null, name: "X" });
+    socket.receive({ type: "diff", seq: 2, rendered: {} });
+    expect(forTheView).toEqual([{ type: "diff", seq: 2, rendered: {} }]);
+    expect(((await m.widget_manager.get_model(ID)) as WidgetModel).name).toBe("X");
+    m.stop();
+  });
+});
