@@ -84,6 +84,67 @@ BOARD = textwrap.dedent(
 )
 
 
+WIDGETS = textwrap.dedent(
+    '''
+    import anywidget
+    import ipywidgets
+    import traitlets
+    from plotly.graph_objects import FigureWidget
+
+    import livewidget as lw
+
+    COUNTER_ESM = """
+    export default {
+      render({ model, el }) {
+        const button = document.createElement("button");
+        button.id = "widget-button";
+        const show = () => { button.textContent = `clicked ${model.get("value")}`; };
+        button.addEventListener("click", () => {
+          model.set("value", model.get("value") + 1);
+          model.save_changes();
+        });
+        model.on("change:value", show);
+        show();
+        el.append(button);
+      }
+    };
+    """
+
+
+    class Counter(anywidget.AnyWidget):
+        _esm = COUNTER_ESM
+        _css = "#widget-button { color: rgb(200, 0, 0); }"
+        value = traitlets.Int(0).tag(sync=True)
+
+
+    class Widgets(lw.LiveView):
+        def mount(self, socket):
+            self.counter = Counter()
+            self.counter.observe(lambda change: socket.assign(clicks=change["new"]), "value")
+            self.chart = FigureWidget(data=[{"y": [0, 1, 2], "mode": "markers"}])
+            self.slider = ipywidgets.IntSlider()
+            if socket.connected:
+                socket.repeat(lambda: socket.send_info("tick"), 300)
+            socket.assign(clicks=0, points=3)
+
+        def handle_info(self, info, socket):
+            points = min(socket.context.points + 1, 12)
+            self.chart.data[0].y = list(range(points))
+            socket.assign(points=points)
+
+        def handle_event(self, event, params, socket):
+            self.counter.value = 10
+
+        def render(self, ctx):
+            return lw.html(
+                '<p id="clicks">{clicks}</p> <button id="ten" phx-click="ten">10</button>'
+                '{counter} <div id="chart">{chart}</div> <div id="slider">{slider}</div>',
+                counter=self.counter, chart=self.chart, slider=self.slider, **ctx,
+            )
+    '''
+)
+
+
 @dataclass
 class Served:
     """A `livewidget serve` subprocess."""
@@ -146,6 +207,7 @@ def workdir() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="lw-serve-e2e-") as tmp:
         (Path(tmp) / "clicker.py").write_text(CLICKER)
         (Path(tmp) / "board.py").write_text(BOARD)
+        (Path(tmp) / "widgets.py").write_text(WIDGETS)
         yield Path(tmp)
 
 
@@ -374,3 +436,50 @@ def test_components_forms_hooks_and_push_events_work_as_in_the_notebook(
     finally:
         todos.stop()
         dots.stop()
+
+
+def test_anywidgets_in_a_served_view_sync_both_ways_and_other_widgets_say_why_not(
+    workdir: Path, open_page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    served = Served("widgets.py:Widgets", workdir).start()
+    try:
+        page = open_page(served.url)
+        button = page.locator("#widget-button")
+        expect(button).to_have_text("clicked 0")
+        expect(button).to_have_css("color", "rgb(200, 0, 0)")  # the widget's _css
+        button.click()
+        button.click()
+        expect(page.locator("#clicks")).to_have_text("2")  # the page's change ran in Python
+        page.locator("#ten").click()
+        expect(button).to_have_text("clicked 10")  # Python's change reached the widget
+        expect(page.locator("#clicks")).to_have_text("10")
+
+        points = page.locator("#chart .js-plotly-plot .scatterlayer .point")
+        expect(points).to_have_count(12, timeout=30_000)  # plotly, updated from handle_info
+        note = page.locator("#slider .lw-widget-note")
+        expect(note).to_contain_text("IntSlider is a Jupyter widget")
+        expect(note).to_contain_text("anywidget")
+    finally:
+        served.stop()
+
+
+def test_the_served_sales_analytics_shows_its_live_chart_table_and_stream(
+    workdir: Path, open_page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    served = Served(f"{NOTEBOOKS / 'sales_analytics.ipynb'}:SalesAnalytics", workdir).start()
+    try:
+        page = open_page(served.url)
+        chart = page.locator(".js-plotly-plot")
+        expect(chart).to_be_visible()
+        line = chart.locator(".scatterlayer path.js-line")
+        first = line.get_attribute("d")
+        expect(line).not_to_have_attribute("d", first or "", timeout=10_000)  # it ticks
+        expect(page.locator("table.dataframe tbody tr")).to_have_count(4)  # by region
+        expect(page.locator("table.orders tr").first).to_be_visible()  # the stream of orders
+        expect(page.locator(".lw-widget-note")).to_contain_text("IntSlider")
+    finally:
+        served.stop()
