@@ -145,6 +145,37 @@ WIDGETS = textwrap.dedent(
 )
 
 
+ALTAIR = textwrap.dedent(
+    """
+    import altair as alt
+    import pandas as pd
+
+    import livewidget as lw
+
+    alt.JupyterChart.enable_offline()  # vega-embed from vl-convert, not a CDN
+    DATA = pd.DataFrame({"x": [1, 2, 3, 4], "y": [4, 1, 3, 2], "name": list("abcd")})
+
+
+    class Picker(lw.LiveView):
+        def mount(self, socket):
+            pick = alt.selection_point(name="pick", fields=["name"])
+            chart = alt.Chart(DATA).mark_circle(size=400).encode(x="x", y="y").add_params(pick)
+            self.chart = alt.JupyterChart(chart)
+            self.chart.selections.observe(
+                lambda change: socket.assign(
+                    picked=",".join(v["name"] for v in change["new"].value) or "none"
+                ),
+                ["pick"],
+            )
+            socket.assign(picked="none")
+
+        def render(self, ctx):
+            return lw.html('<p id="picked">{picked}</p><div id="chart">{chart}</div>',
+                           chart=self.chart, **ctx)
+    """
+)
+
+
 @dataclass
 class Served:
     """A `livewidget serve` subprocess."""
@@ -208,6 +239,7 @@ def workdir() -> Iterator[Path]:
         (Path(tmp) / "clicker.py").write_text(CLICKER)
         (Path(tmp) / "board.py").write_text(BOARD)
         (Path(tmp) / "widgets.py").write_text(WIDGETS)
+        (Path(tmp) / "picker.py").write_text(ALTAIR)
         yield Path(tmp)
 
 
@@ -461,6 +493,25 @@ def test_anywidgets_in_a_served_view_sync_both_ways_and_other_widgets_say_why_no
         note = page.locator("#slider .lw-widget-note")
         expect(note).to_contain_text("IntSlider is a Jupyter widget")
         expect(note).to_contain_text("anywidget")
+    finally:
+        served.stop()
+
+
+def test_a_point_picked_in_a_served_altair_chart_reaches_python(
+    workdir: Path, open_page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    served = Served("picker.py:Picker", workdir).start()
+    try:
+        page = open_page(served.url)
+        points = page.locator("#chart .vega-embed g.mark-symbol path")
+        expect(points).to_have_count(4)
+        expect(page.locator("#picked")).to_have_text("none")
+        points.nth(0).click()
+        expect(page.locator("#picked")).to_have_text("a")  # the selection's observer assigned
+        points.nth(1).click()
+        expect(page.locator("#picked")).to_have_text("b")
     finally:
         served.stop()
 
