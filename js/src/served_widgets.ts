@@ -223,8 +223,17 @@ export class ServedWidgets implements ChildManager {
     }
     const controller = new AbortController();
     let cleanup: unknown;
-    const def = await this.module(model.esm);
-    await model.initialize(def, controller.signal);
+    let def: WidgetDef;
+    try {
+      def = await this.module(model.esm);
+      await model.initialize(def, controller.signal);
+    } catch (err) {
+      // (a module that does not load, a CDN out of reach: said in its place, not left empty)
+      console.error(`livewidget: ${model.name}'s module did not load:`, err);
+      el.className = "lw-widget-note";
+      el.textContent = `${model.name} could not load: ${errorText(err)}`;
+      return { el, remove: () => el.remove() };
+    }
     // Rendered once the view is on the page (children.ts appends `el` when this resolves):
     // a chart measures the element it draws in.
     const rendered = new Promise<void>((done) => setTimeout(done, 0)).then(async () => {

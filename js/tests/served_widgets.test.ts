@@ -122,6 +122,17 @@ describe("ServedWidgets", () => {
     expect(load).not.toHaveBeenCalled();
   });
 
+  it("says so in the widget's place when its module does not load", async () => {
+    const { widgets } = host(); // no module at /m.js
+    open(widgets);
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const view = await widgets.create_view(await widgets.get_model(ID));
+    expect(view.el.className).toBe("lw-widget-note");
+    expect(view.el.textContent).toContain("Counter could not load");
+    expect(error).toHaveBeenCalled();
+    error.mockRestore();
+  });
+
   it("puts the widget's _css in the page's head while the model is open", async () => {
     const { widgets } = host();
     open(widgets, { state: { _css: ".x { color: red; }" } });
