@@ -22,12 +22,14 @@
  * the places `buffer_paths` names (ipywidgets' own split of a state), and are `DataView`s in
  * the model, as in Jupyter.
  *
- * A widget that is not an anywidget (`ipywidgets.IntSlider`) needs Jupyter's widget manager
- * and its controls: its place shows a note that says so.
+ * ipywidgets' common controls (`IntSlider`, `Dropdown`, `Button`...) are drawn here as plain
+ * form elements (controls.ts). Any other widget that is not an anywidget (a box, a
+ * third-party Jupyter widget) needs Jupyter's widget manager: its place shows a note that says so.
  */
 import type { AnyModel } from "@anywidget/types";
 import type { ChildManager, ChildView } from "./children";
 import { MSG_WIDGET, TYPE } from "./constants";
+import { CONTROLS } from "./controls";
 import { errorText, isObject, type Obj } from "./util";
 
 const OPEN_WAIT_MS = 30_000;
@@ -45,8 +47,8 @@ function note(name: string, needs: unknown): string {
   return needs === "kernel"
     ? `${name} belongs to a Jupyter kernel and cannot show in a served page.`
     : `${name} is a Jupyter widget that needs Jupyter's widget manager; a served page shows ` +
-        "widgets made with anywidget (plotly's FigureWidget, altair's JupyterChart, your own). " +
-        'For a control, use an element with a phx binding (<input type="range" phx-change="...">).';
+        "widgets made with anywidget (plotly's FigureWidget, altair's JupyterChart, your own) and " +
+        "ipywidgets' common controls (sliders, text, dropdowns, checkboxes, buttons), not boxes.";
 }
 
 /** A widget's model in a served page: anywidget's model interface over the socket. */
@@ -60,8 +62,10 @@ export class WidgetModel implements AnyModel {
   constructor(
     readonly id: string,
     readonly name: string,
-    /** The ESM module's URL; null for a widget that cannot show here (`needs` says why). */
+    /** The ESM module's URL; null for one of ipywidgets' controls drawn here (`builtin`, its
+     * model name: controls.ts), or for a widget that cannot show here (`needs` says why). */
     readonly esm: string | null,
+    readonly builtin: string | null,
     readonly needs: unknown,
     private readonly host: ServedWidgets,
   ) {
@@ -215,7 +219,8 @@ export class ServedWidgets implements ChildManager {
     if (!(model instanceof WidgetModel)) throw new Error("not a served widget's model");
     const el = this.doc.createElement("div");
     el.className = "lw-served-widget";
-    if (model.esm === null) {
+    const control = model.builtin === null ? undefined : CONTROLS[model.builtin];
+    if (model.esm === null && !control) {
       el.className = "lw-widget-note";
       el.setAttribute("role", "note");
       el.textContent = note(model.name, model.needs);
@@ -225,7 +230,7 @@ export class ServedWidgets implements ChildManager {
     let cleanup: unknown;
     let def: WidgetDef;
     try {
-      def = await this.module(model.esm);
+      def = control ? { render: control as (props: object) => unknown } : await this.module(model.esm ?? "");
       await model.initialize(def, controller.signal);
     } catch (err) {
       // (a module that does not load, a CDN out of reach: said in its place, not left empty)
@@ -275,7 +280,14 @@ export class ServedWidgets implements ChildManager {
     // model, which its views hold: only its state is new.
     const model =
       known ??
-      new WidgetModel(id, String(message.name ?? "widget"), typeof message.esm === "string" ? message.esm : null, message.needs, this);
+      new WidgetModel(
+        id,
+        String(message.name ?? "widget"),
+        typeof message.esm === "string" ? message.esm : null,
+        typeof message.builtin === "string" && Object.hasOwn(CONTROLS, message.builtin) ? message.builtin : null,
+        message.needs,
+        this,
+      );
     model.apply(state);
     if (!known) this.models.set(id, model);
     this.style(model);

@@ -152,6 +152,80 @@ describe("ServedWidgets", () => {
   });
 });
 
+describe("ipywidgets' controls, drawn by the page", () => {
+  async function control(builtin: string, state: object) {
+    const { widgets, sent } = host();
+    widgets.handle({ type: "widget", id: ID, method: "open", esm: null, builtin, name: builtin, state });
+    const view = await widgets.create_view(await widgets.get_model(ID));
+    document.body.append(view.el);
+    await new Promise((done) => setTimeout(done, 5));
+    return { widgets, sent, el: view.el, view };
+  }
+
+  it("draws a slider that sends its value as it moves, and follows Python's", async () => {
+    const { widgets, sent, el } = await control("IntSliderModel", {
+      value: 3, min: 0, max: 10, step: 1, description: "speed", continuous_update: true, readout: true, readout_format: "d",
+    });
+    const input = el.querySelector("input[type=range]") as HTMLInputElement;
+    expect([input.value, input.max, el.querySelector(".lw-control-description")?.textContent]).toEqual(["3", "10", "speed"]);
+    input.value = "7";
+    input.dispatchEvent(new Event("input"));
+    expect(sent.at(-1)).toMatchObject({ method: "update", state: { value: 7 } });
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { value: 2, max: 5 }, buffer_paths: [], buffers: [] });
+    expect([input.value, input.max, el.querySelector("output")?.textContent]).toEqual(["2", "5", "2"]);
+  });
+
+  it("sends a slider's value on release only when continuous_update is off", async () => {
+    const { sent, el } = await control("FloatSliderModel", { value: 0.5, min: 0, max: 1, step: 0.1, continuous_update: false, readout_format: ".2f" });
+    const input = el.querySelector("input") as HTMLInputElement;
+    expect(el.querySelector("output")?.textContent).toBe("0.50");
+    input.value = "0.7";
+    input.dispatchEvent(new Event("input"));
+    expect(sent).toEqual([]);
+    input.dispatchEvent(new Event("change"));
+    expect(sent.at(-1)).toMatchObject({ state: { value: 0.7 } });
+  });
+
+  it("draws a dropdown that sends the index chosen", async () => {
+    const { sent, el } = await control("DropdownModel", { _options_labels: ["a", "b", "c"], index: 1, description: "pick" });
+    const select = el.querySelector("select") as HTMLSelectElement;
+    expect(Array.from(select.options).map((o) => o.text)).toEqual(["a", "b", "c"]);
+    expect(select.selectedIndex).toBe(1);
+    select.selectedIndex = 2;
+    select.dispatchEvent(new Event("change"));
+    expect(sent.at(-1)).toMatchObject({ state: { index: 2 } });
+  });
+
+  it("draws a button whose click is the custom message ipywidgets' on_click hears", async () => {
+    const { sent, el } = await control("ButtonModel", { description: "go" });
+    const button = el.querySelector("button") as HTMLButtonElement;
+    expect(button.textContent).toBe("go");
+    button.click();
+    expect(sent.at(-1)).toEqual({ type: "widget", id: ID, method: "custom", content: { event: "click" }, buffers: [] });
+  });
+
+  it("draws a checkbox and a text field, the description always as text", async () => {
+    const box = await control("CheckboxModel", { value: false, description: "<b>on</b>", description_allow_html: true });
+    const input = box.el.querySelector("input") as HTMLInputElement;
+    input.checked = true;
+    input.dispatchEvent(new Event("change"));
+    expect(box.sent.at(-1)).toMatchObject({ state: { value: true } });
+    expect(box.el.querySelector(".lw-control-description")?.textContent).toBe("<b>on</b>");
+    expect(box.el.querySelector("b")).toBeNull();
+    const text = await control("TextModel", { value: "hi", placeholder: "name", continuous_update: true });
+    const field = text.el.querySelector("input") as HTMLInputElement;
+    expect([field.value, field.placeholder]).toEqual(["hi", "name"]);
+    field.value = "hello";
+    field.dispatchEvent(new Event("input"));
+    expect(text.sent.at(-1)).toMatchObject({ state: { value: "hello" } });
+  });
+
+  it("shows a note for a model it does not draw", async () => {
+    const { el } = await control("ColorPickerModel", {});
+    expect(el.className).toBe("lw-widget-note");
+  });
+});
+
 describe("buffers", () => {
   it("removeBuffers and putBuffers are each other's inverse", () => {
     const state = { a: [1, new Uint8Array([3, 4])], b: { c: new Uint8Array([5]).buffer } };

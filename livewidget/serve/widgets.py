@@ -38,8 +38,12 @@ one user's page must not change what another sees. A widget made in a view's cod
 a handler) belongs to that view, and is closed with the last view that showed it, so that a
 server that runs for days does not keep one per tab that ever opened.
 
-Widgets that are not anywidgets (``ipywidgets.IntSlider``...) need Jupyter's widget manager and
-its bundle of controls: a served page shows a note in their place that says so.
+ipywidgets' common controls (``IntSlider``, ``Dropdown``, ``Text``, ``Checkbox``, ``Button``...,
+``_CONTROLS``) are drawn by the page itself as plain form elements (js/src/controls.ts): the
+``open`` names the control (``builtin``) instead of a module, and a page may set only what
+Jupyter's own front end sets on it (``value``, or ``index``). Other widgets that are not
+anywidgets (boxes, third-party Jupyter widgets) need Jupyter's widget manager: a served page
+shows a note in their place that says so.
 """
 
 from __future__ import annotations
@@ -93,6 +97,29 @@ _FIXED = frozenset(
         "_view_name",
     }
 )
+
+# ipywidgets' controls a served page draws itself (js/src/controls.ts), by model name, with the
+# keys a page may set on each: what Jupyter's own front end sets.
+_CONTROLS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(
+        [
+            "IntSliderModel",
+            "FloatSliderModel",
+            "IntTextModel",
+            "FloatTextModel",
+            "TextModel",
+            "TextareaModel",
+            "CheckboxModel",
+            "ToggleButtonModel",
+        ],
+        frozenset({"value"}),
+    ),
+    "DropdownModel": frozenset({"index"}),
+    "RadioButtonsModel": frozenset({"index"}),
+    "ButtonModel": frozenset(),  # its click is a custom message
+    "LabelModel": frozenset(),
+}
+_CONTROLS_MODULE = "@jupyter-widgets/controls"
 
 # Each comm and each page's host takes a number from one counter: a widget whose comm came
 # after a host was made was made while that page was open (in its view's mount, a handler).
@@ -286,7 +313,8 @@ class WidgetHost:
         self._seen[model_id] = widget
         carrier = _served_comm(widget)
         name = type(widget).__name__
-        if carrier is None or "_esm" not in widget.keys:
+        control = _control(widget)
+        if carrier is None or ("_esm" not in widget.keys and control is None):
             why = "kernel" if carrier is None else "manager"
             note = {"name": name, "needs": why, "esm": None}
             self.send({wire.TYPE: wire.MSG_WIDGET, "id": model_id, "method": "open", **note})
@@ -299,13 +327,14 @@ class WidgetHost:
             esm = state.pop("_esm", "")
             state, paths, buffers = _remove_buffers(state)
             carrier.pages.add(self)
-        url = f"{self._base}/_livewidget/{ESM_PATH}{_esm_name(str(esm))}"
+        url = None if control else f"{self._base}/_livewidget/{ESM_PATH}{_esm_name(str(esm))}"
         self.send(
             {
                 wire.TYPE: wire.MSG_WIDGET,
                 "id": model_id,
                 "method": "open",
                 "esm": url,
+                "builtin": control,
                 "name": name,
                 "state": state,
                 "buffer_paths": paths,
@@ -438,17 +467,32 @@ def _decode_buffers(buffers: Any) -> list[bytes]:
         raise FrontendMessageError(f"a widget message's buffer is not base64 ({error})") from None
 
 
+def _control(widget: Any) -> str | None:
+    """The model name of one of ipywidgets' controls a served page draws itself, else None."""
+    name = getattr(widget, "_model_name", None)
+    if getattr(widget, "_model_module", None) == _CONTROLS_MODULE and name in _CONTROLS:
+        return str(name)
+    return None
+
+
 def _check_keys(widget: Any, state: dict[str, Any]) -> None:
-    """Refuse a page's change to the widget's code or a read-only trait. Keys that are no
-    synced trait are left to ``set_state``, which skips them as it does in Jupyter (plotly's
-    page sends one its Python side does not have)."""
+    """Refuse a page's change to the widget's code or a read-only trait, or to one of the
+    controls' traits its page does not set (a slider's ``max``). Keys that are no synced trait
+    are left to ``set_state``, which skips them as it does in Jupyter (plotly's page sends one
+    its Python side does not have)."""
     synced = widget.keys
     traits = widget.traits()
+    control = _control(widget)
+    settable = _CONTROLS[control] if control is not None else None
     for key in state:
-        if key in _FIXED or (key in synced and traits[key].read_only):
+        if (
+            key in _FIXED
+            or (key in synced and traits[key].read_only)
+            or (settable is not None and key not in settable)
+        ):
             raise FrontendMessageError(
                 f"the page set {key!r:.80} of {type(widget).__name__}, which a page may not set "
-                "(the widget's code, or a read-only trait)"
+                "(the widget's code, a read-only trait, or what the control's page never sets)"
             )
 
 

@@ -122,10 +122,12 @@ WIDGETS = textwrap.dedent(
             self.counter = Counter()
             self.counter.observe(lambda change: socket.assign(clicks=change["new"]), "value")
             self.chart = FigureWidget(data=[{"y": [0, 1, 2], "mode": "markers"}])
-            self.slider = ipywidgets.IntSlider()
+            self.slider = ipywidgets.IntSlider(value=3, max=10, description="speed")
+            self.slider.observe(lambda change: socket.assign(speed=change["new"]), "value")
+            self.picker = ipywidgets.ColorPicker()
             if socket.connected:
                 socket.repeat(lambda: socket.send_info("tick"), 300)
-            socket.assign(clicks=0, points=3)
+            socket.assign(clicks=0, points=3, speed=3)
 
         def handle_info(self, info, socket):
             points = min(socket.context.points + 1, 12)
@@ -138,8 +140,10 @@ WIDGETS = textwrap.dedent(
         def render(self, ctx):
             return lw.html(
                 '<p id="clicks">{clicks}</p> <button id="ten" phx-click="ten">10</button>'
-                '{counter} <div id="chart">{chart}</div> <div id="slider">{slider}</div>',
-                counter=self.counter, chart=self.chart, slider=self.slider, **ctx,
+                '{counter} <div id="chart">{chart}</div> <p id="speed">{speed}</p>'
+                '<div id="slider">{slider}</div> <div id="picker">{picker}</div>',
+                counter=self.counter, chart=self.chart, slider=self.slider, picker=self.picker,
+                **ctx,
             )
     '''
 )
@@ -470,7 +474,7 @@ def test_components_forms_hooks_and_push_events_work_as_in_the_notebook(
         dots.stop()
 
 
-def test_anywidgets_in_a_served_view_sync_both_ways_and_other_widgets_say_why_not(
+def test_anywidgets_and_ipywidgets_controls_in_a_served_view_sync_both_ways(
     workdir: Path, open_page: Any
 ) -> None:
     from playwright.sync_api import expect
@@ -490,9 +494,13 @@ def test_anywidgets_in_a_served_view_sync_both_ways_and_other_widgets_say_why_no
 
         points = page.locator("#chart .js-plotly-plot .scatterlayer .point")
         expect(points).to_have_count(12, timeout=30_000)  # plotly, updated from handle_info
-        note = page.locator("#slider .lw-widget-note")
-        expect(note).to_contain_text("IntSlider is a Jupyter widget")
-        expect(note).to_contain_text("anywidget")
+        slider = page.locator("#slider input[type=range]")  # ipywidgets' slider, drawn here
+        expect(slider).to_have_value("3")
+        expect(page.locator("#slider .lw-control-description")).to_have_text("speed")
+        slider.fill("8")
+        expect(page.locator("#speed")).to_have_text("8")  # its observer ran in the view
+        note = page.locator("#picker .lw-widget-note")  # a control no served page draws
+        expect(note).to_contain_text("ColorPicker is a Jupyter widget")
     finally:
         served.stop()
 
@@ -531,6 +539,10 @@ def test_the_served_sales_analytics_shows_its_live_chart_table_and_stream(
         expect(line).not_to_have_attribute("d", first or "", timeout=10_000)  # it ticks
         expect(page.locator("table.dataframe tbody tr")).to_have_count(4)  # by region
         expect(page.locator("table.orders tr").first).to_be_visible()  # the stream of orders
-        expect(page.locator(".lw-widget-note")).to_contain_text("IntSlider")
+        slider = page.locator("input[type=range]")  # the window, in seconds
+        expect(slider).to_have_value("30")
+        slider.fill("10")
+        points = chart.locator(".scatterlayer .point")
+        expect(points).to_have_count(10, timeout=10_000)  # the next tick draws 10 seconds
     finally:
         served.stop()

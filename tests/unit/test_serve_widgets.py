@@ -41,14 +41,20 @@ def refuse_13(change: dict[str, Any]) -> None:
 
 
 class Widgets(lw.LiveView):
-    """A view with a widget of its own, a widget of every page's, and a slider (no anywidget)."""
+    """A view with a widget of its own, a widget of every page's, and ipywidgets' controls (a
+    slider and a button, which a served page draws itself, and a color picker, which it does
+    not)."""
 
     def mount(self, socket: lw.Socket) -> None:
         MOUNTED.append(self)
         self.counter = Counter()
         self.counter.observe(lambda change: socket.assign(clicks=change["new"]), "value")
         self.counter.observe(refuse_13, "value")
-        self.slider = ipywidgets.IntSlider()
+        self.slider = ipywidgets.IntSlider(value=3, max=10, description="speed")
+        self.slider.observe(lambda change: socket.assign(clicks=change["new"]), "value")
+        self.button = ipywidgets.Button(description="go")
+        self.button.on_click(lambda _button: socket.assign(clicks=-1))
+        self.picker = ipywidgets.ColorPicker()
         socket.assign(clicks=0, show=True, slider=False)
 
     def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
@@ -67,11 +73,13 @@ class Widgets(lw.LiveView):
 
     def render(self, ctx: lw.Context) -> lw.Rendered:
         return lw.html(
-            '<b id="clicks">{clicks}</b>{counter}<i>{shared}</i>{slider}',
+            '<b id="clicks">{clicks}</b>{counter}<i>{shared}</i>{slider}{button}{picker}',
             clicks=ctx.clicks,
             counter=self.counter if ctx.show else "",
             shared=SHARED,
             slider=self.slider if ctx.slider else "",
+            button=self.button if ctx.slider else "",
+            picker=self.picker if ctx.slider else "",
         )
 
 
@@ -300,14 +308,39 @@ def test_a_widget_of_every_page_shows_on_each_and_no_page_changes_it(
     assert SHARED.comm is not None  # and it outlives the pages
 
 
-def test_a_widget_that_is_no_anywidget_shows_a_note(client: TestClient) -> None:
+def test_ipywidgets_controls_are_drawn_by_the_page_and_take_only_what_their_page_sets(
+    client: TestClient,
+) -> None:
     with client.websocket_connect("/") as ws:
         opens(ws)
         ws.send_text(json.dumps(event("slider")))
-        message = receive(ws, "widget")
-        assert (message["method"], message["name"], message["esm"]) == ("open", "IntSlider", None)
-        assert message["needs"] == "manager"
-        assert "state" not in message
+        slider, button, picker = (receive(ws, "widget") for _ in range(3))
+        receive(ws, "diff")  # the render that places them
+        assert (slider["name"], slider["builtin"]) == ("IntSlider", "IntSliderModel")
+        assert slider["esm"] is None
+        assert (slider["state"]["value"], slider["state"]["max"]) == (3, 10)
+        assert slider["state"]["description"] == "speed"
+        assert button["builtin"] == "ButtonModel"
+        # what no served page draws: a note in its place
+        assert (picker["name"], picker["esm"], picker["needs"]) == ("ColorPicker", None, "manager")
+        assert "builtin" not in picker
+        assert "state" not in picker
+
+        ws.send_text(json.dumps(update(slider["id"], {"value": 7})))
+        assert receive(ws, "diff")["rendered"]["0"] == "7"  # the slider's observer assigned
+        ws.send_text(json.dumps(update(slider["id"], {"max": 1000})))
+        assert "'max' of IntSlider, which a page may not set" in receive(ws, "error")["message"]
+        assert MOUNTED[-1].slider.max == 10
+        ws.send_text(json.dumps(update(slider["id"], {"value": 99})))  # ipywidgets clamps it
+        assert receive(ws, "diff")["rendered"]["0"] == "10"
+        click = {
+            "type": "widget",
+            "id": button["id"],
+            "method": "custom",
+            "content": {"event": "click"},
+        }
+        ws.send_text(json.dumps(click))
+        assert receive(ws, "diff")["rendered"]["0"] == "-1"  # its on_click ran
 
 
 def test_a_widget_a_render_drops_is_closed_on_the_page_and_opened_again(
@@ -331,7 +364,7 @@ def test_a_closed_page_closes_the_widgets_its_view_made(client: TestClient) -> N
         ws.send_text(json.dumps(event("slider")))
         receive(ws, "widget")
         view = MOUNTED[-1]
-        made = [view.counter, view.slider]
+        made = [view.counter, view.slider, view.button, view.picker]
         ids = [w.model_id for w in made]
     wait_for(lambda: all(w.comm is None for w in made))
     assert not set(ids) & set(ipywidgets.widgets.widget._instances)
