@@ -169,7 +169,7 @@ export class ServedWidgets implements ChildManager {
   constructor(
     private readonly sendToServer: (content: unknown) => void,
     private readonly doc: Document = document,
-    private readonly load: (url: string) => Promise<unknown> = (url) => import(/* @vite-ignore */ url),
+    private readonly load: (url: string) => Promise<unknown> = (url) => import(url),
   ) {}
 
   /** A `{"type": "widget"}` message from the server. */
@@ -241,9 +241,18 @@ export class ServedWidgets implements ChildManager {
     }
     // Rendered once the view is on the page (children.ts appends `el` when this resolves):
     // a chart measures the element it draws in.
+    const clean = () => {
+      if (typeof cleanup !== "function") return;
+      try {
+        void (cleanup as () => unknown)();
+      } catch (err) {
+        console.warn(`livewidget: ${model.name}'s cleanup threw:`, err);
+      }
+    };
     const rendered = new Promise<void>((done) => setTimeout(done, 0)).then(async () => {
       if (controller.signal.aborted) return;
       cleanup = await def.render?.({ model, el, signal: controller.signal, experimental });
+      if (controller.signal.aborted) clean(); // removed while it rendered
     });
     rendered.catch((err: unknown) => {
       console.error(`livewidget: ${model.name}'s render threw:`, err);
@@ -254,13 +263,7 @@ export class ServedWidgets implements ChildManager {
       remove: () => {
         controller.abort();
         el.remove();
-        if (typeof cleanup === "function") {
-          try {
-            void (cleanup as () => unknown)();
-          } catch (err) {
-            console.warn(`livewidget: ${model.name}'s cleanup threw:`, err);
-          }
-        }
+        clean();
       },
     };
   }

@@ -105,6 +105,21 @@ describe("ServedWidgets", () => {
     expect(first.el.isConnected).toBe(false);
   });
 
+  it("cleans up a view removed before its render was done", async () => {
+    const cleaned = vi.fn();
+    const { widgets } = host({ "/m.js": { default: { render: async () => cleaned } } });
+    open(widgets);
+    const view = await widgets.create_view(await widgets.get_model(ID));
+    view.remove(); // before the deferred render ran
+    await new Promise((done) => setTimeout(done, 5));
+    expect(cleaned).not.toHaveBeenCalled(); // it never rendered
+    const second = await widgets.create_view(await widgets.get_model(ID));
+    await new Promise((done) => setTimeout(done, 0)); // the render starts, its cleanup pending
+    second.remove();
+    await new Promise((done) => setTimeout(done, 5));
+    expect(cleaned).toHaveBeenCalledTimes(1);
+  });
+
   it("takes a module whose default export is a function returning the widget", async () => {
     const { widgets } = host({ "/m.js": { default: async () => ({ render: ({ el }: { el: HTMLElement }) => (el.id = "drawn") }) } });
     open(widgets);
