@@ -268,6 +268,28 @@ async def esm_endpoint(request: Request) -> Response:
 # -- one page's widgets ------------------------------------------------------------------------
 
 
+def _close_made_since(widget: Any, started: int, depth: int = 0) -> None:
+    """Close ``widget`` if it was made after ``started`` and no page shows it, and so the
+    widgets it holds in its synced traits (an ipywidgets control's ``layout`` and ``style``,
+    which ``widget.close()`` leaves open)."""
+    carrier = widget.comm
+    if not isinstance(carrier, _ServedComm) or carrier.born <= started or carrier.pages:
+        return
+    held = []
+    if depth < 8:
+        for key in widget.keys:
+            value = getattr(widget, key, None)
+            for item in value if isinstance(value, list | tuple) else (value,):
+                if hasattr(item, "comm") and hasattr(item, "keys") and item is not widget:
+                    held.append(item)
+    try:
+        widget.close()
+    except Exception:  # a widget's own close failing must not stop the others'
+        log.exception("livewidget serve: closing %r failed", widget)
+    for item in held:
+        _close_made_since(item, started, depth + 1)
+
+
 class WidgetHost:
     """The widgets one page shows, for one socket's life (see the module's docstring)."""
 
@@ -356,16 +378,10 @@ class WidgetHost:
         self._shown = {}
         for widget in self._seen.values():
             carrier = widget.comm
-            if not isinstance(carrier, _ServedComm):
-                continue
-            with carrier.lock:
-                carrier.pages.discard(self)
-                unshown = not carrier.pages
-            if unshown and carrier.born > self.started:
-                try:
-                    widget.close()
-                except Exception:  # a widget's own close failing must not stop the others'
-                    log.exception("livewidget serve: closing %r failed", widget)
+            if isinstance(carrier, _ServedComm):
+                with carrier.lock:
+                    carrier.pages.discard(self)
+            _close_made_since(widget, self.started)
         self._seen = {}
 
     # the widgets' side (any thread)

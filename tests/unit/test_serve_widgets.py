@@ -358,14 +358,20 @@ def test_a_widget_a_render_drops_is_closed_on_the_page_and_opened_again(
         assert (again["id"], again["method"]) == (model_id, "open")
 
 
-def test_a_closed_page_closes_the_widgets_its_view_made(client: TestClient) -> None:
+def test_a_closed_page_closes_the_widgets_its_view_made_and_those_they_hold(
+    client: TestClient,
+) -> None:
+    instances = ipywidgets.widgets.widget._instances
+    before = set(instances)
     with client.websocket_connect("/") as ws:
         opens(ws)
         ws.send_text(json.dumps(event("slider")))
         receive(ws, "widget")
         view = MOUNTED[-1]
         made = [view.counter, view.slider, view.button, view.picker]
-        ids = [w.model_id for w in made]
-    wait_for(lambda: all(w.comm is None for w in made))
-    assert not set(ids) & set(ipywidgets.widgets.widget._instances)
+        held = [view.slider.layout, view.slider.style, view.button.style]  # never shown
+        assert set(instances) - before  # the view's widgets, and their layouts and styles
+    wait_for(lambda: all(w.comm is None for w in made + held))
+    assert set(instances) - before == set()
     assert SHARED.comm is not None
+    assert SHARED.layout.comm is not None  # a widget of every page's, with what it holds
