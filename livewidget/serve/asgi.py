@@ -427,7 +427,7 @@ class _Session:
         text = _ENCODER.encode(message)
         if not text.isascii():
             text.encode("utf-8")  # a lone surrogate raises here, for the runtime to repair
-        if message.get(wire.TYPE) in _RENDERS and (any_made() or self.widgets is not None):
+        if (self.widgets is not None or any_made()) and message.get(wire.TYPE) in _RENDERS:
             self._show_widgets()  # the widgets a render places are open before it lands
         self._send_text(text)
 
