@@ -165,6 +165,41 @@ MUTANTS: tuple[Mutant, ...] = (
         "(docs/bindings.md promises them)",
         tests=("js/tests/submitter.test.ts",),
     ),
+    Mutant(
+        name="served-shared-widget-writable",
+        file="livewidget/serve/widgets.py",
+        original="shared = carrier.born < self.started or carrier.pages != {self}",
+        replacement="shared = carrier.pages != {self}",
+        why="a widget made at import, every page's, takes a page's change: one user moves the "
+        "chart every other user sees",
+        tests=("tests/unit/test_serve_widgets.py",),
+    ),
+    Mutant(
+        name="served-widget-code-settable",
+        file="livewidget/serve/widgets.py",
+        original="            key in _FIXED\n",
+        replacement="            key in ()\n",
+        why="a page may set a served widget's _esm or _css: its page then imports what it sent",
+        tests=("tests/unit/test_serve_widgets.py",),
+    ),
+    Mutant(
+        name="served-widgets-never-closed",
+        file="livewidget/serve/widgets.py",
+        original="or carrier.born <= started or carrier.pages:",
+        replacement="or carrier.born <= started or carrier.pages or True:",
+        why="the widgets a served view made stay open after its page closed: a server that "
+        "runs for weeks keeps one for every tab that ever opened",
+        tests=("tests/unit/test_serve_widgets.py",),
+    ),
+    Mutant(
+        name="served-widget-update-dropped",
+        file="js/src/served_widgets.ts",
+        original="        if (model && isObject(message.state)) model.apply(",
+        replacement="        if (model && isObject(message.state) && false) model.apply(",
+        why="a served widget never shows what Python changed after it opened (a chart that "
+        "does not tick)",
+        tests=("js/tests/served_widgets.test.ts",),
+    ),
 )
 
 TIMEOUT = 3600.0  # seconds for one run of a suite (--timeout); a run that takes longer kills

@@ -291,6 +291,18 @@ def test_a_custom_message_from_the_page_reaches_the_widgets_handlers(
         assert got == [({"hello": 1}, [b"\x01\x02"])]
 
 
+def test_a_widget_made_at_import_takes_no_change_from_a_page_even_as_the_only_one(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect("/") as ws:
+        opened, _ = opens(ws)
+        before = SHARED.value
+        ws.send_text(json.dumps(update(SHARED.model_id, {"value": before + 50})))
+        ws.send_text(json.dumps(update(opened["Counter"]["id"], {"value": 6})))
+        assert receive(ws, "diff")["rendered"] == {"0": "6"}  # the first was read before it
+        assert SHARED.value == before
+
+
 def test_a_widget_of_every_page_shows_on_each_and_no_page_changes_it(
     client: TestClient,
 ) -> None:
