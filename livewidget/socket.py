@@ -89,6 +89,8 @@ class SocketHost(Protocol):
 
     def start_async(self, fn: Callable[[], Any], on_done: Callable[[Any, Any], Any]) -> None: ...
 
+    def assign_elsewhere(self, socket: Socket, values: Mapping[str, Any]) -> bool: ...
+
 
 class _Cancelled:
     def cancel(self) -> None:
@@ -117,6 +119,9 @@ class DisconnectedHost:
 
     def start_async(self, fn: Callable[[], Any], on_done: Callable[[Any, Any], Any]) -> None:
         pass
+
+    def assign_elsewhere(self, socket: Socket, values: Mapping[str, Any]) -> bool:
+        return False
 
 
 # Values that cannot change after they are made: assigning the same one again changes nothing.
@@ -184,6 +189,11 @@ class Socket:
         (text, numbers, None, dates, enums, templates, JS commands, tuples and frozensets of
         those): a list, a dict or a DataFrame changed in place (``df.loc[5] = ...``) and
         assigned again re-renders, since no copy is kept to compare it with.
+
+        Called from outside the view's own code (another thread: a Jupyter widget's observer,
+        which the kernel runs on its shell thread, or a thread of your own), the values go to
+        the view's mailbox and are assigned and rendered in their turn, as
+        ``view.widget.assign`` does.
         """
         if mapping is not None:
             if not isinstance(mapping, Mapping):
@@ -192,6 +202,8 @@ class Socket:
                     f"{mapping!r:.80}"
                 )
             values = {**mapping, **values}
+        if self._host.assign_elsewhere(self, values):
+            return
         current = self._context._values
         updates = {
             k: v for k, v in values.items() if k not in current or not unchanged(current[k], v)

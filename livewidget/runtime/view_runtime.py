@@ -501,6 +501,20 @@ class ViewRuntime:
         except RuntimeError:
             return False
 
+    def assign_elsewhere(self, socket: Socket, values: Mapping[str, Any]) -> bool:
+        """An assign to the view's socket from outside its code (a widget observer on the
+        kernel's shell thread, a thread of the user's): queued as an ``Assign``, which is
+        applied and rendered in its turn. False, for the socket to assign at once, when the
+        caller is the view's own code (the lane's thread first: the cheaper test)."""
+        if socket is not self.socket or self.closed:
+            return False
+        if (self._thread is not None and self._thread.owns_current_thread()) or (
+            self.on_loop_thread()
+        ):
+            return False
+        self.post(Assign(dict(values)))
+        return True
+
     def in_view_code(self) -> bool:
         """Whether the caller is the view's own code: on its loop, or on its thread."""
         return self.on_loop_thread() or (

@@ -244,6 +244,40 @@ def test_link_ties_a_context_key_and_a_widget_trait_both_ways(
         widget.close()
 
 
+class Observing(lw.LiveView):
+    """A view whose slider's observer assigns, as a served view's may (docs/serve.md)."""
+
+    def mount(self, socket: lw.Socket) -> None:
+        self.slider = ipywidgets.IntSlider()
+        self.slider.observe(lambda change: socket.assign(level=change["new"]), "value")
+        socket.assign(level=0)
+
+    def handle_info(self, info: Any, socket: lw.Socket) -> None:
+        socket.assign(ticks=socket.context.get("ticks", 0) + 1)
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html("<p>{level}</p>{slider}", level=ctx.level, slider=self.slider)
+
+
+def test_an_observer_that_assigns_from_the_kernels_thread_renders_in_the_views_turn(
+    sent: list[dict[str, Any]],
+):
+    view = Observing()
+    widget = view.widget
+    try:
+        view.slider.value = 42  # here, as the kernel's shell thread does for the page
+        wait_for(lambda: "<p>42</p>" in widget.html)
+        assert widget.context["level"] == 42
+        for n in range(20):  # interleaved with the view's own handlers: none is lost
+            view.slider.value = n
+            widget.send_info("tick")
+        wait_for(lambda: widget.context.get("ticks") == 20 and widget.context["level"] == 19)
+        assert errors(sent) == []
+    finally:
+        widget.close()
+        view.slider.close()
+
+
 def test_a_key_the_context_lacks_takes_the_widgets_value(
     sent: list[dict[str, Any]], slider: ipywidgets.IntSlider
 ):
