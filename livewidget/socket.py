@@ -91,6 +91,10 @@ class SocketHost(Protocol):
 
     def assign_elsewhere(self, socket: Socket, values: Mapping[str, Any]) -> bool: ...
 
+    def call_elsewhere(
+        self, socket: Socket, fn: Callable[[], Any], where: str, check: Callable[[], Any]
+    ) -> bool: ...
+
 
 class _Cancelled:
     def cancel(self) -> None:
@@ -121,6 +125,11 @@ class DisconnectedHost:
         pass
 
     def assign_elsewhere(self, socket: Socket, values: Mapping[str, Any]) -> bool:
+        return False
+
+    def call_elsewhere(
+        self, socket: Socket, fn: Callable[[], Any], where: str, check: Callable[[], Any]
+    ) -> bool:
         return False
 
 
@@ -241,19 +250,39 @@ class Socket:
         ``f"{name}-{item['id']}"`` (or ``item.id``). Render it with
         ``lw.each(ctx.streams.NAME, lambda dom_id, item: ...)``.
         """
-        self._put_streams(
-            self._streams().stream(name, items, at=at, limit=limit, reset=reset, dom_id=dom_id)
+        if isinstance(items, Iterator):
+            items = list(items)  # read once: it may be applied twice (see _change_streams)
+        self._change_streams(
+            "stream",
+            lambda streams: streams.stream(
+                name, items, at=at, limit=limit, reset=reset, dom_id=dom_id
+            ),
         )
 
     def stream_insert(
         self, name: str, item: Any, *, at: int = -1, limit: int | None = None
     ) -> None:
         """Insert ``item`` into the stream (or update its row in place, if the page has it)."""
-        self._put_streams(self._streams().insert(name, item, at=at, limit=limit))
+        self._change_streams(
+            "stream_insert", lambda streams: streams.insert(name, item, at=at, limit=limit)
+        )
 
     def stream_delete(self, name: str, item: Any) -> None:
         """Remove ``item``'s row (found by its DOM id) from the page."""
-        self._put_streams(self._streams().delete(name, item))
+        self._change_streams("stream_delete", lambda streams: streams.delete(name, item))
+
+    def _change_streams(self, where: str, change: Callable[[Streams], Streams]) -> None:
+        """Apply a stream operation: at once in the view's own code; from outside it (a
+        widget's observer on the kernel's shell thread, a thread of the user's) in the view's
+        turn, as ``assign`` does, so that it reads the streams as the view's handlers left
+        them and none of their operations is lost. It is tried on the caller's thread first,
+        so that a bad argument raises there, where it was made."""
+
+        def apply() -> None:
+            self.assign(streams=change(self._streams()))
+
+        if not self._host.call_elsewhere(self, apply, where, lambda: change(self._streams())):
+            apply()
 
     def _streams(self) -> Streams:
         current = self._context._values.get("streams")
@@ -265,9 +294,6 @@ class Socket:
                 f"but it was assigned {current!r:.80}; assign that value under another name"
             )
         return current
-
-    def _put_streams(self, streams: Streams) -> None:
-        self.assign(streams=streams)
 
     def repeat(self, fn: Callable[[], Any], interval_ms: float) -> Cancellable:
         """Call ``fn`` every ``interval_ms`` milliseconds, until cancelled or the view closes.

@@ -515,6 +515,20 @@ class ViewRuntime:
         self.post(Assign(dict(values)))
         return True
 
+    def call_elsewhere(
+        self, socket: Socket, fn: Callable[[], Any], where: str, check: Callable[[], Any]
+    ) -> bool:
+        """A socket operation from outside the view's code that reads what it changes (a
+        stream's operations): ``check()`` first, on the caller's thread, so that a bad
+        argument raises there; then ``fn`` queued as a ``Call``, run in the view's turn as its
+        own code. False, for the socket to run it at once, when the caller is the view's own
+        code."""
+        if socket is not self.socket or self.closed or self.in_view_code():
+            return False
+        check()
+        self.post(Call(fn, where))
+        return True
+
     def in_view_code(self) -> bool:
         """Whether the caller is the view's own code: on its loop, or on its thread."""
         return self.on_loop_thread() or (

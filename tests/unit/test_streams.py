@@ -382,3 +382,38 @@ def test_a_component_streams_too_and_sends_only_its_new_row():
     assert [li["id"] for li in lv._soup().select("#log > li")] == ["lines-2", "lines-1"]
     assert list(lv.payloads[-1]) == ["c"]
     assert "lines-1" not in json.dumps(lv.payloads[-1])
+
+
+class Shared(Feed):
+    """A Feed whose socket a thread of the user's holds too (a producer feeding the view)."""
+
+    def mount(self, socket: Socket) -> None:
+        super().mount(socket)
+        self.socket = socket
+
+
+def test_a_row_streamed_from_outside_the_views_code_waits_its_turn_and_loses_no_other_row():
+    lv = live(Shared)
+    socket = lv.view.socket
+    # From this thread, outside the view's code: the view's own insert is queued first; the
+    # stream_insert must apply after it, not put back the stream it read before it.
+    socket.send_info(("insert", {"id": 1, "text": "r1"}, -1, None))
+    socket.stream_insert("feed", {"id": 2, "text": "r2"})
+    socket.stream("feed", iter([{"id": 3, "text": "r3"}, {"id": 4, "text": "r4"}]))
+    socket.stream_delete("feed", {"id": 1, "text": "r1"})
+    assert ids(lv) == []  # nothing has run yet
+    lv.advance(0)
+    assert ids(lv) == ["feed-2", "feed-3", "feed-4"]
+    assert lv.errors == []
+
+
+def test_a_bad_stream_operation_from_outside_the_views_code_raises_there_and_changes_nothing():
+    lv = live(Shared)
+    socket = lv.view.socket
+    with pytest.raises(KeyError, match="'news'"):
+        socket.stream_insert("news", {"id": 1, "text": "r1"})
+    with pytest.raises(ValueError, match="at"):
+        socket.stream_insert("feed", {"id": 1, "text": "r1"}, at=-5)
+    lv.advance(0)
+    assert ids(lv) == []
+    assert lv.errors == []
