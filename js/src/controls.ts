@@ -11,11 +11,16 @@
  * `change` when `continuous_update` is false; a button's click as the custom message
  * `{"event": "click"}`. The server takes only those keys from a page (serve/widgets.py).
  *
+ * The boxes (`Box`, `HBox`, `VBox`, `GridBox`, `Tab`, `Accordion`) draw the views of their
+ * `children` (`"IPY_MODEL_<id>"`, each opened by the server before the box) inside them, and
+ * keep each child's view while it stays among them. A widget's `layout` and a control's
+ * `style` are drawn by served_widgets.ts (`attach`).
+ *
  * The description is always text (`description_allow_html` is not honoured: a served page
- * shows no HTML a page could have set). Layout and style traits are not drawn; boxes
- * (`HBox`, `VBox`) and the other controls show a note.
+ * shows no HTML a page could have set). The other controls show a note.
  */
 import type { AnyModel } from "@anywidget/types";
+import type { ChildManager, ChildView } from "./children";
 
 type Render = (props: { model: AnyModel; el: HTMLElement }) => () => void;
 
@@ -229,8 +234,191 @@ const radioButtons: Render = ({ model, el }) => {
 
 const label: Render = ({ model, el }) => {
   const span = document.createElement("span");
+  span.className = "lw-control-value";
   const stops = [labelled(model, el, span), watch(model, ["value"], () => (span.textContent = String(model.get("value") ?? "")))];
   return () => stops.forEach((stop) => stop());
+};
+
+const progress: Render = ({ model, el }) => {
+  const bar = document.createElement("progress");
+  bar.className = "lw-control-progress";
+  const stops = [
+    labelled(model, el, bar),
+    watch(model, ["min", "max", "value", "bar_style"], () => {
+      const min = Number(model.get("min") ?? 0);
+      const span = Number(model.get("max") ?? 100) - min;
+      bar.max = span > 0 ? span : 1;
+      bar.value = Math.min(Math.max(Number(model.get("value") ?? 0) - min, 0), bar.max);
+      bar.dataset.barStyle = String(model.get("bar_style") ?? "");
+    }),
+  ];
+  return () => stops.forEach((stop) => stop());
+};
+
+// -- boxes ---------------------------------------------------------------------------------------
+
+const IPY_MODEL = /^IPY_MODEL_([0-9a-f]{8,64})$/;
+
+function noteView(text: string): ChildView {
+  const el = document.createElement("div");
+  el.className = "lw-widget-note";
+  el.setAttribute("role", "note");
+  el.textContent = text;
+  return { el, remove: () => el.remove() };
+}
+
+/**
+ * The views of a container's `children`, kept in step with it: `place(views)` is called with
+ * them, in order, once all are made, after each change. A child that stays keeps its view (a
+ * chart is not drawn again); one that leaves is removed. The returned function removes them all.
+ */
+function childViews(model: AnyModel, place: (views: ChildView[]) => void): () => void {
+  const manager = (model as unknown as { widget_manager?: ChildManager }).widget_manager;
+  let current: { id: string; view: ChildView }[] = [];
+  let round = 0;
+  let stopped = false;
+  const make = async (id: string): Promise<ChildView> => {
+    const match = IPY_MODEL.exec(id);
+    if (!match || !manager?.create_view) return noteView(`not a widget: ${id.slice(0, 80)}`);
+    try {
+      return await manager.create_view(await manager.get_model(match[1]));
+    } catch (err) {
+      return noteView(`a widget in this box did not come: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  const update = async () => {
+    const mine = ++round;
+    const ids = ((model.get("children") as unknown[] | undefined) ?? []).map(String);
+    const spare = current.slice();
+    const next = await Promise.all(
+      ids.map(async (id) => {
+        const at = spare.findIndex((entry) => entry.id === id);
+        if (at >= 0) return spare.splice(at, 1)[0];
+        return { id, view: await make(id) };
+      }),
+    );
+    if (stopped || mine !== round) {
+      // (a newer change, or the box removed, while these were made: only the new ones go)
+      for (const entry of next) if (!current.includes(entry)) entry.view.remove();
+      return;
+    }
+    for (const entry of current) if (!next.includes(entry)) entry.view.remove();
+    current = next;
+    place(current.map((entry) => entry.view));
+  };
+  const stop = watch(model, ["children"], () => void update());
+  return () => {
+    stopped = true;
+    stop();
+    for (const entry of current) entry.view.remove();
+    current = [];
+  };
+}
+
+function box(kind: string): Render {
+  return ({ model, el }) => {
+    el.classList.add("lw-box", `lw-${kind}`);
+    const stops = [
+      childViews(model, (views) => el.replaceChildren(...views.map((view) => view.el))),
+      watch(model, ["box_style"], () => (el.dataset.boxStyle = String(model.get("box_style") ?? ""))),
+    ];
+    return () => stops.forEach((stop) => stop());
+  };
+}
+
+function title(model: AnyModel, i: number): string {
+  const titles = model.get("titles") as unknown[] | undefined;
+  const text = titles?.[i];
+  return text === null || text === undefined || text === "" ? `${i + 1}` : String(text);
+}
+
+interface Part {
+  header: HTMLButtonElement;
+  body: HTMLElement;
+  section?: HTMLElement;
+}
+
+/**
+ * A `Tab`'s or an `Accordion`'s parts, one per child: `make()` a title button and a body, the
+ * child's view goes in the body, `lay(parts)` puts them on the page. The selected child's body
+ * shows (`selected_index`); a click on a title sends `pick(i, selected)` as the new one.
+ */
+function sections(
+  model: AnyModel,
+  make: () => Part,
+  lay: (parts: Part[]) => void,
+  pick: (i: number, selected: unknown) => unknown,
+  selectedAttr: string,
+): () => void {
+  let parts: Part[] = [];
+  const draw = () => {
+    const selected = model.get("selected_index");
+    parts.forEach(({ header, body }, i) => {
+      header.textContent = title(model, i);
+      header.setAttribute(selectedAttr, String(selected === i));
+      body.hidden = selected !== i;
+    });
+  };
+  const stops = [
+    childViews(model, (views) => {
+      parts = views.map((view, i) => {
+        const part = make();
+        part.header.type = "button";
+        part.header.addEventListener("click", () => send(model, "selected_index", pick(i, model.get("selected_index"))));
+        part.body.append(view.el);
+        return part;
+      });
+      lay(parts);
+      draw();
+    }),
+    watch(model, ["titles", "selected_index"], draw),
+  ];
+  return () => stops.forEach((stop) => stop());
+}
+
+const tab: Render = ({ model, el }) => {
+  el.classList.add("lw-tab");
+  const bar = document.createElement("div");
+  bar.className = "lw-tab-bar";
+  bar.setAttribute("role", "tablist");
+  const panels = document.createElement("div");
+  panels.className = "lw-tab-panels";
+  el.append(bar, panels);
+  return sections(
+    model,
+    () => {
+      const header = document.createElement("button");
+      header.setAttribute("role", "tab");
+      const body = document.createElement("div");
+      body.setAttribute("role", "tabpanel");
+      return { header, body };
+    },
+    (parts) => {
+      bar.replaceChildren(...parts.map((part) => part.header));
+      panels.replaceChildren(...parts.map((part) => part.body));
+    },
+    (i) => i,
+    "aria-selected",
+  );
+};
+
+const accordion: Render = ({ model, el }) => {
+  el.classList.add("lw-accordion");
+  return sections(
+    model,
+    () => {
+      const section = document.createElement("section");
+      const header = document.createElement("button");
+      header.className = "lw-accordion-title";
+      const body = document.createElement("div");
+      body.className = "lw-accordion-body";
+      section.append(header, body);
+      return { header, body, section };
+    },
+    (parts) => el.replaceChildren(...parts.map((part) => part.section as HTMLElement)),
+    (i, selected) => (selected === i ? null : i),
+    "aria-expanded",
+  );
 };
 
 /** The controls drawn here, by ipywidgets' model name (serve/widgets.py lists the same). */
@@ -247,4 +435,22 @@ export const CONTROLS: Readonly<Record<string, Render>> = {
   DropdownModel: dropdown,
   RadioButtonsModel: radioButtons,
   LabelModel: label,
+  IntProgressModel: progress,
+  FloatProgressModel: progress,
+  BoxModel: box("box"),
+  HBoxModel: box("hbox"),
+  VBoxModel: box("vbox"),
+  GridBoxModel: box("gridbox"),
+  TabModel: tab,
+  AccordionModel: accordion,
 };
+
+/** The boxes among them: they lay out other widgets' views rather than draw a control. */
+export function isContainer(name: string): boolean {
+  return /^(Box|HBox|VBox|GridBox|Tab|Accordion)Model$/.test(name);
+}
+
+/** Widgets drawn as part of the one that holds them (a `layout`, a `style`): opened, never placed. */
+export function attachedModel(name: string): boolean {
+  return name === "LayoutModel" || /^[A-Za-z]*StyleModel$/.test(name);
+}

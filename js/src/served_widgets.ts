@@ -22,17 +22,56 @@
  * the places `buffer_paths` names (ipywidgets' own split of a state), and are `DataView`s in
  * the model, as in Jupyter.
  *
- * ipywidgets' common controls (`IntSlider`, `Dropdown`, `Button`...) are drawn here as plain
- * form elements (controls.ts). Any other widget that is not an anywidget (a box, a
- * third-party Jupyter widget) needs Jupyter's widget manager: its place shows a note that says so.
+ * ipywidgets' common controls (`IntSlider`, `Dropdown`, `Button`...) and boxes (`HBox`, `VBox`,
+ * `Tab`...) are drawn here as plain HTML (controls.ts). A widget's `layout` and a control's
+ * `style` are models of their own, opened with it, and drawn on its view (`attach`): the
+ * layout's traits as the CSS properties of the view's element (`width`, `flex_flow`...), the
+ * style's as custom properties that widget.css reads (`--lw-description-width`...). Any other
+ * widget that is not an anywidget (a third-party Jupyter widget, ipywidgets' `Output`) needs
+ * Jupyter's widget manager: its place shows a note that says so.
  */
 import type { AnyModel } from "@anywidget/types";
 import type { ChildManager, ChildView } from "./children";
 import { MSG_WIDGET, TYPE } from "./constants";
-import { CONTROLS } from "./controls";
+import { attachedModel, CONTROLS, isContainer } from "./controls";
 import { errorText, isObject, type Obj } from "./util";
 
 const OPEN_WAIT_MS = 30_000;
+const IPY_MODEL = /^IPY_MODEL_([0-9a-f]{8,64})$/;
+
+/** A layout's traits, drawn as the CSS properties of the same name (`flex_flow`: `flex-flow`). */
+const LAYOUT_KEYS = [
+  "align_content", "align_items", "align_self", "border_top", "border_right", "border_bottom",
+  "border_left", "bottom", "display", "flex", "flex_flow", "grid_area", "grid_auto_columns",
+  "grid_auto_flow", "grid_auto_rows", "grid_column", "grid_gap", "grid_row",
+  "grid_template_areas", "grid_template_columns", "grid_template_rows", "height",
+  "justify_content", "justify_items", "left", "margin", "max_height", "max_width", "min_height",
+  "min_width", "object_fit", "object_position", "order", "overflow", "padding", "right", "top",
+  "visibility", "width",
+];
+
+/** A style's traits, drawn as custom properties (`--lw-description-width`) for widget.css. */
+const STYLE_KEYS = [
+  "description_width", "handle_color", "bar_color", "button_color", "text_color", "background",
+  "font_family", "font_size", "font_style", "font_variant", "font_weight", "text_decoration",
+];
+
+function drawLayout(el: HTMLElement, layout: AnyModel): void {
+  for (const key of LAYOUT_KEYS) {
+    const value = layout.get(key);
+    // (setProperty: a value is one property's, whatever it holds; an invalid one is ignored)
+    el.style.setProperty(key.replaceAll("_", "-"), typeof value === "string" ? value : "");
+  }
+}
+
+function drawStyle(el: HTMLElement, style: AnyModel): void {
+  for (const key of STYLE_KEYS) {
+    const value = style.get(key);
+    const name = `--lw-${key.replaceAll("_", "-")}`;
+    if (typeof value === "string" && value !== "") el.style.setProperty(name, value);
+    else el.style.removeProperty(name);
+  }
+}
 
 type Handler = (...args: any[]) => void;
 type Path = (string | number)[];
@@ -48,7 +87,8 @@ function note(name: string, needs: unknown): string {
     ? `${name} belongs to a Jupyter kernel and cannot show in a served page.`
     : `${name} is a Jupyter widget that needs Jupyter's widget manager; a served page shows ` +
         "widgets made with anywidget (plotly's FigureWidget, altair's JupyterChart, your own) and " +
-        "ipywidgets' common controls (sliders, text, dropdowns, checkboxes, buttons), not boxes.";
+        "ipywidgets' common controls (sliders, text, dropdowns, checkboxes, buttons, progress " +
+        "bars) and boxes (HBox, VBox, GridBox, Tab, Accordion).";
 }
 
 /** A widget's model in a served page: anywidget's model interface over the socket. */
@@ -226,6 +266,8 @@ export class ServedWidgets implements ChildManager {
       el.textContent = note(model.name, model.needs);
       return { el, remove: () => el.remove() };
     }
+    // (a control's element sizes as Jupyter's does: to its content, or to its layout's width)
+    if (control && !isContainer(model.builtin ?? "")) el.classList.add("lw-served-control");
     const controller = new AbortController();
     let cleanup: unknown;
     let def: WidgetDef;
@@ -249,6 +291,7 @@ export class ServedWidgets implements ChildManager {
         console.warn(`livewidget: ${model.name}'s cleanup threw:`, err);
       }
     };
+    const detach = this.attach(model, el);
     const rendered = new Promise<void>((done) => setTimeout(done, 0)).then(async () => {
       if (controller.signal.aborted) return;
       cleanup = await def.render?.({ model, el, signal: controller.signal, experimental });
@@ -262,6 +305,7 @@ export class ServedWidgets implements ChildManager {
       el,
       remove: () => {
         controller.abort();
+        detach();
         el.remove();
         clean();
       },
@@ -287,7 +331,9 @@ export class ServedWidgets implements ChildManager {
         id,
         String(message.name ?? "widget"),
         typeof message.esm === "string" ? message.esm : null,
-        typeof message.builtin === "string" && Object.hasOwn(CONTROLS, message.builtin) ? message.builtin : null,
+        typeof message.builtin === "string" && (Object.hasOwn(CONTROLS, message.builtin) || attachedModel(message.builtin))
+          ? message.builtin
+          : null,
         message.needs,
         this,
       );
@@ -297,6 +343,43 @@ export class ServedWidgets implements ChildManager {
     const waiting = this.waiting.get(id) ?? [];
     this.waiting.delete(id);
     for (const settle of waiting) settle(model);
+  }
+
+  /** Draw the widget's `layout` and `style` on its view's `el`, and again whenever they change
+   * (or it is given another); the returned function stops. */
+  private attach(model: WidgetModel, el: HTMLElement): () => void {
+    const stops: (() => void)[] = [];
+    for (const [key, draw] of [
+      ["layout", drawLayout],
+      ["style", drawStyle],
+    ] as const) {
+      let stopHeld = () => {};
+      const follow = () => {
+        stopHeld();
+        stopHeld = () => {};
+        const ref = IPY_MODEL.exec(String(model.get(key) ?? ""));
+        if (!ref) return;
+        let live = true;
+        stopHeld = () => (live = false);
+        this.get_model(ref[1]).then(
+          (held: WidgetModel) => {
+            if (!live) return;
+            const apply = () => draw(el, held);
+            apply();
+            held.on("change", apply);
+            stopHeld = () => held.off("change", apply);
+          },
+          () => {}, // (not opened: the server's bound on a page's widgets; drawn without it)
+        );
+      };
+      follow();
+      model.on(`change:${key}`, follow);
+      stops.push(() => {
+        model.off(`change:${key}`, follow);
+        stopHeld();
+      });
+    }
+    return () => stops.forEach((stop) => stop());
   }
 
   private style(model: WidgetModel): void {

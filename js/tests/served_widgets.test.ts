@@ -241,6 +241,114 @@ describe("ipywidgets' controls, drawn by the page", () => {
   });
 });
 
+describe("ipywidgets' boxes, layouts and styles, drawn by the page", () => {
+  const A = "a".repeat(32);
+  const B = "b".repeat(32);
+  const C = "c".repeat(32);
+  const L = "1".repeat(32);
+  const S = "2".repeat(32);
+
+  function openControl(widgets: ServedWidgets, id: string, builtin: string, state: object) {
+    widgets.handle({ type: "widget", id, method: "open", esm: null, builtin, name: builtin, state });
+  }
+
+  /** The view of `id` on the page, once `ready(el)` (its children are made asynchronously). */
+  async function shown(widgets: ServedWidgets, id: string, ready: (el: HTMLElement) => boolean = () => true) {
+    const view = await widgets.create_view(await widgets.get_model(id));
+    document.body.append(view.el);
+    await vi.waitFor(() => expect(ready(view.el)).toBe(true));
+    return view;
+  }
+
+  it("draws an HBox's children in order, keeps a child's view when the children change, and removes those gone", async () => {
+    const { widgets } = host();
+    openControl(widgets, A, "LabelModel", { value: "first" });
+    openControl(widgets, B, "ButtonModel", { description: "second" });
+    openControl(widgets, ID, "HBoxModel", { children: [`IPY_MODEL_${A}`, `IPY_MODEL_${B}`] });
+    const view = await shown(widgets, ID, (el) => el.children.length === 2);
+    expect(view.el.classList.contains("lw-hbox")).toBe(true);
+    expect(Array.from(view.el.children).map((c) => c.textContent)).toEqual(["first", "second"]);
+    const button = view.el.querySelector("button");
+    openControl(widgets, C, "LabelModel", { value: "third" });
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { children: [`IPY_MODEL_${C}`, `IPY_MODEL_${B}`] } });
+    await vi.waitFor(() => expect(Array.from(view.el.children).map((c) => c.textContent)).toEqual(["third", "second"]));
+    expect(view.el.querySelector("button")).toBe(button); // the same element: not drawn again
+    view.remove();
+    expect(button?.isConnected).toBe(false);
+  });
+
+  it("draws a box inside a box, and a note for a child the server never opened", async () => {
+    const { widgets } = host();
+    openControl(widgets, A, "LabelModel", { value: "deep" });
+    openControl(widgets, B, "VBoxModel", { children: [`IPY_MODEL_${A}`] });
+    openControl(widgets, ID, "BoxModel", { children: [`IPY_MODEL_${B}`, "not a model"] });
+    const view = await shown(widgets, ID, (el) => el.querySelector(".lw-vbox")?.textContent === "deep");
+    expect(view.el.querySelector(".lw-widget-note")?.textContent).toContain("not a widget");
+  });
+
+  it("draws a Tab whose title click sends selected_index, showing the selected child only", async () => {
+    const { widgets, sent } = host();
+    openControl(widgets, A, "LabelModel", { value: "one" });
+    openControl(widgets, B, "LabelModel", { value: "two" });
+    openControl(widgets, ID, "TabModel", { children: [`IPY_MODEL_${A}`, `IPY_MODEL_${B}`], titles: ["One", null], selected_index: 0 });
+    const view = await shown(widgets, ID, (el) => el.querySelectorAll("[role=tab]").length === 2);
+    const tabs = Array.from(view.el.querySelectorAll("[role=tab]")) as HTMLButtonElement[];
+    const panels = Array.from(view.el.querySelectorAll("[role=tabpanel]")) as HTMLElement[];
+    expect(tabs.map((t) => [t.textContent, t.getAttribute("aria-selected")])).toEqual([["One", "true"], ["2", "false"]]);
+    expect(panels.map((p) => p.hidden)).toEqual([false, true]);
+    tabs[1].click();
+    expect(sent.at(-1)).toMatchObject({ id: ID, method: "update", state: { selected_index: 1 } });
+    expect(panels.map((p) => p.hidden)).toEqual([true, false]);
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { selected_index: 0 } });
+    expect(panels.map((p) => p.hidden)).toEqual([false, true]);
+  });
+
+  it("draws an Accordion whose open title closes it again (selected_index null)", async () => {
+    const { widgets, sent } = host();
+    openControl(widgets, A, "LabelModel", { value: "one" });
+    openControl(widgets, ID, "AccordionModel", { children: [`IPY_MODEL_${A}`], titles: ["Details"], selected_index: null });
+    const view = await shown(widgets, ID, (el) => el.querySelector(".lw-accordion-title") !== null);
+    const title = view.el.querySelector(".lw-accordion-title") as HTMLButtonElement;
+    const body = view.el.querySelector(".lw-accordion-body") as HTMLElement;
+    expect([title.textContent, body.hidden]).toEqual(["Details", true]);
+    title.click();
+    expect(sent.at(-1)).toMatchObject({ state: { selected_index: 0 } });
+    expect(body.hidden).toBe(false);
+    title.click();
+    expect(sent.at(-1)).toMatchObject({ state: { selected_index: null } });
+  });
+
+  it("draws a progress bar from min, max and value", async () => {
+    const { widgets } = host();
+    openControl(widgets, ID, "FloatProgressModel", { min: 10, max: 20, value: 15, bar_style: "success", description: "load" });
+    const view = await shown(widgets, ID, (el) => el.querySelector("progress") !== null);
+    const bar = view.el.querySelector("progress") as HTMLProgressElement;
+    expect([bar.max, bar.value, bar.dataset.barStyle]).toEqual([10, 5, "success"]);
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { value: 99 } });
+    expect(bar.value).toBe(10);
+  });
+
+  it("draws a widget's layout as CSS on its element and its style as --lw- properties, following their changes", async () => {
+    const { widgets } = host();
+    widgets.handle({ type: "widget", id: L, method: "open", esm: null, builtin: "LayoutModel", name: "Layout", state: { width: "321px", flex_flow: "column" } });
+    widgets.handle({ type: "widget", id: S, method: "open", esm: null, builtin: "SliderStyleModel", name: "SliderStyle", state: { description_width: "initial" } });
+    openControl(widgets, ID, "IntSliderModel", { value: 1, min: 0, max: 5, layout: `IPY_MODEL_${L}`, style: `IPY_MODEL_${S}` });
+    const view = await shown(widgets, ID, (el) => el.style.width !== "" && el.style.getPropertyValue("--lw-description-width") !== "");
+    expect([view.el.style.width, view.el.style.flexFlow]).toEqual(["321px", "column"]);
+    expect(view.el.style.getPropertyValue("--lw-description-width")).toBe("initial");
+    widgets.handle({ type: "widget", id: L, method: "update", state: { width: null, height: "40px" } });
+    widgets.handle({ type: "widget", id: S, method: "update", state: { handle_color: "red" } });
+    expect([view.el.style.width, view.el.style.height]).toEqual(["", "40px"]);
+    expect(view.el.style.getPropertyValue("--lw-handle-color")).toBe("red");
+    // a value is one property's: what it holds cannot set another
+    widgets.handle({ type: "widget", id: L, method: "update", state: { width: "1px; background: url(x)" } });
+    expect([view.el.style.width, view.el.style.background]).toEqual(["", ""]);
+    view.remove();
+    widgets.handle({ type: "widget", id: L, method: "update", state: { height: "80px" } });
+    expect(view.el.style.height).toBe("40px"); // a removed view follows no more
+  });
+});
+
 describe("buffers", () => {
   it("removeBuffers and putBuffers are each other's inverse", () => {
     const state = { a: [1, new Uint8Array([3, 4])], b: { c: new Uint8Array([5]).buffer } };

@@ -41,9 +41,13 @@ server that runs for days does not keep one per tab that ever opened.
 ipywidgets' common controls (``IntSlider``, ``Dropdown``, ``Text``, ``Checkbox``, ``Button``...,
 ``_CONTROLS``) are drawn by the page itself as plain form elements (js/src/controls.ts): the
 ``open`` names the control (``builtin``) instead of a module, and a page may set only what
-Jupyter's own front end sets on it (``value``, or ``index``). Other widgets that are not
-anywidgets (boxes, third-party Jupyter widgets) need Jupyter's widget manager: a served page
-shows a note in their place that says so.
+Jupyter's own front end sets on it (``value``, or ``index``). So are the boxes (``HBox``,
+``VBox``, ``Tab``...), which hold other widgets: a page is shown the *tree* of each widget a
+render places (``_tree``: a box's ``children``, a widget's ``layout``, a control's ``style``),
+what a widget holds opened before it; a box given new ``children`` in Python has the new ones
+opened before its update and the ones gone closed after (``WidgetHost.reshape``). Other
+widgets that are not anywidgets (a ``ColorPicker``, ``Output``, third-party Jupyter widgets)
+need Jupyter's widget manager: a served page shows a note in their place that says so.
 """
 
 from __future__ import annotations
@@ -118,8 +122,23 @@ _CONTROLS: dict[str, frozenset[str]] = {
     "RadioButtonsModel": frozenset({"index"}),
     "ButtonModel": frozenset(),  # its click is a custom message
     "LabelModel": frozenset(),
+    "IntProgressModel": frozenset(),
+    "FloatProgressModel": frozenset(),
+    **dict.fromkeys(["BoxModel", "HBoxModel", "VBoxModel", "GridBoxModel"], frozenset()),
+    **dict.fromkeys(["TabModel", "AccordionModel"], frozenset({"selected_index"})),
 }
 _CONTROLS_MODULE = "@jupyter-widgets/controls"
+# The containers among them: the page draws the widgets of their ``children`` inside them.
+_CONTAINERS = frozenset(
+    {"BoxModel", "HBoxModel", "VBoxModel", "GridBoxModel", "TabModel", "AccordionModel"}
+)
+# Widgets a page draws as part of another, never placed alone: a widget's ``layout`` (its CSS
+# box) and a control's ``style`` (colours, the description's width). A page sets nothing on
+# them; their ``None`` traits (most of a layout's 40) are left out of their ``open``.
+_LAYOUT = ("@jupyter-widgets/base", "LayoutModel")
+_STYLE_SUFFIX = "StyleModel"  # DescriptionStyleModel, SliderStyleModel, ButtonStyleModel...
+MAX_TREE = 1_000  # widgets one page's view shows, boxes' children, layouts and styles included
+MAX_DEPTH = 32  # boxes inside boxes
 
 # Each comm and each page's host takes a number from one counter: a widget whose comm came
 # after a host was made was made while that page was open (in its view's mount, a handler).
@@ -157,9 +176,14 @@ class _ServedComm(BaseComm):
                 page.forget(self.comm_id)
             return
         message = _to_page(self.comm_id, data, buffers) if msg_type == "comm_msg" else None
-        if message is not None:
-            for page in pages:
-                page.send(message)
+        if message is None:
+            return
+        if message["method"] == "update" and not _TREE_KEYS.isdisjoint(message["state"]):
+            for page in pages:  # a box's new children, a new layout: opened before the update
+                page.reshape(message)
+            return
+        for page in pages:
+            page.send(message)
 
 
 def _create_comm(*args: Any, **kwargs: Any) -> BaseComm:
@@ -296,6 +320,8 @@ class WidgetHost:
     __slots__ = (
         "__weakref__",
         "_base",
+        "_lock",
+        "_placed",
         "_runtime",
         "_seen",
         "_send_text",
@@ -308,9 +334,13 @@ class WidgetHost:
         self._runtime = runtime
         self._send_text = send_text  # safe from any thread
         self._base = base  # the app's root path, for the ESM's URL
-        self._shown: dict[str, Any] = {}  # model id -> widget, as the page shows them now
+        self._placed: dict[str, Any] = {}  # model id -> widget, as the render places them
+        self._shown: dict[str, Any] = {}  # those and what they hold (_tree): the page has them
         self._seen: dict[str, Any] = {}  # every widget the page was shown, until it closes
         self._walked: Rendered | None = None
+        # The render (on the loop) and a box's new children (on the thread that set them)
+        # both change what the page is shown.
+        self._lock = threading.Lock()
         self.started = next(_serial)  # a widget whose comm is younger was made meanwhile
 
     # the socket's side
@@ -324,12 +354,27 @@ class WidgetHost:
         now: dict[str, Any] = {}
         for child in children_of(rendered):
             now.setdefault(child.model_id, child.widget)
-        for model_id, widget in now.items():
-            if model_id not in self._shown:
-                self._open(model_id, widget)
-        for model_id in [i for i in self._shown if i not in now]:
-            self._hide(model_id)
-        self._shown = now
+        with self._lock:
+            if now.keys() == self._placed.keys():
+                return  # the same widgets: what they hold changes by their updates (reshape)
+            self._placed = now
+            self._reconcile(None)
+
+    def reshape(self, update: dict[str, Any]) -> None:
+        """A shown widget's update that may change what it holds (a box's ``children``): the
+        page is shown the widgets new to it, then the update, then told to drop those gone."""
+        with self._lock:
+            self._reconcile(update)
+
+    def _reconcile(self, update: dict[str, Any] | None) -> None:
+        tree = _tree(self._placed)
+        for model_id in reversed([i for i in tree if i not in self._shown]):
+            self._open(model_id, tree[model_id])  # what a widget holds before the widget
+        if update is not None:
+            self.send(update)
+        for model_id, widget in [(i, w) for i, w in self._shown.items() if i not in tree]:
+            self._hide(model_id, widget)
+        self._shown = tree
 
     def _open(self, model_id: str, widget: Any) -> None:
         self._seen[model_id] = widget
@@ -349,6 +394,8 @@ class WidgetHost:
             esm = state.pop("_esm", "")
             state, paths, buffers = _remove_buffers(state)
             carrier.pages.add(self)
+        if _attached(control):
+            state = {k: v for k, v in state.items() if v is not None and not k.startswith("_")}
         url = None if control else f"{self._base}/_livewidget/{ESM_PATH}{_esm_name(str(esm))}"
         self.send(
             {
@@ -364,9 +411,8 @@ class WidgetHost:
             }
         )
 
-    def _hide(self, model_id: str) -> None:
-        widget = self._shown.get(model_id)
-        carrier = widget.comm if widget is not None else None
+    def _hide(self, model_id: str, widget: Any) -> None:
+        carrier = widget.comm
         if isinstance(carrier, _ServedComm):
             with carrier.lock:
                 carrier.pages.discard(self)
@@ -375,14 +421,15 @@ class WidgetHost:
     def close(self) -> None:
         """The socket closed: the page shows nothing more; widgets made while it was open and
         shown by no other page are closed (``widget.close()``)."""
-        self._shown = {}
-        for widget in self._seen.values():
+        with self._lock:
+            self._placed = self._shown = {}
+            seen, self._seen = self._seen, {}
+        for widget in seen.values():
             carrier = widget.comm
             if isinstance(carrier, _ServedComm):
                 with carrier.lock:
                     carrier.pages.discard(self)
             _close_made_since(widget, self.started)
-        self._seen = {}
 
     # the widgets' side (any thread)
 
@@ -484,11 +531,62 @@ def _decode_buffers(buffers: Any) -> list[bytes]:
 
 
 def _control(widget: Any) -> str | None:
-    """The model name of one of ipywidgets' controls a served page draws itself, else None."""
+    """The model name of one of ipywidgets' controls (or boxes, layouts, styles) a served page
+    draws itself, else None."""
     name = getattr(widget, "_model_name", None)
-    if getattr(widget, "_model_module", None) == _CONTROLS_MODULE and name in _CONTROLS:
-        return str(name)
+    module = getattr(widget, "_model_module", None)
+    if not isinstance(name, str):
+        return None
+    if module == _CONTROLS_MODULE and (name in _CONTROLS or name.endswith(_STYLE_SUFFIX)):
+        return name
+    if (module, name) == _LAYOUT:
+        return name
     return None
+
+
+def _attached(control: str | None) -> bool:
+    """A layout or a style: drawn as part of the widget that holds it."""
+    return control is not None and (control == _LAYOUT[1] or control.endswith(_STYLE_SUFFIX))
+
+
+def _held(widget: Any) -> list[Any]:
+    """The widgets a page draws as part of ``widget``: a box's ``children``, and the
+    ``layout`` and ``style`` of a widget it draws (not of one it shows a note for)."""
+    control = _control(widget)
+    keys = widget.keys
+    if control is None and "_esm" not in keys:
+        return []
+    held = list(getattr(widget, "children", ())) if control in _CONTAINERS else []
+    held += [getattr(widget, key, None) for key in ("layout", "style") if key in keys]
+    return [item for item in held if _is_widget(item)]
+
+
+def _is_widget(value: Any) -> bool:
+    return hasattr(value, "model_id") and hasattr(value, "keys") and hasattr(value, "comm")
+
+
+def _tree(placed: dict[str, Any]) -> dict[str, Any]:
+    """The widgets a page shows for ``placed`` (model id -> widget, as the render places them):
+    those and, depth first, what each holds (``_held``), each once, parents before what they
+    hold; at most ``MAX_TREE`` widgets and ``MAX_DEPTH`` boxes deep (the rest is not opened,
+    and its place on the page says it did not come)."""
+    tree: dict[str, Any] = {}
+    stack: list[tuple[str, Any, int]] = [(i, w, 0) for i, w in reversed(list(placed.items()))]
+    while stack and len(tree) < MAX_TREE:
+        model_id, widget, depth = stack.pop()
+        if model_id in tree:
+            continue
+        tree[model_id] = widget
+        if depth < MAX_DEPTH:
+            for item in reversed(_held(widget)):
+                item_id = item.model_id
+                if item_id is not None and item_id not in tree:
+                    stack.append((item_id, item, depth + 1))
+    return tree
+
+
+# Keys of a widget's update whose change may change what it holds (``_held``).
+_TREE_KEYS = frozenset({"children", "layout", "style"})
 
 
 def _check_keys(widget: Any, state: dict[str, Any]) -> None:
@@ -499,7 +597,7 @@ def _check_keys(widget: Any, state: dict[str, Any]) -> None:
     synced = widget.keys
     traits = widget.traits()
     control = _control(widget)
-    settable = _CONTROLS[control] if control is not None else None
+    settable = _CONTROLS.get(control, frozenset()) if control is not None else None
     for key in state:
         if (
             key in _FIXED

@@ -180,6 +180,49 @@ ALTAIR = textwrap.dedent(
 )
 
 
+BOXES = textwrap.dedent(
+    """
+    import ipywidgets
+
+    import livewidget as lw
+
+
+    class Panel(lw.LiveView):
+        def mount(self, socket):
+            self.slider = ipywidgets.IntSlider(value=2, max=10, description="a long description")
+            self.slider.layout.width = "420px"
+            self.slider.style.description_width = "initial"
+            self.slider.observe(lambda change: socket.assign(level=change["new"]), "value")
+            self.progress = ipywidgets.IntProgress(value=0, max=5, bar_style="success")
+            self.swap = ipywidgets.Button(description="swap")
+            self.swap.style.button_color = "rgb(255, 214, 102)"
+            self.swap.on_click(self.swap_label)
+            self.row = ipywidgets.HBox([ipywidgets.Label("before"), self.swap])
+            self.tabs = ipywidgets.Tab(
+                [ipywidgets.Label("first panel"), ipywidgets.Label("second panel")],
+                titles=["One", "Two"],
+            )
+            self.tabs.observe(lambda change: socket.assign(tab=change["new"]), "selected_index")
+            self.panel = ipywidgets.VBox([self.slider, self.progress, self.row, self.tabs])
+            if socket.connected:
+                socket.repeat(lambda: socket.send_info("tick"), 200)
+            socket.assign(level=2, tab=0)
+
+        def swap_label(self, _button):
+            self.row.children = [ipywidgets.Label("after"), self.swap]
+
+        def handle_info(self, info, socket):
+            self.progress.value = min(self.progress.value + 1, 5)
+
+        def render(self, ctx):
+            return lw.html(
+                '<p id="level">{level}</p><p id="tab">{tab}</p><div id="panel">{panel}</div>',
+                panel=self.panel, **ctx,
+            )
+    """
+)
+
+
 @dataclass
 class Served:
     """A `livewidget serve` subprocess."""
@@ -244,6 +287,7 @@ def workdir() -> Iterator[Path]:
         (Path(tmp) / "board.py").write_text(BOARD)
         (Path(tmp) / "widgets.py").write_text(WIDGETS)
         (Path(tmp) / "picker.py").write_text(ALTAIR)
+        (Path(tmp) / "boxes.py").write_text(BOXES)
         yield Path(tmp)
 
 
@@ -501,6 +545,50 @@ def test_anywidgets_and_ipywidgets_controls_in_a_served_view_sync_both_ways(
         expect(page.locator("#speed")).to_have_text("8")  # its observer ran in the view
         note = page.locator("#picker .lw-widget-note")  # a control no served page draws
         expect(note).to_contain_text("ColorPicker is a Jupyter widget")
+    finally:
+        served.stop()
+
+
+def test_ipywidgets_boxes_in_a_served_view_hold_live_controls_with_their_layout_and_style(
+    workdir: Path, open_page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    served = Served("boxes.py:Panel", workdir).start()
+    try:
+        page = open_page(served.url)
+        panel = page.locator("#panel .lw-vbox")
+        slider = panel.locator("input[type=range]")
+        expect(slider).to_have_value("2")
+        # the slider's layout (420px) and style (the description at its own width)
+        slider_box = panel.locator(".lw-served-widget", has=page.locator("input[type=range]")).last
+        expect(slider_box).to_have_css("width", "420px")
+        description = panel.locator(".lw-control-description", has_text="a long description")
+        expect(description).to_be_visible()
+        assert description.evaluate("el => el.scrollWidth <= el.clientWidth")  # not cut short
+        slider.fill("7")
+        expect(page.locator("#level")).to_have_text("7")  # a control in a box reaches Python
+
+        bar = panel.locator("progress")
+        expect(bar).to_have_attribute("data-bar-style", "success")
+        expect(bar).to_have_js_property("value", 5)  # Python's ticks
+
+        row = panel.locator(".lw-hbox")
+        swap = row.locator("button", has_text="swap")
+        expect(swap).to_have_css("background-color", "rgb(255, 214, 102)")
+        expect(row).to_contain_text("before")
+        swap.click()  # its on_click gives the HBox new children
+        expect(row).to_contain_text("after")
+        expect(row).not_to_contain_text("before")
+
+        tabs = panel.locator(".lw-tab")
+        expect(tabs.locator("[role=tab]")).to_have_text(["One", "Two"])
+        expect(tabs.get_by_text("first panel")).to_be_visible()
+        expect(tabs.get_by_text("second panel")).to_be_hidden()
+        tabs.locator("[role=tab]", has_text="Two").click()
+        expect(tabs.get_by_text("second panel")).to_be_visible()
+        expect(page.locator("#tab")).to_have_text("1")
+        page.screenshot(path=str(workdir / "boxes.png"))
     finally:
         served.stop()
 

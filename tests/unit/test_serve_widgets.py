@@ -113,6 +113,21 @@ def opens(ws: Any) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         opened["shared" if message["id"] == SHARED.model_id else message["name"]] = message
 
 
+def opened_until(ws: Any, kind: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """The widgets opened before the next message of ``kind``, by name (the last of a name);
+    and every widget message, in order."""
+    opened: dict[str, dict[str, Any]] = {}
+    order: list[dict[str, Any]] = []
+    while True:
+        message: dict[str, Any] = json.loads(ws.receive_text())
+        if message["type"] == kind:
+            return opened, order
+        if message["type"] == "widget":
+            order.append(message)
+            if message["method"] == "open":
+                opened[message["name"]] = message
+
+
 def wait_for(condition: Callable[[], bool]) -> None:
     deadline = time.monotonic() + 5
     while not condition():
@@ -326,8 +341,8 @@ def test_ipywidgets_controls_are_drawn_by_the_page_and_take_only_what_their_page
     with client.websocket_connect("/") as ws:
         opens(ws)
         ws.send_text(json.dumps(event("slider")))
-        slider, button, picker = (receive(ws, "widget") for _ in range(3))
-        receive(ws, "diff")  # the render that places them
+        opened, _ = opened_until(ws, "diff")  # the render that places them comes after
+        slider, button, picker = opened["IntSlider"], opened["Button"], opened["ColorPicker"]
         assert (slider["name"], slider["builtin"]) == ("IntSlider", "IntSliderModel")
         assert slider["esm"] is None
         assert (slider["state"]["value"], slider["state"]["max"]) == (3, 10)
@@ -366,8 +381,8 @@ def test_a_widget_a_render_drops_is_closed_on_the_page_and_opened_again(
         ws.send_text(json.dumps(update(model_id, {"value": 4})))  # no longer shown: refused
         assert "which this view does not show" in receive(ws, "error")["message"]
         ws.send_text(json.dumps(event("toggle")))
-        again = receive(ws, "widget")
-        assert (again["id"], again["method"]) == (model_id, "open")
+        again, _ = opened_until(ws, "diff")  # (its layout, then the widget)
+        assert again["Counter"]["id"] == model_id
 
 
 def test_a_closed_page_closes_the_widgets_its_view_made_and_those_they_hold(
@@ -381,9 +396,121 @@ def test_a_closed_page_closes_the_widgets_its_view_made_and_those_they_hold(
         receive(ws, "widget")
         view = MOUNTED[-1]
         made = [view.counter, view.slider, view.button, view.picker]
-        held = [view.slider.layout, view.slider.style, view.button.style]  # never shown
+        held = [view.slider.layout, view.slider.style, view.button.style, view.picker.layout]
         assert set(instances) - before  # the view's widgets, and their layouts and styles
     wait_for(lambda: all(w.comm is None for w in made + held))
     assert set(instances) - before == set()
     assert SHARED.comm is not None
     assert SHARED.layout.comm is not None  # a widget of every page's, with what it holds
+
+
+class Boxes(lw.LiveView):
+    """ipywidgets' boxes: a VBox of a slider and an HBox (a label and a progress bar), and a
+    Tab; ``swap`` puts a new label in the HBox's place of the old one."""
+
+    def mount(self, socket: lw.Socket) -> None:
+        MOUNTED.append(self)
+        self.slider = ipywidgets.IntSlider(value=2, description="level")
+        self.slider.layout.width = "300px"
+        self.slider.style.description_width = "initial"
+        self.slider.observe(lambda change: socket.assign(level=change["new"]), "value")
+        self.label = ipywidgets.Label("old")
+        self.row = ipywidgets.HBox([self.label, ipywidgets.IntProgress(value=5)])
+        self.panel = ipywidgets.VBox([self.slider, self.row])
+        self.tabs = ipywidgets.Tab(
+            [ipywidgets.Label("a"), ipywidgets.Label("b")], titles=["A", "B"]
+        )
+        self.tabs.observe(lambda change: socket.assign(tab=change["new"]), "selected_index")
+        socket.assign(level=2, tab=0)
+
+    def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        if event == "swap":
+            self.row.children = [ipywidgets.Label("new"), self.row.children[1]]
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            "<b>{level}</b><i>{tab}</i>{panel}{tabs}",
+            level=ctx.level,
+            tab=ctx.tab,
+            panel=self.panel,
+            tabs=self.tabs,
+        )
+
+
+@pytest.fixture
+def boxes() -> Iterator[TestClient]:
+    MOUNTED.clear()
+    with TestClient(app({"/": Boxes})) as test_client:
+        yield test_client
+
+
+def test_a_box_opens_after_its_children_layouts_and_styles_and_its_controls_take_changes(
+    boxes: TestClient,
+) -> None:
+    with boxes.websocket_connect("/") as ws:
+        opened, order = opened_until(ws, "full")
+        view = MOUNTED[-1]
+        ids = [m["id"] for m in order]
+        assert ids.index(view.slider.model_id) < ids.index(view.panel.model_id)
+        assert ids.index(view.row.model_id) < ids.index(view.panel.model_id)
+        assert ids.index(view.label.model_id) < ids.index(view.row.model_id)
+        assert ids.index(view.slider.layout.model_id) < ids.index(view.slider.model_id)
+        assert len(ids) == len(set(ids))  # each once
+        panel = opened["VBox"]
+        assert panel["builtin"] == "VBoxModel"
+        assert panel["state"]["children"] == [
+            f"IPY_MODEL_{view.slider.model_id}",
+            f"IPY_MODEL_{view.row.model_id}",
+        ]
+        assert opened["IntProgress"]["builtin"] == "IntProgressModel"
+        layout = next(m for m in order if m["id"] == view.slider.layout.model_id)
+        assert (layout["builtin"], layout["state"]) == ("LayoutModel", {"width": "300px"})
+        assert opened["SliderStyle"]["state"] == {
+            "description_width": "initial",
+        }
+        assert opened["Tab"]["state"]["titles"] == ["A", "B"]
+
+        # a control inside a box takes the page's change; a box takes none but its tab
+        ws.send_text(json.dumps(update(view.slider.model_id, {"value": 8})))
+        assert receive(ws, "diff")["rendered"]["0"] == "8"
+        ws.send_text(json.dumps(update(view.tabs.model_id, {"selected_index": 1})))
+        assert receive(ws, "diff")["rendered"]["1"] == "1"
+        for model_id, state in [
+            (view.tabs.model_id, {"titles": ["x", "y"]}),
+            (view.panel.model_id, {"children": []}),
+            (view.slider.layout.model_id, {"width": "1px"}),
+            (view.slider.style.model_id, {"handle_color": "red"}),
+        ]:
+            ws.send_text(json.dumps(update(model_id, state)))
+            assert "which a page may not set" in receive(ws, "error")["message"]
+        assert view.tabs.titles == ("A", "B")
+        assert len(view.panel.children) == 2
+        assert view.slider.layout.width == "300px"
+
+
+def test_a_boxs_new_child_opens_before_the_boxs_update_and_the_one_gone_closes_after(
+    boxes: TestClient,
+) -> None:
+    with boxes.websocket_connect("/") as ws:
+        opened_until(ws, "full")
+        view = MOUNTED[-1]
+        old = view.label
+        ws.send_text(json.dumps(event("swap")))
+        _, order = opened_until(ws, "diff")
+        new = view.row.children[0]
+        steps = [(m["method"], m["id"]) for m in order]
+        assert steps.index(("open", new.model_id)) < steps.index(("update", view.row.model_id))
+        assert steps.index(("update", view.row.model_id)) < steps.index(("close", old.model_id))
+        ws.send_text(json.dumps(update(old.model_id, {"value": "x"})))
+        assert "which this view does not show" in receive(ws, "error")["message"]
+
+
+def test_a_page_is_opened_at_most_max_tree_widgets(
+    boxes: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from livewidget.serve import widgets
+
+    monkeypatch.setattr(widgets, "MAX_TREE", 3)
+    with boxes.websocket_connect("/") as ws:
+        _, order = opened_until(ws, "full")
+        assert len(order) == 3
