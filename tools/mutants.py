@@ -200,6 +200,40 @@ MUTANTS: tuple[Mutant, ...] = (
         "does not tick)",
         tests=("js/tests/served_widgets.test.ts",),
     ),
+    Mutant(
+        name="served-layout-settable",
+        file="livewidget/serve/widgets.py",
+        original="settable = _CONTROLS.get(control, frozenset()) if control is not None else None",
+        replacement="settable = _CONTROLS.get(control) if control is not None else None",
+        why="a page may set the layout or style of its widgets, which no Jupyter page sets",
+        tests=("tests/unit/test_serve_widgets.py",),
+    ),
+    Mutant(
+        name="served-box-children-not-opened",
+        file="livewidget/serve/widgets.py",
+        original='"update" and not _TREE_KEYS.isdisjoint(message["state"]):',
+        replacement='"update" and False:',
+        why="a box given new children in Python sends them to no page: the page waits for "
+        "widgets it is never sent, and their place stays empty",
+        tests=("tests/unit/test_serve_widgets.py",),
+    ),
+    Mutant(
+        name="served-layout-not-drawn",
+        file="js/src/served_widgets.ts",
+        original="const apply = () => draw(el, held);",
+        replacement="const apply = () => undefined;",
+        why="a widget's layout (its width, its flex flow) and a control's style are not drawn",
+        tests=("js/tests/served_widgets.test.ts",),
+    ),
+    Mutant(
+        name="stream-from-a-thread-not-queued",
+        file="livewidget/socket.py",
+        original="if not self._host.call_elsewhere(self, apply, where, lambda: change(",
+        replacement="if True or not self._host.call_elsewhere(self, apply, where, lambda: change(",
+        why="a thread feeding a stream puts back the stream it read, losing the rows the view's "
+        "handlers inserted meanwhile",
+        tests=("tests/unit/test_streams.py",),
+    ),
 )
 
 TIMEOUT = 3600.0  # seconds for one run of a suite (--timeout); a run that takes longer kills
