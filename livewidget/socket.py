@@ -250,8 +250,10 @@ class Socket:
         ``f"{name}-{item['id']}"`` (or ``item.id``). Render it with
         ``lw.each(ctx.streams.NAME, lambda dom_id, item: ...)``.
         """
-        if isinstance(items, Iterator):
-            items = list(items)  # read once: it may be applied twice (see _change_streams)
+        if isinstance(items, Iterable) and not isinstance(items, str | bytes | Mapping | tuple):
+            # read once, now: it may be applied twice, and later (see _change_streams), and
+            # the caller may reuse its list (``batch.clear()``) once this returns
+            items = list(items)
         self._change_streams(
             "stream",
             lambda streams: streams.stream(

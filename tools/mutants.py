@@ -211,8 +211,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="served-box-children-not-opened",
         file="livewidget/serve/widgets.py",
-        original='"update" and not _TREE_KEYS.isdisjoint(message["state"]):',
-        replacement='"update" and False:',
+        original='reshapes = message["method"] == "update" and not _TREE_KEYS',
+        replacement='reshapes = False and not _TREE_KEYS',
         why="a box given new children in Python sends them to no page: the page waits for "
         "widgets it is never sent, and their place stays empty",
         tests=("tests/unit/test_serve_widgets.py",),

@@ -272,7 +272,7 @@ function noteView(text: string): ChildView {
  * them, in order, once all are made, after each change. A child that stays keeps its view (a
  * chart is not drawn again); one that leaves is removed. The returned function removes them all.
  */
-function childViews(model: AnyModel, place: (views: ChildView[]) => void): () => void {
+function childViews(model: AnyModel, el: HTMLElement, place: (views: ChildView[]) => void): () => void {
   const manager = (model as unknown as { widget_manager?: ChildManager }).widget_manager;
   let current: { id: string; view: ChildView }[] = [];
   let round = 0;
@@ -280,6 +280,8 @@ function childViews(model: AnyModel, place: (views: ChildView[]) => void): () =>
   const make = async (id: string): Promise<ChildView> => {
     const match = IPY_MODEL.exec(id);
     if (!match || !manager?.create_view) return noteView(`not a widget: ${id.slice(0, 80)}`);
+    // (a box inside itself, made in Python, would draw without end; the server bounds the depth)
+    if (el.closest(`[data-lw-model="${match[1]}"]`)) return noteView("a box cannot hold itself");
     try {
       return await manager.create_view(await manager.get_model(match[1]));
     } catch (err) {
@@ -319,7 +321,7 @@ function box(kind: string): Render {
   return ({ model, el }) => {
     el.classList.add("lw-box", `lw-${kind}`);
     const stops = [
-      childViews(model, (views) => el.replaceChildren(...views.map((view) => view.el))),
+      childViews(model, el, (views) => el.replaceChildren(...views.map((view) => view.el))),
       watch(model, ["box_style"], () => (el.dataset.boxStyle = String(model.get("box_style") ?? ""))),
     ];
     return () => stops.forEach((stop) => stop());
@@ -345,6 +347,7 @@ interface Part {
  */
 function sections(
   model: AnyModel,
+  el: HTMLElement,
   make: () => Part,
   lay: (parts: Part[]) => void,
   pick: (i: number, selected: unknown) => unknown,
@@ -360,7 +363,7 @@ function sections(
     });
   };
   const stops = [
-    childViews(model, (views) => {
+    childViews(model, el, (views) => {
       parts = views.map((view, i) => {
         const part = make();
         part.header.type = "button";
@@ -386,6 +389,7 @@ const tab: Render = ({ model, el }) => {
   el.append(bar, panels);
   return sections(
     model,
+    el,
     () => {
       const header = document.createElement("button");
       header.setAttribute("role", "tab");
@@ -406,6 +410,7 @@ const accordion: Render = ({ model, el }) => {
   el.classList.add("lw-accordion");
   return sections(
     model,
+    el,
     () => {
       const section = document.createElement("section");
       const header = document.createElement("button");

@@ -83,6 +83,10 @@ interface WidgetDef {
 
 /** What the server says of a widget that cannot show here. */
 function note(name: string, needs: unknown): string {
+  if (needs === "limit") {
+    return `${name} is not shown: a served view shows at most 1,000 widgets, and boxes at most 32 deep.`;
+  }
+  if (needs === "error") return `${name} could not be shown: the view's error says why.`;
   return needs === "kernel"
     ? `${name} belongs to a Jupyter kernel and cannot show in a served page.`
     : `${name} is a Jupyter widget that needs Jupyter's widget manager; a served page shows ` +
@@ -259,6 +263,7 @@ export class ServedWidgets implements ChildManager {
     if (!(model instanceof WidgetModel)) throw new Error("not a served widget's model");
     const el = this.doc.createElement("div");
     el.className = "lw-served-widget";
+    el.dataset.lwModel = model.id;
     const control = model.builtin === null ? undefined : CONTROLS[model.builtin];
     if (model.esm === null && !control) {
       el.className = "lw-widget-note";

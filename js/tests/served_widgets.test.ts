@@ -286,6 +286,23 @@ describe("ipywidgets' boxes, layouts and styles, drawn by the page", () => {
     expect(view.el.querySelector(".lw-widget-note")?.textContent).toContain("not a widget");
   });
 
+  it("draws a box that holds itself (made so in Python) once, with a note inside", async () => {
+    const { widgets } = host();
+    openControl(widgets, A, "VBoxModel", { children: [`IPY_MODEL_${ID}`] });
+    openControl(widgets, ID, "HBoxModel", { children: [`IPY_MODEL_${A}`] });
+    const view = await shown(widgets, ID, (el) => el.querySelector(".lw-widget-note") !== null);
+    expect(view.el.querySelector(".lw-widget-note")?.textContent).toBe("a box cannot hold itself");
+    expect(view.el.querySelectorAll(".lw-box")).toHaveLength(1); // the VBox, inside the HBox
+  });
+
+  it("says in a widget's place that the server's bound on a view's widgets left it out", async () => {
+    const { widgets } = host();
+    widgets.handle({ type: "widget", id: A, method: "open", esm: null, name: "Label", needs: "limit" });
+    openControl(widgets, ID, "HBoxModel", { children: [`IPY_MODEL_${A}`] });
+    const view = await shown(widgets, ID, (el) => el.querySelector(".lw-widget-note") !== null);
+    expect(view.el.textContent).toContain("Label is not shown: a served view shows at most 1,000 widgets");
+  });
+
   it("draws a Tab whose title click sends selected_index, showing the selected child only", async () => {
     const { widgets, sent } = host();
     openControl(widgets, A, "LabelModel", { value: "one" });

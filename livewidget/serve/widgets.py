@@ -52,6 +52,7 @@ need Jupyter's widget manager: a served page shows a note in their place that sa
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -61,7 +62,7 @@ import logging
 import math
 import re
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -90,6 +91,8 @@ _NAME = re.compile(r"[0-9a-f]{64}\.js")
 # Traits a page may not set, whatever the widget syncs: its code and what loads it.
 _FIXED = frozenset(
     {
+        "layout",  # (widgets of their own, which no Jupyter page sets)
+        "style",
         "_esm",
         "_css",
         "_anywidget_id",
@@ -178,12 +181,15 @@ class _ServedComm(BaseComm):
         message = _to_page(self.comm_id, data, buffers) if msg_type == "comm_msg" else None
         if message is None:
             return
-        if message["method"] == "update" and not _TREE_KEYS.isdisjoint(message["state"]):
-            for page in pages:  # a box's new children, a new layout: opened before the update
-                page.reshape(message)
-            return
+        reshapes = message["method"] == "update" and not _TREE_KEYS.isdisjoint(message["state"])
         for page in pages:
-            page.send(message)
+            try:
+                if reshapes:  # a box's new children, a new layout: opened before the update
+                    page.reshape(message)
+                else:
+                    page.send(message)
+            except Exception:  # one page's failure must not keep the others, or the caller
+                log.exception("livewidget serve: sending %s's change to a page failed", self)
 
 
 def _create_comm(*args: Any, **kwargs: Any) -> BaseComm:
@@ -320,7 +326,9 @@ class WidgetHost:
     __slots__ = (
         "__weakref__",
         "_base",
+        "_cut",
         "_lock",
+        "_out",
         "_placed",
         "_runtime",
         "_seen",
@@ -336,11 +344,14 @@ class WidgetHost:
         self._base = base  # the app's root path, for the ESM's URL
         self._placed: dict[str, Any] = {}  # model id -> widget, as the render places them
         self._shown: dict[str, Any] = {}  # those and what they hold (_tree): the page has them
+        self._cut: set[str] = set()  # widgets beyond the bounds: the page was sent a note
         self._seen: dict[str, Any] = {}  # every widget the page was shown, until it closes
         self._walked: Rendered | None = None
         # The render (on the loop) and a box's new children (on the thread that set them)
-        # both change what the page is shown.
-        self._lock = threading.Lock()
+        # both change what the page is shown; what they send goes out in the order they
+        # decided it (``_out``, emptied on the loop), whichever thread each runs on.
+        self._lock = threading.RLock()
+        self._out: deque[str] = deque()
         self.started = next(_serial)  # a widget whose comm is younger was made meanwhile
 
     # the socket's side
@@ -362,38 +373,64 @@ class WidgetHost:
 
     def reshape(self, update: dict[str, Any]) -> None:
         """A shown widget's update that may change what it holds (a box's ``children``): the
-        page is shown the widgets new to it, then the update, then told to drop those gone."""
+        page is shown the widgets new to it, then the update, then told to drop those gone.
+        The update carries what the widget holds *now* (two threads' changes may reach here
+        in either order; the page must end with the last)."""
         with self._lock:
+            widget = self._shown.get(update["id"])
+            if widget is not None:
+                keys = [key for key in update["state"] if key in _TREE_KEYS]
+                try:
+                    now = widget.get_state(keys)
+                except Exception:  # (a child closed meanwhile: the update as it was made)
+                    now = {}
+                update = {**update, "state": {**update["state"], **now}}
             self._reconcile(update)
 
     def _reconcile(self, update: dict[str, Any] | None) -> None:
-        tree = _tree(self._placed)
-        for model_id in reversed([i for i in tree if i not in self._shown]):
-            self._open(model_id, tree[model_id])  # what a widget holds before the widget
+        """Open what the page's tree gained, send ``update``, close what it lost. Again until
+        nothing more is new: a box whose children change while it opens (on another thread)
+        sends the new ones in its own state, before its comm knows the page."""
+        before = self._shown
+        opened: set[str] = set()
+        tree: dict[str, Any] = {}
+        for _ in range(8):
+            tree, cut = _tree(self._placed)
+            new = [i for i in tree if i not in before and i not in opened]
+            for model_id in reversed(new):  # what a widget holds before the widget
+                self._open(model_id, tree[model_id])
+                opened.add(model_id)
+            for model_id in cut.keys() - self._cut:
+                self._note(model_id, cut[model_id], "limit")
+            self._cut = set(cut)
+            if not new:
+                break
+        self._shown = tree
         if update is not None:
             self.send(update)
-        for model_id, widget in [(i, w) for i, w in self._shown.items() if i not in tree]:
+        for model_id, widget in [(i, w) for i, w in before.items() if i not in tree]:
             self._hide(model_id, widget)
-        self._shown = tree
 
     def _open(self, model_id: str, widget: Any) -> None:
         self._seen[model_id] = widget
-        carrier = _served_comm(widget)
-        name = type(widget).__name__
-        control = _control(widget)
-        if carrier is None or ("_esm" not in widget.keys and control is None):
-            why = "kernel" if carrier is None else "manager"
-            note = {"name": name, "needs": why, "esm": None}
-            self.send({wire.TYPE: wire.MSG_WIDGET, "id": model_id, "method": "open", **note})
-            return
-        # (loaded: the widget exists; ipywidgets ships no type hints)
-        from ipywidgets.widgets.widget import _remove_buffers  # type: ignore[import-untyped]
+        try:
+            carrier = _served_comm(widget)
+            control = _control(widget)
+            if carrier is None or ("_esm" not in widget.keys and control is None):
+                self._note(model_id, widget, "kernel" if carrier is None else "manager")
+                return
+            # (loaded: the widget exists; ipywidgets ships no type hints)
+            from ipywidgets.widgets.widget import _remove_buffers  # type: ignore[import-untyped]
 
-        with carrier.lock:  # no update of the widget's slips between its state and the pages
-            state = widget.get_state()
-            esm = state.pop("_esm", "")
-            state, paths, buffers = _remove_buffers(state)
-            carrier.pages.add(self)
+            with carrier.lock:  # no update of the widget's slips between its state and pages
+                state = widget.get_state()
+                esm = state.pop("_esm", "")
+                state, paths, buffers = _remove_buffers(state)
+                carrier.pages.add(self)
+        except Exception as error:  # a trait that does not serialize, a widget closed meanwhile
+            self._runtime.post(Report(error, f"showing {type(widget).__name__} ({model_id})"))
+            self._note(model_id, widget, "error")
+            return
         if _attached(control):
             state = {k: v for k, v in state.items() if v is not None and not k.startswith("_")}
         url = None if control else f"{self._base}/_livewidget/{ESM_PATH}{_esm_name(str(esm))}"
@@ -404,12 +441,18 @@ class WidgetHost:
                 "method": "open",
                 "esm": url,
                 "builtin": control,
-                "name": name,
+                "name": type(widget).__name__,
                 "state": state,
                 "buffer_paths": paths,
                 "buffers": _encode_buffers(buffers),
             }
         )
+
+    def _note(self, model_id: str, widget: Any, needs: str) -> None:
+        """Open ``widget`` on the page as a note that says why it does not show: it ``needs``
+        a kernel, Jupyter's widget manager, fewer widgets (``limit``), or it failed (``error``)."""
+        note = {"name": type(widget).__name__, "needs": needs, "esm": None}
+        self.send({wire.TYPE: wire.MSG_WIDGET, "id": model_id, "method": "open", **note})
 
     def _hide(self, model_id: str, widget: Any) -> None:
         carrier = widget.comm
@@ -424,6 +467,7 @@ class WidgetHost:
         with self._lock:
             self._placed = self._shown = {}
             seen, self._seen = self._seen, {}
+            self._out.clear()
         for widget in seen.values():
             carrier = widget.comm
             if isinstance(carrier, _ServedComm):
@@ -434,12 +478,31 @@ class WidgetHost:
     # the widgets' side (any thread)
 
     def send(self, message: dict[str, Any]) -> None:
+        """A widget message for the page, behind those decided before it (any thread)."""
         try:
             text = _encode(message)
         except (TypeError, ValueError) as error:
             self._runtime.post(Report(error, f"sending a widget's state ({message.get('id')})"))
             return
-        self._send_text(text)
+        with self._lock:
+            self._out.append(text)
+        loop = self._runtime.loop
+        try:
+            here = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            here = False
+        if here:
+            self._flush()
+        else:
+            loop.call_soon_threadsafe(self._flush)
+
+    def _flush(self) -> None:
+        """On the loop: the page's widget messages, in the order they were decided."""
+        with self._lock:
+            texts = list(self._out)
+            self._out.clear()
+        for text in texts:
+            self._send_text(text)
 
     def forget(self, model_id: str) -> None:
         """The widget closed: the page drops its model (a placeholder still shown stays empty)."""
@@ -565,24 +628,28 @@ def _is_widget(value: Any) -> bool:
     return hasattr(value, "model_id") and hasattr(value, "keys") and hasattr(value, "comm")
 
 
-def _tree(placed: dict[str, Any]) -> dict[str, Any]:
+def _tree(placed: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The widgets a page shows for ``placed`` (model id -> widget, as the render places them):
     those and, depth first, what each holds (``_held``), each once, parents before what they
-    hold; at most ``MAX_TREE`` widgets and ``MAX_DEPTH`` boxes deep (the rest is not opened,
-    and its place on the page says it did not come)."""
+    hold; at most ``MAX_TREE`` widgets and ``MAX_DEPTH`` boxes deep. Second, the widgets left
+    out by those bounds (as many again at most): their places on the page get a note."""
     tree: dict[str, Any] = {}
+    cut: dict[str, Any] = {}
     stack: list[tuple[str, Any, int]] = [(i, w, 0) for i, w in reversed(list(placed.items()))]
-    while stack and len(tree) < MAX_TREE:
+    while stack:
         model_id, widget, depth = stack.pop()
-        if model_id in tree:
+        if model_id in tree or model_id in cut:
+            continue
+        if len(tree) >= MAX_TREE or depth > MAX_DEPTH:
+            if len(cut) < MAX_TREE:
+                cut[model_id] = widget
             continue
         tree[model_id] = widget
-        if depth < MAX_DEPTH:
-            for item in reversed(_held(widget)):
-                item_id = item.model_id
-                if item_id is not None and item_id not in tree:
-                    stack.append((item_id, item, depth + 1))
-    return tree
+        for item in reversed(_held(widget)):
+            item_id = item.model_id
+            if item_id is not None and item_id not in tree:
+                stack.append((item_id, item, depth + 1))
+    return tree, cut
 
 
 # Keys of a widget's update whose change may change what it holds (``_held``).
@@ -603,11 +670,22 @@ def _check_keys(widget: Any, state: dict[str, Any]) -> None:
             key in _FIXED
             or (key in synced and traits[key].read_only)
             or (settable is not None and key not in settable)
+            or (key in synced and _holds_widgets(getattr(widget, key, None)))
         ):
             raise FrontendMessageError(
                 f"the page set {key!r:.80} of {type(widget).__name__}, which a page may not set "
                 "(the widget's code, a read-only trait, or what the control's page never sets)"
             )
+
+
+def _holds_widgets(value: Any) -> bool:
+    """A trait that refers to widgets (a box's ``children``): a page naming a widget there
+    could reach any widget of the process by its id."""
+    if isinstance(value, list | tuple):
+        return any(_is_widget(item) for item in value)
+    if isinstance(value, dict):
+        return any(_is_widget(item) for item in value.values())
+    return _is_widget(value)
 
 
 def _apply(widget: Any, method: str, payload: tuple[Any, ...]) -> None:

@@ -505,7 +505,26 @@ def test_a_boxs_new_child_opens_before_the_boxs_update_and_the_one_gone_closes_a
         assert "which this view does not show" in receive(ws, "error")["message"]
 
 
-def test_a_page_is_opened_at_most_max_tree_widgets(
+def test_a_boxs_new_children_set_from_another_thread_reach_the_page_in_the_same_order(
+    boxes: TestClient,
+) -> None:
+    with boxes.websocket_connect("/") as ws:
+        opened_until(ws, "full")
+        view = MOUNTED[-1]
+        old = view.label
+        view.row.children = [ipywidgets.Label("from a thread"), view.row.children[1]]  # here
+        new = view.row.children[0]
+        steps: list[tuple[str, str]] = []
+        while ("close", old.model_id) not in steps:
+            message = json.loads(ws.receive_text())
+            if message["type"] == "widget":
+                steps.append((message["method"], message["id"]))
+        assert steps.index(("open", new.model_id)) < steps.index(("update", view.row.model_id))
+        ws.send_text(json.dumps(update(new.model_id, {"value": "x"})))  # a Label: no value
+        assert "which a page may not set" in receive(ws, "error")["message"]
+
+
+def test_a_page_is_sent_at_most_max_tree_widgets_and_a_note_in_the_place_of_the_others(
     boxes: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from livewidget.serve import widgets
@@ -513,4 +532,32 @@ def test_a_page_is_opened_at_most_max_tree_widgets(
     monkeypatch.setattr(widgets, "MAX_TREE", 3)
     with boxes.websocket_connect("/") as ws:
         _, order = opened_until(ws, "full")
-        assert len(order) == 3
+        drawn = [m for m in order if "state" in m]
+        notes = [m for m in order if "state" not in m]
+        assert len(drawn) == 3
+        assert notes
+        assert all(m["needs"] == "limit" and m["esm"] is None for m in notes)
+        view = MOUNTED[-1]
+        assert view.panel.model_id in {m["id"] for m in drawn}
+        assert view.row.model_id in {m["id"] for m in notes}  # its place says why
+        ws.send_text(json.dumps(update(view.label.model_id, {"value": "x"})))
+        assert "which this view does not show" in receive(ws, "error")["message"]
+
+
+def test_a_page_may_not_give_a_widget_another_layout_or_name_widgets_in_its_state(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect("/") as ws:
+        opened, _ = opens(ws)
+        counter = opened["Counter"]["id"]
+        view = MOUNTED[-1]
+        layout = view.counter.layout
+        for state in [
+            {"layout": {"width": "1px"}},
+            {"layout": f"IPY_MODEL_{SHARED.layout.model_id}"},
+        ]:
+            ws.send_text(json.dumps(update(counter, state)))
+            assert (
+                "'layout' of Counter, which a page may not set" in (receive(ws, "error")["message"])
+            )
+        assert view.counter.layout is layout

@@ -404,6 +404,11 @@ def test_a_row_streamed_from_outside_the_views_code_waits_its_turn_and_loses_no_
     assert ids(lv) == []  # nothing has run yet
     lv.advance(0)
     assert ids(lv) == ["feed-2", "feed-3", "feed-4"]
+    batch = [{"id": 5, "text": "r5"}]
+    socket.stream("feed", batch)
+    batch.clear()  # a producer reusing its list once the call returned
+    lv.advance(0)
+    assert ids(lv) == ["feed-2", "feed-3", "feed-4", "feed-5"]
     assert lv.errors == []
 
 
