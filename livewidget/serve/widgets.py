@@ -366,10 +366,11 @@ class WidgetHost:
         for child in children_of(rendered):
             now.setdefault(child.model_id, child.widget)
         with self._lock:
-            if now.keys() == self._placed.keys():
-                return  # the same widgets: what they hold changes by their updates (reshape)
-            self._placed = now
-            self._reconcile(None)
+            if now.keys() != self._placed.keys():  # (else what they hold changes by reshape)
+                self._placed = now
+                self._reconcile(None)
+        if self._out:
+            self._flush()  # what was decided before the render goes before it
 
     def reshape(self, update: dict[str, Any]) -> None:
         """A shown widget's update that may change what it holds (a box's ``children``): the
