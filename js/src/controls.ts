@@ -33,9 +33,18 @@ function watch(model: AnyModel, keys: string[], apply: () => void): () => void {
   };
 }
 
-/** The control in a `<label>` with the widget's description before it. */
-function labelled(model: AnyModel, el: HTMLElement, control: HTMLElement, after?: HTMLElement): () => void {
-  const label = document.createElement("label");
+/** The control in a `<label>` with the widget's description before it; a group of several
+ * controls (radios, toggle buttons, a range's two thumbs) in a `<div role="group">` instead, so
+ * that a click in one is not passed on to the first as a label passes it. */
+function labelled(
+  model: AnyModel,
+  el: HTMLElement,
+  control: HTMLElement,
+  after?: HTMLElement,
+  group = false,
+): () => void {
+  const label = document.createElement(group ? "div" : "label");
+  if (group) label.setAttribute("role", "group");
   label.className = "lw-control";
   const description = document.createElement("span");
   description.className = "lw-control-description";
@@ -98,11 +107,16 @@ const numberText: Render = ({ model, el }) => {
   input.type = "number";
   const stops = [
     labelled(model, el, input),
-    watch(model, ["value", "step", "disabled"], () => {
+    watch(model, ["value", "step", "min", "max", "disabled"], () => {
       if (document.activeElement !== input || Number(input.value) !== model.get("value")) {
         input.value = String(model.get("value"));
       }
       input.step = String(model.get("step") ?? "any");
+      for (const bound of ["min", "max"] as const) {
+        const value = model.get(bound);
+        if (typeof value === "number") input[bound] = String(value);
+        else input.removeAttribute(bound);
+      }
       input.disabled = !!model.get("disabled");
     }),
     onEdit(model, input, () => {
@@ -112,11 +126,36 @@ const numberText: Render = ({ model, el }) => {
   return () => stops.forEach((stop) => stop());
 };
 
-function text(tag: "input" | "textarea"): Render {
+let lists = 0;
+
+function text(tag: "input" | "textarea", type = "text"): Render {
   return ({ model, el }) => {
     const input = document.createElement(tag);
-    if (input instanceof HTMLInputElement) input.type = "text";
-    const stops = [
+    const stops: (() => void)[] = [];
+    if (input instanceof HTMLInputElement) {
+      input.type = type;
+      if (type === "password") input.autocomplete = "off";
+      if (model.get("options") !== undefined) {
+        // a Combobox: its options offered as the browser offers a <datalist>'s
+        const list = document.createElement("datalist");
+        list.id = `lw-options-${++lists}`;
+        input.setAttribute("list", list.id);
+        el.append(list);
+        stops.push(
+          watch(model, ["options"], () => {
+            const options = (model.get("options") as unknown[] | undefined) ?? [];
+            list.replaceChildren(
+              ...options.map((text) => {
+                const option = document.createElement("option");
+                option.value = String(text);
+                return option;
+              }),
+            );
+          }),
+        );
+      }
+    }
+    stops.push(
       labelled(model, el, input),
       watch(model, ["value", "placeholder", "disabled", "rows"], () => {
         if (input.value !== model.get("value")) input.value = String(model.get("value") ?? "");
@@ -125,7 +164,7 @@ function text(tag: "input" | "textarea"): Render {
         if (input instanceof HTMLTextAreaElement && model.get("rows")) input.rows = Number(model.get("rows"));
       }),
       onEdit(model, input, () => send(model, "value", input.value)),
-    ];
+    );
     return () => stops.forEach((stop) => stop());
   };
 }
@@ -168,30 +207,175 @@ function button(toggle: boolean): Render {
   };
 }
 
-const dropdown: Render = ({ model, el }) => {
-  const select = document.createElement("select");
-  const change = () => send(model, "index", select.selectedIndex < 0 ? null : select.selectedIndex);
-  select.addEventListener("change", change);
-  const stops = [
-    labelled(model, el, select),
-    watch(model, ["_options_labels", "index", "disabled"], () => {
-      const labels = (model.get("_options_labels") as unknown[] | undefined) ?? [];
-      if (select.options.length !== labels.length || labels.some((l, i) => select.options[i]?.text !== String(l))) {
-        select.replaceChildren(
-          ...labels.map((l) => {
-            const option = document.createElement("option");
-            option.textContent = String(l);
-            return option;
-          }),
-        );
+/** A `<select>`: a `Dropdown`; with `rows`, a `Select`'s list; `multiple`, a `SelectMultiple`
+ * (whose `index` is the tuple of the chosen options). */
+function selection(list: boolean, multiple = false): Render {
+  return ({ model, el }) => {
+    const select = document.createElement("select");
+    select.multiple = multiple;
+    const change = () => {
+      if (multiple) {
+        send(model, "index", Array.from(select.options).flatMap((option, i) => (option.selected ? [i] : [])));
+      } else {
+        send(model, "index", select.selectedIndex < 0 ? null : select.selectedIndex);
       }
-      const index = model.get("index");
-      select.selectedIndex = typeof index === "number" ? index : -1;
-      select.disabled = !!model.get("disabled");
+    };
+    select.addEventListener("change", change);
+    const stops = [
+      labelled(model, el, select),
+      watch(model, ["_options_labels", "index", "disabled", "rows"], () => {
+        const labels = (model.get("_options_labels") as unknown[] | undefined) ?? [];
+        if (select.options.length !== labels.length || labels.some((l, i) => select.options[i]?.text !== String(l))) {
+          select.replaceChildren(
+            ...labels.map((l) => {
+              const option = document.createElement("option");
+              option.textContent = String(l);
+              return option;
+            }),
+          );
+        }
+        const index = model.get("index");
+        if (multiple) {
+          const chosen = new Set(Array.isArray(index) ? index : []);
+          Array.from(select.options).forEach((option, i) => (option.selected = chosen.has(i)));
+        } else {
+          select.selectedIndex = typeof index === "number" ? index : -1;
+        }
+        if (list) select.size = Math.max(2, Number(model.get("rows") ?? 5));
+        select.disabled = !!model.get("disabled");
+      }),
+    ];
+    return () => {
+      select.removeEventListener("change", change);
+      stops.forEach((stop) => stop());
+    };
+  };
+}
+
+/** A `ToggleButtons`: a button per option, the chosen one pressed. */
+const toggleButtons: Render = ({ model, el }) => {
+  const group = document.createElement("span");
+  group.className = "lw-control-toggles";
+  group.setAttribute("role", "group");
+  const click = (event: Event) => {
+    const button = (event.target as Element).closest("button");
+    const index = button ? Array.from(group.children).indexOf(button) : -1;
+    if (index >= 0 && !model.get("disabled")) send(model, "index", index);
+  };
+  group.addEventListener("click", click);
+  const stops = [
+    labelled(model, el, group, undefined, true),
+    watch(model, ["_options_labels", "index", "disabled", "tooltips"], () => {
+      const labels = (model.get("_options_labels") as unknown[] | undefined) ?? [];
+      const tips = (model.get("tooltips") as unknown[] | undefined) ?? [];
+      group.replaceChildren(
+        ...labels.map((l, i) => {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.className = "lw-control-button";
+          button.textContent = String(l);
+          if (tips[i]) button.title = String(tips[i]);
+          button.disabled = !!model.get("disabled");
+          button.setAttribute("aria-pressed", String(model.get("index") === i));
+          return button;
+        }),
+      );
     }),
   ];
   return () => {
-    select.removeEventListener("change", change);
+    group.removeEventListener("click", click);
+    stops.forEach((stop) => stop());
+  };
+};
+
+/** A `SelectionSlider`: a slider over the options' positions, the option's label its readout. */
+const selectionSlider: Render = ({ model, el }) => {
+  const input = document.createElement("input");
+  input.type = "range";
+  input.min = "0";
+  input.step = "1";
+  const shown = document.createElement("output");
+  shown.className = "lw-control-readout";
+  const stops = [
+    labelled(model, el, input, shown),
+    watch(model, ["_options_labels", "index", "disabled", "readout"], () => {
+      const labels = (model.get("_options_labels") as unknown[] | undefined) ?? [];
+      input.max = String(Math.max(labels.length - 1, 0));
+      input.value = String(model.get("index") ?? 0);
+      input.disabled = !!model.get("disabled");
+      shown.hidden = model.get("readout") === false;
+      shown.textContent = String(labels[Number(model.get("index"))] ?? "");
+    }),
+    onEdit(model, input, () => send(model, "index", Number(input.value))),
+  ];
+  return () => stops.forEach((stop) => stop());
+};
+
+/** An `IntRangeSlider` or a `FloatRangeSlider`: two sliders, its `value` the pair (low, high). */
+const rangeSlider: Render = ({ model, el }) => {
+  const pair = document.createElement("span");
+  pair.className = "lw-control-range";
+  const low = document.createElement("input");
+  const high = document.createElement("input");
+  for (const input of [low, high]) {
+    input.type = "range";
+    pair.append(input);
+  }
+  const shown = document.createElement("output");
+  shown.className = "lw-control-readout";
+  const stops = [
+    labelled(model, el, pair, shown, true),
+    watch(model, ["min", "max", "step", "value", "disabled", "readout", "readout_format"], () => {
+      const [a, b] = (model.get("value") as number[] | undefined) ?? [0, 0];
+      for (const input of [low, high]) {
+        input.min = String(model.get("min"));
+        input.max = String(model.get("max"));
+        input.step = String(model.get("step") ?? "any");
+        input.disabled = !!model.get("disabled");
+      }
+      low.value = String(a);
+      high.value = String(b);
+      shown.hidden = model.get("readout") === false;
+      const format = model.get("readout_format");
+      shown.textContent = `${readout(a, format)} – ${readout(b, format)}`;
+    }),
+    ...[low, high].map((input) =>
+      onEdit(model, input, () => {
+        const a = Number(low.value);
+        const b = Number(high.value);
+        send(model, "value", [Math.min(a, b), Math.max(a, b)]);
+      }),
+    ),
+  ];
+  return () => stops.forEach((stop) => stop());
+};
+
+/** A `DatePicker`: its `value` as ipywidgets serializes a date, `{year, month (0-11), date}`. */
+const datePicker: Render = ({ model, el }) => {
+  const input = document.createElement("input");
+  input.type = "date";
+  const iso = (value: unknown): string => {
+    const d = value as { year?: number; month?: number; date?: number } | null;
+    if (!d || typeof d.year !== "number" || typeof d.month !== "number" || typeof d.date !== "number") return "";
+    const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+    return `${pad(d.year, 4)}-${pad(d.month + 1)}-${pad(d.date)}`;
+  };
+  const change = () => {
+    const match = /^(\d{4,})-(\d{2})-(\d{2})$/.exec(input.value);
+    send(model, "value", match ? { year: Number(match[1]), month: Number(match[2]) - 1, date: Number(match[3]) } : null);
+  };
+  input.addEventListener("change", change);
+  const stops = [
+    labelled(model, el, input),
+    watch(model, ["value", "min", "max", "disabled"], () => {
+      input.value = iso(model.get("value"));
+      input.min = iso(model.get("min"));
+      input.max = iso(model.get("max"));
+      input.disabled = !!model.get("disabled");
+    }),
+  ];
+  return () => {
+    input.removeEventListener("change", change);
     stops.forEach((stop) => stop());
   };
 };
@@ -209,7 +393,7 @@ const radioButtons: Render = ({ model, el }) => {
   };
   group.addEventListener("change", change);
   const stops = [
-    labelled(model, el, group),
+    labelled(model, el, group, undefined, true),
     watch(model, ["_options_labels", "index", "disabled"], () => {
       const labels = (model.get("_options_labels") as unknown[] | undefined) ?? [];
       group.replaceChildren(
@@ -437,7 +621,18 @@ export const CONTROLS: Readonly<Record<string, Render>> = {
   CheckboxModel: checkbox,
   ToggleButtonModel: button(true),
   ButtonModel: button(false),
-  DropdownModel: dropdown,
+  BoundedIntTextModel: numberText,
+  BoundedFloatTextModel: numberText,
+  PasswordModel: text("input", "password"),
+  ComboboxModel: text("input"),
+  DropdownModel: selection(false),
+  SelectModel: selection(true),
+  SelectMultipleModel: selection(true, true),
+  ToggleButtonsModel: toggleButtons,
+  SelectionSliderModel: selectionSlider,
+  IntRangeSliderModel: rangeSlider,
+  FloatRangeSliderModel: rangeSlider,
+  DatePickerModel: datePicker,
   RadioButtonsModel: radioButtons,
   LabelModel: label,
   IntProgressModel: progress,

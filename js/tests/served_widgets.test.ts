@@ -235,6 +235,74 @@ describe("ipywidgets' controls, drawn by the page", () => {
     expect(text.sent.at(-1)).toMatchObject({ state: { value: "hello" } });
   });
 
+  it("draws a range slider whose page change sends the ordered pair", async () => {
+    const { widgets, sent, el } = await control("IntRangeSliderModel", { value: [2, 5], min: 0, max: 10, step: 1, continuous_update: true, readout_format: "d" });
+    const [low, high] = Array.from(el.querySelectorAll("input[type=range]")) as HTMLInputElement[];
+    expect([low.value, high.value, el.querySelector("output")?.textContent]).toEqual(["2", "5", "2 – 5"]);
+    low.value = "8"; // dragged past the other thumb
+    low.dispatchEvent(new Event("input"));
+    expect(sent.at(-1)).toMatchObject({ method: "update", state: { value: [5, 8] } });
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { value: [1, 9] } });
+    expect([low.value, high.value]).toEqual(["1", "9"]);
+  });
+
+  it("draws a SelectMultiple whose index is the tuple chosen, and a Select's list", async () => {
+    const { sent, el } = await control("SelectMultipleModel", { _options_labels: ["a", "b", "c"], index: [1], rows: 3 });
+    const select = el.querySelector("select") as HTMLSelectElement;
+    expect([select.multiple, select.size, Array.from(select.options).filter((o) => o.selected).map((o) => o.text)]).toEqual([true, 3, ["b"]]);
+    select.options[2].selected = true;
+    select.dispatchEvent(new Event("change"));
+    expect(sent.at(-1)).toMatchObject({ state: { index: [1, 2] } });
+    const single = await control("SelectModel", { _options_labels: ["x", "y"], index: 0, rows: 4 });
+    const list = single.el.querySelector("select") as HTMLSelectElement;
+    expect([list.multiple, list.size, list.selectedIndex]).toEqual([false, 4, 0]);
+  });
+
+  it("draws ToggleButtons and a SelectionSlider that send the index chosen", async () => {
+    const toggles = await control("ToggleButtonsModel", { _options_labels: ["day", "week"], index: 0, tooltips: ["per day"] });
+    const buttons = Array.from(toggles.el.querySelectorAll("button"));
+    expect(buttons.map((b) => [b.textContent, b.getAttribute("aria-pressed"), b.title])).toEqual([
+      ["day", "true", "per day"],
+      ["week", "false", ""],
+    ]);
+    buttons[1].click();
+    expect(toggles.sent.at(-1)).toMatchObject({ state: { index: 1 } });
+    const slider = await control("SelectionSliderModel", { _options_labels: ["lo", "mid", "hi"], index: 1, continuous_update: true });
+    const input = slider.el.querySelector("input") as HTMLInputElement;
+    expect([input.max, input.value, slider.el.querySelector("output")?.textContent]).toEqual(["2", "1", "mid"]);
+    input.value = "2";
+    input.dispatchEvent(new Event("input"));
+    expect(slider.sent.at(-1)).toMatchObject({ state: { index: 2 } });
+    expect(slider.el.querySelector("output")?.textContent).toBe("hi");
+  });
+
+  it("draws a DatePicker from ipywidgets' date (month from 0) and sends one back", async () => {
+    const { sent, el } = await control("DatePickerModel", { value: { year: 2026, month: 10, date: 29 }, min: null, max: null });
+    const input = el.querySelector("input[type=date]") as HTMLInputElement;
+    expect(input.value).toBe("2026-11-29");
+    input.value = "2027-01-05";
+    input.dispatchEvent(new Event("change"));
+    expect(sent.at(-1)).toMatchObject({ state: { value: { year: 2027, month: 0, date: 5 } } });
+    input.value = "";
+    input.dispatchEvent(new Event("change"));
+    expect(sent.at(-1)).toMatchObject({ state: { value: null } });
+  });
+
+  it("draws a bounded number, a password and a combobox with its options", async () => {
+    const bounded = await control("BoundedIntTextModel", { value: 3, min: 0, max: 9, step: 1 });
+    const number = bounded.el.querySelector("input") as HTMLInputElement;
+    expect([number.type, number.min, number.max, number.value]).toEqual(["number", "0", "9", "3"]);
+    const password = await control("PasswordModel", { value: "s3cret", continuous_update: true });
+    expect((password.el.querySelector("input") as HTMLInputElement).type).toBe("password");
+    const combo = await control("ComboboxModel", { value: "", options: ["North", "South"], continuous_update: true });
+    const field = combo.el.querySelector("input") as HTMLInputElement;
+    const list = combo.el.querySelector(`datalist#${field.getAttribute("list")}`);
+    expect(Array.from(list?.querySelectorAll("option") ?? [], (o) => o.value)).toEqual(["North", "South"]);
+    field.value = "South";
+    field.dispatchEvent(new Event("input"));
+    expect(combo.sent.at(-1)).toMatchObject({ state: { value: "South" } });
+  });
+
   it("shows a note for a model it does not draw", async () => {
     const { el } = await control("ColorPickerModel", {});
     expect(el.className).toBe("lw-widget-note");

@@ -118,11 +118,27 @@ _CONTROLS: dict[str, frozenset[str]] = {
             "TextareaModel",
             "CheckboxModel",
             "ToggleButtonModel",
+            "BoundedIntTextModel",
+            "BoundedFloatTextModel",
+            "PasswordModel",
+            "ComboboxModel",
+            "IntRangeSliderModel",  # (value: the pair, which ipywidgets orders and bounds)
+            "FloatRangeSliderModel",
+            "DatePickerModel",  # (value: {year, month, date}, as ipywidgets serializes it)
         ],
         frozenset({"value"}),
     ),
-    "DropdownModel": frozenset({"index"}),
-    "RadioButtonsModel": frozenset({"index"}),
+    **dict.fromkeys(
+        [
+            "DropdownModel",
+            "RadioButtonsModel",
+            "SelectModel",
+            "SelectMultipleModel",  # (index: a tuple)
+            "ToggleButtonsModel",
+            "SelectionSliderModel",
+        ],
+        frozenset({"index"}),
+    ),
     "ButtonModel": frozenset(),  # its click is a custom message
     "LabelModel": frozenset(),
     "IntProgressModel": frozenset(),

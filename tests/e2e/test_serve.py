@@ -203,10 +203,16 @@ BOXES = textwrap.dedent(
                 titles=["One", "Two"],
             )
             self.tabs.observe(lambda change: socket.assign(tab=change["new"]), "selected_index")
-            self.panel = ipywidgets.VBox([self.slider, self.progress, self.row, self.tabs])
+            self.span = ipywidgets.IntRangeSlider(value=(2, 6), max=10, description="span")
+            self.span.observe(lambda change: socket.assign(span="%d-%d" % change["new"]), "value")
+            self.unit = ipywidgets.ToggleButtons(options=["day", "week"])
+            self.unit.observe(lambda change: socket.assign(unit=change["new"]), "value")
+            self.panel = ipywidgets.VBox(
+                [self.slider, self.progress, self.row, self.span, self.unit, self.tabs]
+            )
             if socket.connected:
                 socket.repeat(lambda: socket.send_info("tick"), 200)
-            socket.assign(level=2, tab=0)
+            socket.assign(level=2, tab=0, span="2-6", unit="day")
 
         def swap_label(self, _button):
             self.row.children = [ipywidgets.Label("after"), self.swap]
@@ -216,7 +222,8 @@ BOXES = textwrap.dedent(
 
         def render(self, ctx):
             return lw.html(
-                '<p id="level">{level}</p><p id="tab">{tab}</p><div id="panel">{panel}</div>',
+                '<p id="level">{level}</p><p id="tab">{tab}</p><p id="span">{span}</p>'
+                '<p id="unit">{unit}</p><div id="panel">{panel}</div>',
                 panel=self.panel, **ctx,
             )
     """
@@ -558,10 +565,10 @@ def test_ipywidgets_boxes_in_a_served_view_hold_live_controls_with_their_layout_
     try:
         page = open_page(served.url)
         panel = page.locator("#panel .lw-vbox")
-        slider = panel.locator("input[type=range]")
+        slider = page.get_by_role("slider", name="a long description")
         expect(slider).to_have_value("2")
         # the slider's layout (420px) and style (the description at its own width)
-        slider_box = panel.locator(".lw-served-widget", has=page.locator("input[type=range]")).last
+        slider_box = panel.locator(".lw-served-control", has=slider)
         expect(slider_box).to_have_css("width", "420px")
         description = panel.locator(".lw-control-description", has_text="a long description")
         expect(description).to_be_visible()
@@ -580,6 +587,16 @@ def test_ipywidgets_boxes_in_a_served_view_hold_live_controls_with_their_layout_
         swap.click()  # its on_click gives the HBox new children
         expect(row).to_contain_text("after")
         expect(row).not_to_contain_text("before")
+
+        thumbs = panel.locator(".lw-control-range input[type=range]")
+        expect(thumbs).to_have_count(2)
+        thumbs.nth(1).fill("9")
+        expect(page.locator("#span")).to_have_text("2-9")
+        panel.locator(".lw-control-toggles button", has_text="week").click()
+        expect(page.locator("#unit")).to_have_text("week")
+        expect(panel.locator(".lw-control-toggles button", has_text="week")).to_have_attribute(
+            "aria-pressed", "true"
+        )
 
         tabs = panel.locator(".lw-tab")
         expect(tabs.locator("[role=tab]")).to_have_text(["One", "Two"])

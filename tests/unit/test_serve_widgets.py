@@ -561,3 +561,45 @@ def test_a_page_may_not_give_a_widget_another_layout_or_name_widgets_in_its_stat
                 "'layout' of Counter, which a page may not set" in (receive(ws, "error")["message"])
             )
         assert view.counter.layout is layout
+
+
+class Filters(lw.LiveView):
+    """ipywidgets' range slider, multiple selection and date picker, each observed."""
+
+    def mount(self, socket: lw.Socket) -> None:
+        MOUNTED.append(self)
+        self.span = ipywidgets.IntRangeSlider(value=(2, 5), min=0, max=10)
+        self.regions = ipywidgets.SelectMultiple(options=["North", "South", "East"], value=[])
+        self.day = ipywidgets.DatePicker()
+        for widget in (self.span, self.regions, self.day):
+            widget.observe(lambda change: socket.assign(last=repr(change["new"])), "value")
+        socket.assign(last="")
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            "<b>{last}</b>{span}{regions}{day}",
+            last=ctx.last,
+            span=self.span,
+            regions=self.regions,
+            day=self.day,
+        )
+
+
+def test_a_range_a_multiple_selection_and_a_date_from_the_page_reach_python_as_values() -> None:
+    MOUNTED.clear()
+    with TestClient(app({"/": Filters})) as client, client.websocket_connect("/") as ws:
+        opened, _ = opened_until(ws, "full")
+        assert opened["IntRangeSlider"]["builtin"] == "IntRangeSliderModel"
+        view = MOUNTED[-1]
+        ws.send_text(json.dumps(update(view.span.model_id, {"value": [3, 7]})))
+        assert receive(ws, "diff")["rendered"]["0"] == "(3, 7)"
+        ws.send_text(json.dumps(update(view.regions.model_id, {"index": [0, 2]})))
+        assert receive(ws, "diff")["rendered"]["0"] == "(&#39;North&#39;, &#39;East&#39;)"
+        date = {"year": 2026, "month": 10, "date": 29}  # ipywidgets' month counts from 0
+        ws.send_text(json.dumps(update(view.day.model_id, {"value": date})))
+        assert receive(ws, "diff")["rendered"]["0"] == "datetime.date(2026, 11, 29)"
+        ws.send_text(json.dumps(update(view.span.model_id, {"min": -100})))
+        assert (
+            "'min' of IntRangeSlider, which a page may not set" in (receive(ws, "error")["message"])
+        )
+        assert view.span.min == 0
