@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import sys
 import threading
@@ -114,6 +115,10 @@ class _Busy:
     shown: bool = False
 
 
+def _no_check() -> None:
+    pass
+
+
 class ViewRuntime:
     """Runs one view: its mailbox, its timers, its renders and what it sends.
 
@@ -128,6 +133,7 @@ class ViewRuntime:
     __slots__ = (
         "__weakref__",
         "_busy",
+        "_component_changed",
         "_dirty",
         "_good_context",
         "_handling",
@@ -224,6 +230,7 @@ class ViewRuntime:
         self._render_pending = False
         self._handling = False  # the worker is handling a message
         self._dirty = False  # and that message has something to send
+        self._component_changed = False  # a component rendered by a queued call (_in_component)
         self._held_pushes: list[tuple[str, Mapping[str, Any]]] = []  # pushed while handling
         self.components = Components(self)
         self._busy: _Busy | None = None
@@ -502,32 +509,49 @@ class ViewRuntime:
             return False
 
     def assign_elsewhere(self, socket: Socket, values: Mapping[str, Any]) -> bool:
-        """An assign to the view's socket from outside its code (a widget observer on the
-        kernel's shell thread, a thread of the user's): queued as an ``Assign``, which is
+        """An assign to the view's socket, or one of its components', from outside its code
+        (a widget observer on the kernel's shell thread, a thread of the user's): queued, and
         applied and rendered in its turn. False, for the socket to assign at once, when the
         caller is the view's own code (the lane's thread first: the cheaper test)."""
-        if socket is not self.socket or self.closed:
+        if self.closed or (self._thread is not None and self._thread.owns_current_thread()):
             return False
-        if (self._thread is not None and self._thread.owns_current_thread()) or (
-            self.on_loop_thread()
-        ):
-            return False
-        self.post(Assign(dict(values)))
-        return True
+        if socket is self.socket:
+            if self.on_loop_thread():
+                return False
+            self.post(Assign(dict(values)))
+            return True
+        copied = dict(values)
+        return self.call_elsewhere(socket, lambda: socket.assign(copied), "assign", _no_check)
 
     def call_elsewhere(
         self, socket: Socket, fn: Callable[[], Any], where: str, check: Callable[[], Any]
     ) -> bool:
         """A socket operation from outside the view's code that reads what it changes (a
-        stream's operations): ``check()`` first, on the caller's thread, so that a bad
-        argument raises there; then ``fn`` queued as a ``Call``, run in the view's turn as its
-        own code. False, for the socket to run it at once, when the caller is the view's own
-        code."""
-        if socket is not self.socket or self.closed or self.in_view_code():
+        stream's operations; a component's assign): ``check()`` first, on the caller's thread,
+        so that a bad argument raises there; then ``fn`` queued as a ``Call``, run in the
+        view's turn as its own code (and a component it changed rendered). False, for the
+        socket to run it at once, when the caller is the view's own code or the socket is
+        none of this view's."""
+        if self.closed or self.in_view_code():
             return False
+        if socket is not self.socket:
+            live = next((c for c in self.components.live() if c.socket is socket), None)
+            if live is None:
+                return False
+            where = f"{type(live.component).__name__}'s {where}"
+            fn = functools.partial(self._in_component, live, fn)
         check()
         self.post(Call(fn, where))
         return True
+
+    def _in_component(self, live: Any, fn: Callable[[], Any]) -> None:
+        """``fn`` on a component's socket, in the view's turn: the component renders if it
+        changed (as after its own event), and the view sends that."""
+        fn()
+        current = self.components.get(live.cid)  # (None once the parent no longer places it)
+        if current is not None and current is live and current.socket.changed:
+            self.components.render(current)
+            self._component_changed = True
 
     def in_view_code(self) -> bool:
         """Whether the caller is the view's own code: on its loop, or on its thread."""
@@ -684,6 +708,9 @@ class ViewRuntime:
         if socket.changed or isinstance(message, Mount):
             socket.changed = False
             self._render_pending = True
+            self._mark_dirty()
+        elif self._component_changed:  # a component changed from outside (_in_component)
+            self._component_changed = False
             self._mark_dirty()
 
     async def _component_event(self, cid: int, event: str, params: dict[str, Any]) -> None:

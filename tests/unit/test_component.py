@@ -186,3 +186,55 @@ def test_equal_new_assigns_neither_update_nor_render_the_component_again():
     assert lv.has_element("h2", text="Points")
     assert lv.has_element("#tally", text="3 from 2 scores, 1 updates")
     assert "c" not in lv.payloads[sent], "the component was rendered and sent again"
+
+
+class Counting(lw.LiveComponent):
+    """A component whose socket a thread of the user's holds (a producer for one row)."""
+
+    def mount(self, socket: lw.Socket) -> None:
+        SOCKETS.append(socket)
+        socket.assign(n=0)
+        socket.stream("log", [])
+
+    def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
+        socket.assign(n=socket.context.n + 1)
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            '<p id="n" phx-click="up" phx-target="{myself}">{n}</p><ul id="log" '
+            'phx-update="stream">{rows}</ul>',
+            myself=ctx.myself,
+            n=ctx.n,
+            rows=lw.each(
+                ctx.streams.log,
+                lambda dom_id, item: lw.html(
+                    '<li id="{dom_id}">{text}</li>', dom_id=dom_id, text=item["text"]
+                ),
+            ),
+        )
+
+
+class Holder(lw.LiveView):
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html("<div>{c}</div>", c=lw.live_component(Counting, id="c"))
+
+
+SOCKETS: list[lw.Socket] = []
+
+
+def test_a_components_socket_used_from_outside_the_views_code_changes_it_in_its_turn():
+    SOCKETS.clear()
+    lv = live(Holder)
+    socket = SOCKETS[-1]
+    lv.click("#n")  # the component's own handler: 1
+    socket.assign(n=socket.context.n + 10)  # from this thread: queued, then rendered
+    socket.stream_insert("log", {"id": 1, "text": "from a thread"})
+    assert lv.element("#n").text == "1"  # nothing has run yet
+    lv.advance(0)
+    assert lv.element("#n").text == "11"
+    assert [li.text for li in lv.elements("#log > li")] == ["from a thread"]
+    with pytest.raises(KeyError, match="no stream named 'nope'"):
+        socket.stream_insert("nope", {"id": 2})  # a bad argument raises here
+    lv.click("#n")
+    assert lv.element("#n").text == "12"
+    assert lv.errors == []
