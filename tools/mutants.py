@@ -234,6 +234,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "handlers inserted meanwhile",
         tests=("tests/unit/test_streams.py",),
     ),
+    Mutant(
+        name="component-changed-elsewhere-not-sent",
+        file="livewidget/runtime/view_runtime.py",
+        original="            self._component_changed = True\n",
+        replacement="            pass\n",
+        why="a component changed from another thread renders, but its page never hears of it",
+        tests=("tests/unit/test_component.py",),
+    ),
 )
 
 TIMEOUT = 3600.0  # seconds for one run of a suite (--timeout); a run that takes longer kills
