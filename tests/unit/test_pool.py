@@ -247,6 +247,30 @@ def test_repeat_ticks_due_within_a_frame_fire_in_one_callback_and_never_early() 
             assert due - 1e-9 <= at <= due + COALESCE_SLACK  # never early, at most a frame late
 
 
+def test_the_ticks_of_a_group_are_handed_on_earliest_due_first() -> None:
+    """The tick that waited longest for its group goes first (earliest deadline first): the
+    wait for the group and the wait behind the others' handling add up for none."""
+    clock = VirtualClock()
+    ticks: list[tuple[float, int, Repeat]] = []
+    calls: list[float] = []
+    host = _Host(clock, ticks)
+    starts: dict[Repeat, float] = {}
+    for offset in (0.0, 0.003, 0.006, 0.009, 0.012):  # one group: within a frame
+        run_clock(clock, offset, calls)
+        timer = Repeat(host, lambda: None, 1.0)
+        timer.start()
+        starts[timer] = offset
+    armed = []
+    call_later = clock.call_later
+    clock.call_later = lambda delay, callback: armed.append(delay) or call_later(delay, callback)  # type: ignore[method-assign]  # counts the timers the groups set
+    run_clock(clock, 3.5, calls)
+    assert len(calls) == 3
+    for second in range(3):
+        fired = [timer for _, _, timer in ticks[second * 5 : second * 5 + 5]]
+        assert [starts[t] for t in fired] == sorted(starts.values())  # earliest due first
+    assert len(armed) == 3  # still one timer a group and tick
+
+
 def test_a_cancelled_repeat_leaves_its_group_and_the_others_tick_on() -> None:
     clock = VirtualClock()
     ticks: list[tuple[float, int, Repeat]] = []
