@@ -350,6 +350,44 @@ const rangeSlider: Render = ({ model, el }) => {
   return () => stops.forEach((stop) => stop());
 };
 
+/** A CSS colour (a name, `#rgb`) as `#rrggbb`, which `<input type="color">` takes; "" if none. */
+function hexColor(value: unknown): string {
+  const text = String(value ?? "").trim();
+  if (/^#[0-9a-f]{6}$/i.test(text)) return text.toLowerCase();
+  const short = /^#([0-9a-f])([0-9a-f])([0-9a-f])$/i.exec(text);
+  if (short) return `#${short[1]}${short[1]}${short[2]}${short[2]}${short[3]}${short[3]}`.toLowerCase();
+  // a name ("blue"): the canvas turns any colour it knows into #rrggbb
+  const context = document.createElement("canvas").getContext?.("2d");
+  if (!context || !text) return "";
+  context.fillStyle = "#000001";
+  context.fillStyle = text;
+  const found = String(context.fillStyle);
+  return found === "#000001" || !/^#[0-9a-f]{6}$/i.test(found) ? "" : found;
+}
+
+/** A `ColorPicker`: the browser's colour input, and its value as text unless `concise`. */
+const colorPicker: Render = ({ model, el }) => {
+  const input = document.createElement("input");
+  input.type = "color";
+  const shown = document.createElement("output");
+  shown.className = "lw-control-readout";
+  const change = () => send(model, "value", input.value);
+  input.addEventListener("input", change);
+  const stops = [
+    labelled(model, el, input, shown),
+    watch(model, ["value", "concise", "disabled"], () => {
+      input.value = hexColor(model.get("value")) || "#000000";
+      shown.textContent = String(model.get("value") ?? "");
+      shown.hidden = !!model.get("concise");
+      input.disabled = !!model.get("disabled");
+    }),
+  ];
+  return () => {
+    input.removeEventListener("input", change);
+    stops.forEach((stop) => stop());
+  };
+};
+
 /** A `DatePicker`: its `value` as ipywidgets serializes a date, `{year, month (0-11), date}`. */
 const datePicker: Render = ({ model, el }) => {
   const input = document.createElement("input");
@@ -633,6 +671,7 @@ export const CONTROLS: Readonly<Record<string, Render>> = {
   IntRangeSliderModel: rangeSlider,
   FloatRangeSliderModel: rangeSlider,
   DatePickerModel: datePicker,
+  ColorPickerModel: colorPicker,
   RadioButtonsModel: radioButtons,
   LabelModel: label,
   IntProgressModel: progress,

@@ -303,8 +303,19 @@ describe("ipywidgets' controls, drawn by the page", () => {
     expect(combo.sent.at(-1)).toMatchObject({ state: { value: "South" } });
   });
 
+  it("draws a ColorPicker that takes #rgb and sends #rrggbb, its value as text unless concise", async () => {
+    const { widgets, sent, el } = await control("ColorPickerModel", { value: "#1af", concise: false });
+    const input = el.querySelector("input[type=color]") as HTMLInputElement;
+    expect([input.value, el.querySelector("output")?.textContent]).toEqual(["#11aaff", "#1af"]);
+    input.value = "#00ff00";
+    input.dispatchEvent(new Event("input"));
+    expect(sent.at(-1)).toMatchObject({ state: { value: "#00ff00" } });
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { concise: true } });
+    expect((el.querySelector("output") as HTMLOutputElement).hidden).toBe(true);
+  });
+
   it("shows a note for a model it does not draw", async () => {
-    const { el } = await control("ColorPickerModel", {});
+    const { el } = await control("PlayModel", {});
     expect(el.className).toBe("lw-widget-note");
   });
 });

@@ -125,6 +125,7 @@ _CONTROLS: dict[str, frozenset[str]] = {
             "IntRangeSliderModel",  # (value: the pair, which ipywidgets orders and bounds)
             "FloatRangeSliderModel",
             "DatePickerModel",  # (value: {year, month, date}, as ipywidgets serializes it)
+            "ColorPickerModel",  # (value: a colour, which ipywidgets' Color trait checks)
         ],
         frozenset({"value"}),
     ),

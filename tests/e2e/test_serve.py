@@ -124,7 +124,7 @@ WIDGETS = textwrap.dedent(
             self.chart = FigureWidget(data=[{"y": [0, 1, 2], "mode": "markers"}])
             self.slider = ipywidgets.IntSlider(value=3, max=10, description="speed")
             self.slider.observe(lambda change: socket.assign(speed=change["new"]), "value")
-            self.picker = ipywidgets.ColorPicker()
+            self.picker = ipywidgets.Play()
             if socket.connected:
                 socket.repeat(lambda: socket.send_info("tick"), 300)
             socket.assign(clicks=0, points=3, speed=3)
@@ -551,7 +551,7 @@ def test_anywidgets_and_ipywidgets_controls_in_a_served_view_sync_both_ways(
         slider.fill("8")
         expect(page.locator("#speed")).to_have_text("8")  # its observer ran in the view
         note = page.locator("#picker .lw-widget-note")  # a control no served page draws
-        expect(note).to_contain_text("ColorPicker is a Jupyter widget")
+        expect(note).to_contain_text("Play is a Jupyter widget")
     finally:
         served.stop()
 

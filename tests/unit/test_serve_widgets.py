@@ -42,7 +42,7 @@ def refuse_13(change: dict[str, Any]) -> None:
 
 class Widgets(lw.LiveView):
     """A view with a widget of its own, a widget of every page's, and ipywidgets' controls (a
-    slider and a button, which a served page draws itself, and a color picker, which it does
+    slider and a button, which a served page draws itself, and a player, which it does
     not)."""
 
     def mount(self, socket: lw.Socket) -> None:
@@ -54,7 +54,7 @@ class Widgets(lw.LiveView):
         self.slider.observe(lambda change: socket.assign(clicks=change["new"]), "value")
         self.button = ipywidgets.Button(description="go")
         self.button.on_click(lambda _button: socket.assign(clicks=-1))
-        self.picker = ipywidgets.ColorPicker()
+        self.picker = ipywidgets.Play()
         socket.assign(clicks=0, show=True, slider=False)
 
     def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
@@ -342,14 +342,14 @@ def test_ipywidgets_controls_are_drawn_by_the_page_and_take_only_what_their_page
         opens(ws)
         ws.send_text(json.dumps(event("slider")))
         opened, _ = opened_until(ws, "diff")  # the render that places them comes after
-        slider, button, picker = opened["IntSlider"], opened["Button"], opened["ColorPicker"]
+        slider, button, picker = opened["IntSlider"], opened["Button"], opened["Play"]
         assert (slider["name"], slider["builtin"]) == ("IntSlider", "IntSliderModel")
         assert slider["esm"] is None
         assert (slider["state"]["value"], slider["state"]["max"]) == (3, 10)
         assert slider["state"]["description"] == "speed"
         assert button["builtin"] == "ButtonModel"
         # what no served page draws: a note in its place
-        assert (picker["name"], picker["esm"], picker["needs"]) == ("ColorPicker", None, "manager")
+        assert (picker["name"], picker["esm"], picker["needs"]) == ("Play", None, "manager")
         assert "builtin" not in picker
         assert "state" not in picker
 
@@ -571,17 +571,19 @@ class Filters(lw.LiveView):
         self.span = ipywidgets.IntRangeSlider(value=(2, 5), min=0, max=10)
         self.regions = ipywidgets.SelectMultiple(options=["North", "South", "East"], value=[])
         self.day = ipywidgets.DatePicker()
-        for widget in (self.span, self.regions, self.day):
+        self.color = ipywidgets.ColorPicker(value="blue")
+        for widget in (self.span, self.regions, self.day, self.color):
             widget.observe(lambda change: socket.assign(last=repr(change["new"])), "value")
         socket.assign(last="")
 
     def render(self, ctx: lw.Context) -> lw.Rendered:
         return lw.html(
-            "<b>{last}</b>{span}{regions}{day}",
+            "<b>{last}</b>{span}{regions}{day}{color}",
             last=ctx.last,
             span=self.span,
             regions=self.regions,
             day=self.day,
+            color=self.color,
         )
 
 
@@ -598,6 +600,11 @@ def test_a_range_a_multiple_selection_and_a_date_from_the_page_reach_python_as_v
         date = {"year": 2026, "month": 10, "date": 29}  # ipywidgets' month counts from 0
         ws.send_text(json.dumps(update(view.day.model_id, {"value": date})))
         assert receive(ws, "diff")["rendered"]["0"] == "datetime.date(2026, 11, 29)"
+        ws.send_text(json.dumps(update(view.color.model_id, {"value": "#00ff00"})))
+        assert receive(ws, "diff")["rendered"]["0"] == "&#39;#00ff00&#39;"
+        ws.send_text(json.dumps(update(view.color.model_id, {"value": "url(javascript:x)"})))
+        assert "TraitError" in receive(ws, "error")["message"]  # ipywidgets' Color refuses it
+        assert view.color.value == "#00ff00"
         ws.send_text(json.dumps(update(view.span.model_id, {"min": -100})))
         assert (
             "'min' of IntRangeSlider, which a page may not set" in (receive(ws, "error")["message"])
