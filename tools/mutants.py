@@ -242,6 +242,23 @@ MUTANTS: tuple[Mutant, ...] = (
         why="a component changed from another thread renders, but its page never hears of it",
         tests=("tests/unit/test_component.py",),
     ),
+    Mutant(
+        name="served-html-settable",
+        file="livewidget/serve/widgets.py",
+        original='    "HTMLModel": frozenset(),\n',
+        replacement='    "HTMLModel": frozenset({"value"}),\n',
+        why="a page may set an HTML widget's value: markup of its own choosing, run as the "
+        "server's own in every page that shows the widget",
+        tests=("tests/unit/test_serve_widgets.py",),
+    ),
+    Mutant(
+        name="served-play-animates-per-view",
+        file="js/src/controls.ts",
+        original="  let animation = animations.get(model);\n",
+        replacement="  let animation = undefined as Animation | undefined;\n",
+        why="a Play shown twice steps twice as fast, each view running its own timer",
+        tests=("js/tests/served_widgets.test.ts",),
+    ),
 )
 
 TIMEOUT = 3600.0  # seconds for one run of a suite (--timeout); a run that takes longer kills

@@ -16,8 +16,11 @@
  * keep each child's view while it stays among them. A widget's `layout` and a control's
  * `style` are drawn by served_widgets.ts (`attach`).
  *
- * The description is always text (`description_allow_html` is not honoured: a served page
- * shows no HTML a page could have set). The other controls show a note.
+ * HTML from Python is drawn as HTML, as Jupyter draws it: an `HTML` widget's `value` (and an
+ * `HTMLMath`'s, its TeX left as written: a served page has no MathJax) and a description whose
+ * `description_allow_html` is on. A page sets none of these (serve/widgets.py), so the HTML is
+ * the server's own, trusted as a notebook's output is; a `<script>` in it stays inert, as
+ * `innerHTML` leaves it. The other widgets show a note.
  */
 import type { AnyModel } from "@anywidget/types";
 import type { ChildManager, ChildView } from "./children";
@@ -51,9 +54,12 @@ function labelled(
   label.append(description, control);
   if (after) label.append(after);
   el.append(label);
-  return watch(model, ["description"], () => {
+  return watch(model, ["description", "description_allow_html"], () => {
     const text = String(model.get("description") ?? "");
-    description.textContent = text;
+    // HTML from Python only: a page sets no description (serve/widgets.py), and ipywidgets
+    // draws it as HTML when the widget says so, as a trusted notebook's output is HTML.
+    if (model.get("description_allow_html") === true) description.innerHTML = text;
+    else description.textContent = text;
     description.hidden = text === "";
   });
 }
@@ -477,6 +483,225 @@ const progress: Render = ({ model, el }) => {
   return () => stops.forEach((stop) => stop());
 };
 
+/** A `FloatLogSlider`: the range input moves the exponent (`min` and `max` are exponents of
+ * `base`), the value is `base ** exponent`, as ipywidgets' own log slider. */
+const logSlider: Render = ({ model, el }) => {
+  const input = document.createElement("input");
+  input.type = "range";
+  const shown = document.createElement("output");
+  shown.className = "lw-control-readout";
+  const base = () => Number(model.get("base") ?? 10);
+  const stops = [
+    labelled(model, el, input, shown),
+    watch(model, ["min", "max", "step", "value", "base", "disabled", "readout", "readout_format"], () => {
+      input.min = String(model.get("min"));
+      input.max = String(model.get("max"));
+      input.step = String(model.get("step") ?? "any");
+      const value = Number(model.get("value"));
+      input.value = String(Math.log(value) / Math.log(base()));
+      input.disabled = !!model.get("disabled");
+      shown.hidden = model.get("readout") === false;
+      shown.textContent = Number.isFinite(value) ? String(Number(value.toPrecision(3))) : String(model.get("value"));
+    }),
+    onEdit(model, input, () => send(model, "value", base() ** Number(input.value))),
+  ];
+  return () => stops.forEach((stop) => stop());
+};
+
+/** An `HTML` (or `HTMLMath`) widget: its value as HTML (see the top of this file), or its
+ * placeholder as text while the value is empty. */
+const html: Render = ({ model, el }) => {
+  const content = document.createElement("div");
+  content.className = "lw-control-html";
+  const stops = [
+    // a <div role="group">: a <label> would pass a click anywhere in it to an input inside
+    labelled(model, el, content, undefined, true),
+    watch(model, ["value", "placeholder"], () => {
+      const value = String(model.get("value") ?? "");
+      if (value !== "") content.innerHTML = value;
+      else content.textContent = String(model.get("placeholder") ?? "");
+    }),
+  ];
+  return () => stops.forEach((stop) => stop());
+};
+
+/** An image's URL when `format` is `"url"`: the web's, a data image, or one of this site's. */
+const IMAGE_URL = /^(?:https?:|data:image\/|blob:|[^:]*$)/i;
+const IMAGE_FORMAT = /^[a-z0-9.+-]{1,40}$/i;
+
+/** An `Image`: its bytes shown from a blob URL of type `image/<format>` (an SVG in an `<img>`
+ * runs no script), or, with `format="url"`, the URL its bytes spell. */
+const image: Render = ({ model, el }) => {
+  const img = document.createElement("img");
+  img.className = "lw-control-image";
+  img.alt = "";
+  el.append(img);
+  let blob: string | null = null;
+  const stop = watch(model, ["value", "format", "width", "height"], () => {
+    if (blob !== null) URL.revokeObjectURL(blob);
+    blob = null;
+    const value = model.get("value");
+    const bytes = ArrayBuffer.isView(value)
+      ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+      : new TextEncoder().encode(typeof value === "string" ? value : "");
+    const format = String(model.get("format") ?? "png");
+    if (format === "url") {
+      const url = new TextDecoder().decode(bytes).trim();
+      if (IMAGE_URL.test(url)) img.src = url;
+      else img.removeAttribute("src");
+    } else if (IMAGE_FORMAT.test(format) && bytes.byteLength > 0) {
+      blob = URL.createObjectURL(new Blob([bytes.slice()], { type: `image/${format}` }));
+      img.src = blob;
+    } else {
+      img.removeAttribute("src");
+    }
+    for (const side of ["width", "height"] as const) {
+      const size = String(model.get(side) ?? "");
+      if (size !== "") img.setAttribute(side, size);
+      else img.removeAttribute(side);
+    }
+  });
+  return () => {
+    stop();
+    if (blob !== null) URL.revokeObjectURL(blob);
+  };
+};
+
+/** A `Valid`: a check mark, or a cross and its `readout` ("Invalid"). */
+const valid: Render = ({ model, el }) => {
+  const mark = document.createElement("span");
+  mark.className = "lw-control-valid";
+  mark.setAttribute("role", "status");
+  const stops = [
+    labelled(model, el, mark),
+    watch(model, ["value", "readout"], () => {
+      const ok = !!model.get("value");
+      mark.dataset.valid = String(ok);
+      mark.textContent = ok ? "\u2714" : `\u2718 ${String(model.get("readout") ?? "")}`;
+    }),
+  ];
+  return () => stops.forEach((stop) => stop());
+};
+
+/**
+ * A `Play`'s animation, one per model however many views show it (as Jupyter runs it in the
+ * model): while `playing`, every `interval` ms `value` goes up a `step`, back to `min` past
+ * `max` when `repeat` is on, else it stops there. Each step is sent as Jupyter's front end sends
+ * it, and so is `playing`; Python may start and stop it too.
+ */
+class Animation {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  views = 0;
+
+  constructor(private readonly model: AnyModel) {
+    model.on("change:playing", this.follow);
+  }
+
+  private readonly follow = () => {
+    if (this.model.get("playing")) this.start();
+    else this.halt();
+  };
+
+  private number(key: string, fallback: number): number {
+    const value = Number(this.model.get(key));
+    return Number.isFinite(value) ? value : fallback;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(this.step, Math.max(this.number("interval", 100), 1));
+  }
+
+  private readonly step = () => {
+    this.timer = undefined;
+    if (!this.model.get("playing")) return;
+    const next = this.number("value", 0) + this.number("step", 1);
+    if (next <= this.number("max", 100)) {
+      this.model.set("value", next);
+      this.schedule();
+    } else if (this.model.get("repeat")) {
+      this.model.set("value", this.number("min", 0));
+      this.schedule();
+    } else {
+      this.model.set("playing", false);
+    }
+    this.model.save_changes();
+  };
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    if (this.number("value", 0) >= this.number("max", 100)) {
+      this.model.set("value", this.number("min", 0)); // at the end: start over
+      this.model.save_changes();
+      this.schedule();
+    } else {
+      this.step();
+    }
+  }
+
+  halt(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  dispose(): void {
+    this.halt();
+    this.model.off("change:playing", this.follow);
+  }
+}
+
+const animations = new WeakMap<AnyModel, Animation>();
+
+const play: Render = ({ model, el }) => {
+  let animation = animations.get(model);
+  if (animation === undefined) {
+    animation = new Animation(model);
+    animations.set(model, animation);
+    if (model.get("playing")) animation.start();
+  }
+  animation.views += 1;
+  const group = document.createElement("span");
+  group.className = "lw-control-play";
+  const make = (text: string, name: string, act: () => void) => {
+    const element = document.createElement("button");
+    element.type = "button";
+    element.className = "lw-control-button";
+    element.textContent = text;
+    element.setAttribute("aria-label", name);
+    element.addEventListener("click", act);
+    group.append(element);
+    return element;
+  };
+  const playing = (on: boolean) => {
+    model.set("playing", on);
+    model.save_changes();
+  };
+  const playButton = make("\u25B6", "play", () => playing(true));
+  const pauseButton = make("\u275A\u275A", "pause", () => playing(false));
+  const stopButton = make("\u25A0", "stop", () => {
+    model.set("playing", false);
+    model.set("value", model.get("min"));
+    model.save_changes();
+  });
+  const repeatButton = make("\u21BB", "repeat", () => send(model, "repeat", !model.get("repeat")));
+  const stops = [
+    labelled(model, el, group, undefined, true),
+    watch(model, ["playing", "repeat", "show_repeat", "disabled"], () => {
+      const disabled = !!model.get("disabled");
+      for (const button of [playButton, pauseButton, stopButton, repeatButton]) button.disabled = disabled;
+      playButton.setAttribute("aria-pressed", String(!!model.get("playing")));
+      repeatButton.setAttribute("aria-pressed", String(!!model.get("repeat")));
+      repeatButton.hidden = model.get("show_repeat") === false;
+    }),
+  ];
+  return () => {
+    stops.forEach((stop) => stop());
+    if (--animation.views === 0) {
+      animation.dispose();
+      animations.delete(model);
+    }
+  };
+};
+
 // -- boxes ---------------------------------------------------------------------------------------
 
 const IPY_MODEL = /^IPY_MODEL_([0-9a-f]{8,64})$/;
@@ -674,6 +899,12 @@ export const CONTROLS: Readonly<Record<string, Render>> = {
   ColorPickerModel: colorPicker,
   RadioButtonsModel: radioButtons,
   LabelModel: label,
+  HTMLModel: html,
+  HTMLMathModel: html,
+  ImageModel: image,
+  ValidModel: valid,
+  PlayModel: play,
+  FloatLogSliderModel: logSlider,
   IntProgressModel: progress,
   FloatProgressModel: progress,
   BoxModel: box("box"),

@@ -219,8 +219,8 @@ describe("ipywidgets' controls, drawn by the page", () => {
     expect(sent.at(-1)).toEqual({ type: "widget", id: ID, method: "custom", content: { event: "click" }, buffers: [] });
   });
 
-  it("draws a checkbox and a text field, the description always as text", async () => {
-    const box = await control("CheckboxModel", { value: false, description: "<b>on</b>", description_allow_html: true });
+  it("draws a checkbox and a text field, the description as text", async () => {
+    const box = await control("CheckboxModel", { value: false, description: "<b>on</b>", description_allow_html: false });
     const input = box.el.querySelector("input") as HTMLInputElement;
     input.checked = true;
     input.dispatchEvent(new Event("change"));
@@ -314,8 +314,100 @@ describe("ipywidgets' controls, drawn by the page", () => {
     expect((el.querySelector("output") as HTMLOutputElement).hidden).toBe(true);
   });
 
+  it("draws an HTML widget's value as HTML, its placeholder as text while empty, a script inert", async () => {
+    (window as any).ran = false;
+    const { widgets, el } = await control("HTMLModel", { value: "<b id='bold'>5</b> sold<script>window.ran = true</script>", placeholder: "<i>none</i>" });
+    expect(el.querySelector(".lw-control-html #bold")?.textContent).toBe("5");
+    expect((window as any).ran).toBe(false);
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { value: "" } });
+    const html = el.querySelector(".lw-control-html") as HTMLElement;
+    expect([html.textContent, html.querySelector("i")]).toEqual(["<i>none</i>", null]);
+    // a <div role=group>, not a <label> that would pass a click inside it to an input
+    expect(el.querySelector("label")).toBeNull();
+  });
+
+  it("draws a description as HTML only when description_allow_html is on", async () => {
+    const { widgets, el } = await control("LabelModel", { value: "x", description: "<b>bold</b>", description_allow_html: false });
+    const description = el.querySelector(".lw-control-description") as HTMLElement;
+    expect([description.textContent, description.querySelector("b")]).toEqual(["<b>bold</b>", null]);
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { description_allow_html: true } });
+    expect(description.querySelector("b")?.textContent).toBe("bold");
+  });
+
+  it("draws an Image from its bytes, or from the URL they spell when that URL is safe", async () => {
+    const { widgets, el } = await control("ImageModel", { value: new DataView(new Uint8Array([0x89, 0x50]).buffer), format: "png", width: "40", height: "" });
+    const img = el.querySelector("img.lw-control-image") as HTMLImageElement;
+    expect(img.getAttribute("src")).toMatch(/^blob:/);
+    expect([img.getAttribute("width"), img.hasAttribute("height")]).toEqual(["40", false]);
+    const url = (text: string) => new DataView(new TextEncoder().encode(text).buffer);
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { format: "url", value: url("https://example.com/a.png") } });
+    expect(img.getAttribute("src")).toBe("https://example.com/a.png");
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { value: url("javascript:alert(1)") } });
+    expect(img.hasAttribute("src")).toBe(false);
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { format: "png\"><x", value: url("x") } });
+    expect(img.hasAttribute("src")).toBe(false);
+  });
+
+  it("draws a Valid as a check mark, or a cross and its readout", async () => {
+    const { widgets, el } = await control("ValidModel", { value: true, readout: "Invalid" });
+    const mark = el.querySelector(".lw-control-valid") as HTMLElement;
+    expect([mark.dataset.valid, mark.textContent]).toEqual(["true", "\u2714"]);
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { value: false, readout: "too big" } });
+    expect([mark.dataset.valid, mark.textContent]).toEqual(["false", "\u2718 too big"]);
+  });
+
+  it("draws a FloatLogSlider over the exponent and sends base ** exponent", async () => {
+    const { sent, el } = await control("FloatLogSliderModel", { value: 100, base: 10, min: 0, max: 4, step: 0.5, continuous_update: true });
+    const input = el.querySelector("input[type=range]") as HTMLInputElement;
+    expect([input.value, input.max, el.querySelector("output")?.textContent]).toEqual(["2", "4", "100"]);
+    input.value = "3";
+    input.dispatchEvent(new Event("input"));
+    expect(sent.at(-1)).toMatchObject({ state: { value: 1000 } });
+  });
+
+  it("plays a Play: steps value every interval, stops at max, starts over with repeat, pauses", async () => {
+    const { widgets, sent, el } = await control("PlayModel", { value: 0, min: 0, max: 3, step: 1, interval: 50, playing: false, repeat: false, show_repeat: true });
+    vi.useFakeTimers();
+    try {
+      const button = (name: string) => el.querySelector(`button[aria-label=${name}]`) as HTMLButtonElement;
+      const values = () => sent.filter((m) => m.state && "value" in m.state).map((m) => m.state.value);
+      button("play").click();
+      expect(sent[0]).toMatchObject({ method: "update", state: { playing: true } });
+      expect(values()).toEqual([1]); // the first step at once, as Jupyter's
+      vi.advanceTimersByTime(200);
+      expect(values()).toEqual([1, 2, 3]);
+      expect(sent.at(-1)).toMatchObject({ state: { playing: false } }); // past max, no repeat
+      vi.advanceTimersByTime(500);
+      expect(values()).toEqual([1, 2, 3]);
+
+      button("repeat").click();
+      expect(sent.at(-1)).toMatchObject({ state: { repeat: true } });
+      button("play").click(); // at max: back to min, then on
+      vi.advanceTimersByTime(50 * 5);
+      expect(values().slice(3)).toEqual([0, 1, 2, 3, 0, 1]);
+      button("pause").click();
+      vi.advanceTimersByTime(500);
+      expect(values().slice(3)).toEqual([0, 1, 2, 3, 0, 1]);
+
+      // Python starts it, and a second view of the model does not make it go twice as fast
+      const second = await widgets.create_view(await widgets.get_model(ID));
+      await vi.advanceTimersByTimeAsync(1); // (a view renders once it is on the page)
+      expect(second.el.querySelectorAll("button[aria-label=play]")).toHaveLength(1);
+      widgets.handle({ type: "widget", id: ID, method: "update", state: { playing: true, value: 0, max: 10 } });
+      await vi.advanceTimersByTimeAsync(50 * 2);
+      expect(values().slice(9)).toEqual([1, 2, 3]);
+      button("stop").click();
+      expect(sent.at(-1)).toMatchObject({ state: { playing: false, value: 0 } });
+      second.remove();
+      widgets.handle({ type: "widget", id: ID, method: "update", state: { show_repeat: false, disabled: true } });
+      expect([button("repeat").hidden, button("play").disabled]).toEqual([true, true]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("shows a note for a model it does not draw", async () => {
-    const { el } = await control("PlayModel", {});
+    const { el } = await control("OutputModel", {});
     expect(el.className).toBe("lw-widget-note");
   });
 });

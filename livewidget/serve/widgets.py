@@ -46,8 +46,8 @@ Jupyter's own front end sets on it (``value``, or ``index``). So are the boxes (
 render places (``_tree``: a box's ``children``, a widget's ``layout``, a control's ``style``),
 what a widget holds opened before it; a box given new ``children`` in Python has the new ones
 opened before its update and the ones gone closed after (``WidgetHost.reshape``). Other
-widgets that are not anywidgets (a ``ColorPicker``, ``Output``, third-party Jupyter widgets)
-need Jupyter's widget manager: a served page shows a note in their place that says so.
+widgets that are not anywidgets (an ``Output``, third-party Jupyter widgets) need Jupyter's
+widget manager: a served page shows a note in their place that says so.
 """
 
 from __future__ import annotations
@@ -126,6 +126,7 @@ _CONTROLS: dict[str, frozenset[str]] = {
             "FloatRangeSliderModel",
             "DatePickerModel",  # (value: {year, month, date}, as ipywidgets serializes it)
             "ColorPickerModel",  # (value: a colour, which ipywidgets' Color trait checks)
+            "FloatLogSliderModel",  # (value: base ** the exponent the page's slider is at)
         ],
         frozenset({"value"}),
     ),
@@ -142,6 +143,12 @@ _CONTROLS: dict[str, frozenset[str]] = {
     ),
     "ButtonModel": frozenset(),  # its click is a custom message
     "LabelModel": frozenset(),
+    # HTML from Python, drawn as HTML as Jupyter draws it: no page sets it (js/src/controls.ts)
+    "HTMLModel": frozenset(),
+    "HTMLMathModel": frozenset(),
+    "ImageModel": frozenset(),
+    "ValidModel": frozenset(),
+    "PlayModel": frozenset({"value", "playing", "repeat"}),  # the page runs its animation
     "IntProgressModel": frozenset(),
     "FloatProgressModel": frozenset(),
     **dict.fromkeys(["BoxModel", "HBoxModel", "VBoxModel", "GridBoxModel"], frozenset()),

@@ -124,7 +124,7 @@ WIDGETS = textwrap.dedent(
             self.chart = FigureWidget(data=[{"y": [0, 1, 2], "mode": "markers"}])
             self.slider = ipywidgets.IntSlider(value=3, max=10, description="speed")
             self.slider.observe(lambda change: socket.assign(speed=change["new"]), "value")
-            self.picker = ipywidgets.Play()
+            self.picker = ipywidgets.Output()
             if socket.connected:
                 socket.repeat(lambda: socket.send_info("tick"), 300)
             socket.assign(clicks=0, points=3, speed=3)
@@ -230,6 +230,53 @@ BOXES = textwrap.dedent(
 )
 
 
+PLAYER = textwrap.dedent(
+    """
+    import struct
+    import zlib
+
+    import ipywidgets
+
+    import livewidget as lw
+
+
+    def png(width, height):
+        \"\"\"A red PNG of width x height.\"\"\"
+        def chunk(kind, data):
+            body = kind + data
+            return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+        rows = b"".join(b"\\x00" + b"\\xff\\x00\\x00" * width for _ in range(height))
+        header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        return (b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", header)
+                + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+    class Player(lw.LiveView):
+        def mount(self, socket):
+            self.play = ipywidgets.Play(value=0, max=4, interval=100, description="steps")
+            self.play.observe(lambda change: socket.assign(step=change["new"]), "value")
+            self.note = ipywidgets.HTML(
+                value='<b id="bold">live</b> figures',
+                description="<i>HTML</i> note",
+                description_allow_html=True,
+            )
+            self.image = ipywidgets.Image(value=png(3, 2), format="png")
+            self.valid = ipywidgets.Valid(value=False, readout="not yet")
+            socket.assign(step=0)
+
+        def handle_event(self, event, params, socket):
+            self.valid.value = True
+
+        def render(self, ctx):
+            return lw.html(
+                '<p id="step">{step}</p><button id="ok" phx-click="ok">ok</button>'
+                '<div id="player">{play}{note}{image}{valid}</div>',
+                play=self.play, note=self.note, image=self.image, valid=self.valid, **ctx,
+            )
+    """
+)
+
+
 @dataclass
 class Served:
     """A `livewidget serve` subprocess."""
@@ -295,6 +342,7 @@ def workdir() -> Iterator[Path]:
         (Path(tmp) / "widgets.py").write_text(WIDGETS)
         (Path(tmp) / "picker.py").write_text(ALTAIR)
         (Path(tmp) / "boxes.py").write_text(BOXES)
+        (Path(tmp) / "player.py").write_text(PLAYER)
         yield Path(tmp)
 
 
@@ -551,7 +599,7 @@ def test_anywidgets_and_ipywidgets_controls_in_a_served_view_sync_both_ways(
         slider.fill("8")
         expect(page.locator("#speed")).to_have_text("8")  # its observer ran in the view
         note = page.locator("#picker .lw-widget-note")  # a control no served page draws
-        expect(note).to_contain_text("Play is a Jupyter widget")
+        expect(note).to_contain_text("Output is a Jupyter widget")
     finally:
         served.stop()
 
@@ -606,6 +654,36 @@ def test_ipywidgets_boxes_in_a_served_view_hold_live_controls_with_their_layout_
         expect(tabs.get_by_text("second panel")).to_be_visible()
         expect(page.locator("#tab")).to_have_text("1")
         page.screenshot(path=str(workdir / "boxes.png"))
+    finally:
+        served.stop()
+
+
+def test_a_served_play_html_image_and_valid_widget_draw_and_the_play_steps_python(
+    workdir: Path, open_page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    served = Served("player.py:Player", workdir).start()
+    try:
+        page = open_page(served.url)
+        player = page.locator("#player")
+        html = player.locator(".lw-control-html")
+        expect(html.locator("b#bold")).to_have_text("live")  # the value is HTML, as in Jupyter
+        expect(html).to_have_text("live figures")
+        expect(player.locator(".lw-control-description i")).to_have_text("HTML")
+        image = player.locator("img.lw-control-image")
+        expect(image).to_have_js_property("naturalWidth", 3)  # the PNG's bytes, decoded
+        expect(image).to_have_js_property("naturalHeight", 2)
+        valid = player.locator(".lw-control-valid")
+        expect(valid).to_have_text("\u2718 not yet")
+        page.locator("#ok").click()
+        expect(valid).to_have_text("\u2714")  # Python's change
+
+        play = player.get_by_role("button", name="play")
+        play.click()  # the page steps the value every 100 ms, each step observed in Python
+        expect(page.locator("#step")).to_have_text("4")
+        expect(play).to_have_attribute("aria-pressed", "false")  # it stopped at max
+        page.screenshot(path=str(workdir / "player.png"))
     finally:
         served.stop()
 

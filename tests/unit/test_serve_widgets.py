@@ -42,7 +42,7 @@ def refuse_13(change: dict[str, Any]) -> None:
 
 class Widgets(lw.LiveView):
     """A view with a widget of its own, a widget of every page's, and ipywidgets' controls (a
-    slider and a button, which a served page draws itself, and a player, which it does
+    slider and a button, which a served page draws itself, and an output area, which it does
     not)."""
 
     def mount(self, socket: lw.Socket) -> None:
@@ -54,7 +54,7 @@ class Widgets(lw.LiveView):
         self.slider.observe(lambda change: socket.assign(clicks=change["new"]), "value")
         self.button = ipywidgets.Button(description="go")
         self.button.on_click(lambda _button: socket.assign(clicks=-1))
-        self.picker = ipywidgets.Play()
+        self.picker = ipywidgets.Output()
         socket.assign(clicks=0, show=True, slider=False)
 
     def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
@@ -342,14 +342,14 @@ def test_ipywidgets_controls_are_drawn_by_the_page_and_take_only_what_their_page
         opens(ws)
         ws.send_text(json.dumps(event("slider")))
         opened, _ = opened_until(ws, "diff")  # the render that places them comes after
-        slider, button, picker = opened["IntSlider"], opened["Button"], opened["Play"]
+        slider, button, picker = opened["IntSlider"], opened["Button"], opened["Output"]
         assert (slider["name"], slider["builtin"]) == ("IntSlider", "IntSliderModel")
         assert slider["esm"] is None
         assert (slider["state"]["value"], slider["state"]["max"]) == (3, 10)
         assert slider["state"]["description"] == "speed"
         assert button["builtin"] == "ButtonModel"
         # what no served page draws: a note in its place
-        assert (picker["name"], picker["esm"], picker["needs"]) == ("Play", None, "manager")
+        assert (picker["name"], picker["esm"], picker["needs"]) == ("Output", None, "manager")
         assert "builtin" not in picker
         assert "state" not in picker
 
@@ -610,3 +610,57 @@ def test_a_range_a_multiple_selection_and_a_date_from_the_page_reach_python_as_v
             "'min' of IntRangeSlider, which a page may not set" in (receive(ws, "error")["message"])
         )
         assert view.span.min == 0
+
+
+class Player(lw.LiveView):
+    """ipywidgets' Play, HTML, Image, Valid and FloatLogSlider: drawn by the page."""
+
+    def mount(self, socket: lw.Socket) -> None:
+        MOUNTED.append(self)
+        self.play = ipywidgets.Play(value=0, max=5, interval=50)
+        self.play.observe(lambda change: socket.assign(step=change["new"]), "value")
+        self.note = ipywidgets.HTML(value="<b>live</b>", description="<i>d</i>")
+        self.image = ipywidgets.Image(value=b"\x89PNG\r\n", format="png")
+        self.valid = ipywidgets.Valid(value=True)
+        self.scale = ipywidgets.FloatLogSlider(value=100, min=0, max=4)
+        self.scale.observe(lambda change: socket.assign(step=change["new"]), "value")
+        socket.assign(step=0)
+
+    def render(self, ctx: lw.Context) -> lw.Rendered:
+        return lw.html(
+            "<b>{step}</b>{play}{note}{image}{valid}{scale}",
+            step=ctx.step,
+            play=self.play,
+            note=self.note,
+            image=self.image,
+            valid=self.valid,
+            scale=self.scale,
+        )
+
+
+def test_a_play_html_image_valid_and_log_slider_are_drawn_and_a_page_sets_only_a_plays_steps() -> (
+    None
+):
+    MOUNTED.clear()
+    with TestClient(app({"/": Player})) as client, client.websocket_connect("/") as ws:
+        opened, _ = opened_until(ws, "full")
+        for name in ("Play", "HTML", "Image", "Valid", "FloatLogSlider"):
+            assert opened[name]["builtin"] == f"{name}Model", name
+        image = opened["Image"]
+        assert image["buffer_paths"] == [["value"]]
+        assert base64.b64decode(image["buffers"][0]) == b"\x89PNG\r\n"
+        view = MOUNTED[-1]
+        ws.send_text(json.dumps(update(view.play.model_id, {"playing": True, "value": 1})))
+        assert receive(ws, "diff")["rendered"]["0"] == "1"  # the play's observer ran
+        assert view.play.playing is True
+        ws.send_text(json.dumps(update(view.play.model_id, {"value": 99})))
+        assert receive(ws, "diff")["rendered"]["0"] == "5"  # ipywidgets clamps it to max
+        ws.send_text(json.dumps(update(view.play.model_id, {"repeat": True, "playing": False})))
+        ws.send_text(json.dumps(update(view.play.model_id, {"interval": 1})))
+        assert "'interval' of Play, which a page may not set" in receive(ws, "error")["message"]
+        assert (view.play.repeat, view.play.playing, view.play.interval) == (True, False, 50)
+        ws.send_text(json.dumps(update(view.note.model_id, {"value": "<img src=x onerror=1>"})))
+        assert "'value' of HTML, which a page may not set" in receive(ws, "error")["message"]
+        assert view.note.value == "<b>live</b>"
+        ws.send_text(json.dumps(update(view.scale.model_id, {"value": 1000.0})))
+        assert receive(ws, "diff")["rendered"]["0"] == "1000.0"
