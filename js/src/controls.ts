@@ -347,6 +347,9 @@ const rangeSlider: Render = ({ model, el }) => {
     }),
     ...[low, high].map((input) =>
       onEdit(model, input, () => {
+        // The thumbs may cross and the pair goes ordered. Stopping one at the other would
+        // trap two thumbs that met: a pointer grabs only the upper input, which may then move
+        // one way only.
         const a = Number(low.value);
         const b = Number(high.value);
         send(model, "value", [Math.min(a, b), Math.max(a, b)]);
