@@ -573,6 +573,36 @@ def test_components_forms_hooks_and_push_events_work_as_in_the_notebook(
         dots.stop()
 
 
+def test_the_served_chat_broadcasts_from_one_tab_to_every_tab(
+    workdir: Path, open_page: Any
+) -> None:
+    """notebooks/pubsub.ipynb's Chat, served: each tab's view is named by its URL, and a
+    message said in one tab reaches every tab's view through pub/sub (handle_info)."""
+    from playwright.sync_api import expect
+
+    served = Served(f"{NOTEBOOKS / 'pubsub.ipynb'}:Chat", workdir).start()
+    try:
+        ann = open_page(f"{served.url}?name=Ann")
+        ben = open_page(f"{served.url}?name=Ben")
+        guest = open_page(served.url)
+        expect(ann.locator("h3")).to_have_text("Ann")
+        expect(ben.locator("h3")).to_have_text("Ben")
+        expect(guest.locator("h3")).to_have_text("guest")
+        ann.locator("input[name=text]").fill("hello from Ann")
+        ann.locator("button[type=submit]").click()
+        for page in (ann, ben, guest):
+            expect(page.locator(".messages li")).to_have_text(["Ann: hello from Ann"])
+        ben.locator("input[name=text]").fill("hi <b>Ann</b>")  # text, escaped
+        ben.locator("input[name=text]").press("Enter")
+        for page in (ann, ben, guest):
+            expect(page.locator(".messages li")).to_have_text(
+                ["Ann: hello from Ann", "Ben: hi <b>Ann</b>"]
+            )
+        expect(ann.locator(".messages b")).to_have_text(["Ann", "Ben"])  # the names, no more
+    finally:
+        served.stop()
+
+
 def test_anywidgets_and_ipywidgets_controls_in_a_served_view_sync_both_ways(
     workdir: Path, open_page: Any
 ) -> None:
