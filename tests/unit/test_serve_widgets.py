@@ -424,8 +424,11 @@ class Boxes(lw.LiveView):
         socket.assign(level=2, tab=0)
 
     def handle_event(self, event: str, params: dict[str, Any], socket: lw.Socket) -> None:
-        if event == "swap":
+        if event in ("swap", "swap and close"):
+            gone = self.row.children[0]
             self.row.children = [ipywidgets.Label("new"), self.row.children[1]]
+            if event == "swap and close":
+                gone.close()  # as docs/serve.md advises a handler that makes new widgets
 
     def render(self, ctx: lw.Context) -> lw.Rendered:
         return lw.html(
@@ -503,6 +506,27 @@ def test_a_boxs_new_child_opens_before_the_boxs_update_and_the_one_gone_closes_a
         assert steps.index(("update", view.row.model_id)) < steps.index(("close", old.model_id))
         ws.send_text(json.dumps(update(old.model_id, {"value": "x"})))
         assert "which this view does not show" in receive(ws, "error")["message"]
+
+
+def test_a_widget_closed_once_its_box_dropped_it_closes_on_the_page_once_after_the_box(
+    boxes: TestClient,
+) -> None:
+    with boxes.websocket_connect("/") as ws:
+        opened_until(ws, "full")
+        view = MOUNTED[-1]
+        old, old_id = view.label, view.label.model_id
+        ws.send_text(json.dumps(event("swap and close")))
+        _, order = opened_until(ws, "diff")
+        steps = [(m["method"], m["id"]) for m in order]
+        new = view.row.children[0]
+        assert steps.index(("open", new.model_id)) < steps.index(("update", view.row.model_id))
+        assert steps.index(("update", view.row.model_id)) < steps.index(("close", old_id))
+        assert steps.count(("close", old_id)) == 1
+        assert old.comm is None  # closed in Python too: ipywidgets' registry lets it go
+        gone = [new.model_id, new.layout.model_id, new.style.model_id]
+        ws.send_text(json.dumps(event("swap and close")))  # and again: each closed once
+        _, order = opened_until(ws, "diff")
+        assert sorted(m["id"] for m in order if m["method"] == "close") == sorted(gone)
 
 
 def test_a_boxs_new_children_set_from_another_thread_reach_the_page_in_the_same_order(
