@@ -351,9 +351,30 @@ export class ServedWidgets implements ChildManager {
   }
 
   /** Draw the widget's `layout` and `style` on its view's `el`, and again whenever they change
-   * (or it is given another); the returned function stops. */
+   * (or it is given another); and its `tooltip` (the element's title) and `_dom_classes` (what
+   * `add_class` added), as Jupyter draws them on any widget's element. The returned function
+   * stops. */
   private attach(model: WidgetModel, el: HTMLElement): () => void {
     const stops: (() => void)[] = [];
+    let added: string[] = [];
+    const decorate = () => {
+      const tip = model.get("tooltip");
+      if (typeof tip === "string" && tip !== "") el.title = tip;
+      else el.removeAttribute("title");
+      for (const name of added) el.classList.remove(name);
+      const classes: unknown = model.get("_dom_classes");
+      added = (Array.isArray(classes) ? classes : []).filter(
+        (name): name is string => typeof name === "string" && /^\S+$/.test(name) && !el.classList.contains(name),
+      );
+      for (const name of added) el.classList.add(name);
+    };
+    decorate();
+    model.on("change:tooltip", decorate);
+    model.on("change:_dom_classes", decorate);
+    stops.push(() => {
+      model.off("change:tooltip", decorate);
+      model.off("change:_dom_classes", decorate);
+    });
     for (const [key, draw] of [
       ["layout", drawLayout],
       ["style", drawStyle],

@@ -406,6 +406,17 @@ describe("ipywidgets' controls, drawn by the page", () => {
     }
   });
 
+  it("draws a widget's tooltip as its title and its _dom_classes as classes, following Python", async () => {
+    const { widgets, el } = await control("IntSliderModel", { value: 1, tooltip: "how fast", _dom_classes: ["big", "two words", 3] });
+    expect(el.title).toBe("how fast");
+    expect(Array.from(el.classList)).toEqual(["lw-served-widget", "lw-served-control", "big"]);
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { tooltip: null, _dom_classes: ["lw-served-control", "small"] } });
+    expect(el.hasAttribute("title")).toBe(false);
+    expect(Array.from(el.classList)).toEqual(["lw-served-widget", "lw-served-control", "small"]);
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { _dom_classes: [] } });
+    expect(Array.from(el.classList)).toEqual(["lw-served-widget", "lw-served-control"]); // its own stay
+  });
+
   it("shows a note for a model it does not draw", async () => {
     const { el } = await control("OutputModel", {});
     expect(el.className).toBe("lw-widget-note");
