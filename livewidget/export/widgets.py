@@ -12,8 +12,10 @@ widget's model beside the view's. ``Widgets`` fills each placeholder from that s
 * another livewidget view: its own frame and last HTML (``_html``), its placeholders filled in
   turn, its recording replayed like a view shown on its own;
 * the standard ipywidgets controls (sliders, dropdowns, text boxes, check boxes, buttons,
-  labels, HTML, progress bars): a static look-alike, disabled, with the saved value, its
-  description and its readout, drawn with livewidget's own CSS (``js/src/export.css``);
+  labels, HTML, progress bars, colour and date pickers, players, ``Valid``): a static
+  look-alike, disabled, with the saved value, its description and its readout, drawn with
+  livewidget's own CSS (``js/src/export.css``); an ``Image`` as the image its saved bytes are
+  (a ``data:`` URL of its format);
 * the containers (``HBox``, ``VBox``, ``Box``, ``GridBox``, ``Tab``, ``Accordion``, ``Stack``):
   their children laid out in a row or a column, the panes of a tab or an accordion one under
   the other with their titles;
@@ -142,6 +144,8 @@ class Widgets:
             return self._figure(model_id, state)
         if name in _CONTAINERS:
             return self._container(_CONTAINERS[name], state, inner)
+        if name == "ImageModel":
+            return f'<div class="lw-x lw-x-image">{_image(model, state)}</div>'
         control = _CONTROLS.get(name)
         if control is not None:
             return f'<div class="lw-x lw-x-{control[0]}">{control[1](state)}</div>'
@@ -298,10 +302,121 @@ def _html_control(state: dict[str, Any]) -> str:
     return f"{_description(state)}<div>{value if isinstance(value, str) else ''}</div>"
 
 
+def _log_slider(state: dict[str, Any]) -> str:
+    # min and max are exponents of base; the thumb sits at the value's exponent
+    low, high = _number(state.get("min"), 0), _number(state.get("max"), 4)
+    base, value = _number(state.get("base"), 10), _number(state.get("value"), 1)
+    at = math.log(value, base) if value > 0 and base > 0 and base != 1 else low
+    readout = ""
+    if state.get("readout", True) is not False:
+        spec = state.get("readout_format")
+        shown = _readout(value, spec if isinstance(spec, str) and spec else ".3g", False)
+        readout = f'<output class="lw-x-readout">{_esc(shown)}</output>'
+    step = _number(state.get("step"), 0.1)
+    return (
+        f'{_description(state)}<input type="range" disabled min="{_plain(low)}" '
+        f'max="{_plain(high)}" step="{_plain(step)}" value="{_plain(at)}">{readout}'
+    )
+
+
+_HEX_COLOR = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+
+
+def _color(state: dict[str, Any]) -> str:
+    value = state.get("value")
+    text = value if isinstance(value, str) else ""
+    swatch = ""
+    if _HEX_COLOR.fullmatch(text):  # a colour input takes #rrggbb only
+        full = text if len(text) == 7 else "#" + "".join(c * 2 for c in text[1:])
+        swatch = f'<input type="color" disabled value="{full.lower()}">'
+    shown = (
+        ""
+        if state.get("concise") is True
+        else f'<output class="lw-x-readout">{_esc(text)}</output>'
+    )
+    return f"{_description(state)}{swatch}{shown}"
+
+
+def _date(state: dict[str, Any]) -> str:
+    value = state.get("value")
+    shown = ""
+    if isinstance(value, dict):
+        parts = [value.get(k) for k in ("year", "month", "date")]
+        numbers = [n for n in parts if type(n) is int]
+        if len(numbers) == 3:
+            year, month, day = numbers
+            if 1 <= year <= 9999 and 0 <= month <= 11 and 1 <= day <= 31:
+                shown = f"{year:04d}-{month + 1:02d}-{day:02d}"  # ipywidgets' month from 0
+    return f'{_description(state)}<input type="date" disabled value="{_esc(shown)}">'
+
+
+def _choices(state: dict[str, Any]) -> str:
+    labels = state.get("_options_labels")
+    labels = [str(x) for x in labels] if isinstance(labels, list) else []
+    index = state.get("index")
+    chosen = set(index) if isinstance(index, list) else set()
+    options = "".join(
+        f"<option{' selected' if i in chosen else ''}>{_esc(label)}</option>"
+        for i, label in enumerate(labels)
+    )
+    return f"{_description(state)}<select multiple disabled>{options}</select>"
+
+
+def _selection_slider(state: dict[str, Any]) -> str:
+    labels = state.get("_options_labels")
+    labels = [str(x) for x in labels] if isinstance(labels, list) else []
+    index = state.get("index")
+    picked = index if isinstance(index, list) else [index]
+    shown = " to ".join(labels[i] for i in picked if isinstance(i, int) and 0 <= i < len(labels))
+    return f'{_description(state)}<output class="lw-x-readout">{_esc(shown)}</output>'
+
+
+def _valid(state: dict[str, Any]) -> str:
+    if state.get("value") is True:
+        return f'{_description(state)}<span class="lw-x-valid">\u2714</span>'
+    readout = state.get("readout")
+    text = readout if isinstance(readout, str) else "Invalid"
+    return f'{_description(state)}<span class="lw-x-invalid">\u2718 {_esc(text)}</span>'
+
+
+def _play(state: dict[str, Any]) -> str:
+    value = _number(state.get("value"), 0)
+    return (
+        f'{_description(state)}<button type="button" class="lw-x-button" disabled>'
+        f'\u25b6</button><output class="lw-x-readout">{_plain(value)}</output>'
+    )
+
+
+_IMAGE_FORMAT = re.compile(r"[a-z0-9.+-]{1,40}")
+
+
+def _image(model: dict[str, Any], state: dict[str, Any]) -> str:
+    """An ``Image`` from its saved bytes: a buffer of the model's (``{"path": ["value"],
+    "data": base64}``, as Jupyter saves it) shown as a ``data:`` URL of ``image/<format>``."""
+    fmt = state.get("format")
+    fmt = fmt if isinstance(fmt, str) and _IMAGE_FORMAT.fullmatch(fmt) else "png"
+    data = None
+    buffers = model.get("buffers")
+    for buffer in buffers if isinstance(buffers, list) else []:
+        saved = isinstance(buffer, dict) and buffer.get("path") == ["value"]
+        if saved and buffer.get("encoding", "base64") == "base64":
+            data = buffer.get("data") if isinstance(buffer.get("data"), str) else None
+    if data is None or fmt == "url" or not re.fullmatch(r"[A-Za-z0-9+/=\s]*", data):
+        return '<span class="lw-x-desc">Image (not saved with the notebook)</span>'
+    size = "".join(
+        f' {side}="{_esc(value)}"'
+        for side in ("width", "height")
+        if isinstance(value := state.get(side), str) and value
+    )
+    return f'<img alt="" src="data:image/{fmt};base64,{"".join(data.split())}"{size}>'
+
+
 _CONTROLS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "IntSliderModel": ("slider", _slider(True)),
     "FloatSliderModel": ("slider", _slider(False)),
-    "FloatLogSliderModel": ("slider", _slider(False)),
+    "FloatLogSliderModel": ("slider", _log_slider),
+    "SelectionSliderModel": ("slider", _selection_slider),
+    "SelectionRangeSliderModel": ("slider", _selection_slider),
     "IntRangeSliderModel": ("slider", _range_slider(True)),
     "FloatRangeSliderModel": ("slider", _range_slider(False)),
     "IntProgressModel": ("progress", _progress),
@@ -323,6 +438,12 @@ _CONTROLS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "LabelModel": ("label", _label_control),
     "HTMLModel": ("html", _html_control),
     "HTMLMathModel": ("html", _html_control),
+    "SelectMultipleModel": ("select", _choices),
+    "ComboboxModel": ("text", _text),
+    "ColorPickerModel": ("color", _color),
+    "DatePickerModel": ("text", _date),
+    "ValidModel": ("valid", _valid),
+    "PlayModel": ("play", _play),
 }
 
 

@@ -824,3 +824,54 @@ def test_a_childs_text_is_escaped_and_an_html_widget_is_html():
     assert label.get_text() == "<i>d</i><b>label</b>"
     assert label.select("b, i") == []
     assert soup.select_one(".lw-x-html #bold").get_text() == "html"
+
+
+def test_pickers_selections_a_player_a_valid_and_an_image_export_with_their_saved_values():
+    ids = [f"{n:02x}" * 16 for n in range(0x31, 0x3A)]
+    nb = make_notebook(
+        html="<p>"
+        + "".join(f'<span class="lw-child" data-lw-widget="{i}"></span>' for i in ids)
+        + "</p>"
+    )
+    models = nb.metadata["widgets"][STATE_MIME]["state"]
+    png = "iVBORw0KGgo="  # (the first bytes of a PNG: what matters is the URL it makes)
+    saved = [
+        _saved("FloatLogSliderModel", {"value": 100.0, "base": 10, "min": 0, "max": 4}),
+        _saved("ColorPickerModel", {"value": "#1af", "concise": False}),
+        _saved("DatePickerModel", {"value": {"year": 2026, "month": 10, "date": 29}}),
+        _saved("SelectMultipleModel", {"_options_labels": ["N", "S", "E"], "index": [0, 2]}),
+        _saved("SelectionSliderModel", {"_options_labels": ["lo", "mid", "hi"], "index": 1}),
+        _saved("ValidModel", {"value": False, "readout": "<too big>"}),
+        _saved("PlayModel", {"value": 7, "description": "step"}),
+        {
+            **_saved("ImageModel", {"format": "png", "width": "40", "height": ""}),
+            "buffers": [{"path": ["value"], "data": png, "encoding": "base64"}],
+        },
+        _saved("ImageModel", {"format": 'png" onerror="x', "width": ""}),  # no bytes saved
+    ]
+    models.update(zip(ids, saved, strict=True))
+    soup = BeautifulSoup(export_notebook(nb).html, "html.parser")
+    log = soup.select_one(f'[data-lw-widget="{ids[0]}"] input[type=range]')
+    assert (log["value"], log["max"]) == ("2", "4")  # the thumb at the exponent
+    assert soup.select_one(f'[data-lw-widget="{ids[0]}"] output').get_text() == "100"
+    color = soup.select_one(f'[data-lw-widget="{ids[1]}"]')
+    assert color.select_one("input[type=color]")["value"] == "#11aaff"
+    assert color.select_one("output").get_text() == "#1af"
+    date = soup.select_one(f'[data-lw-widget="{ids[2]}"] input[type=date]')
+    assert date["value"] == "2026-11-29"  # ipywidgets' month counts from 0
+    chosen = soup.select(f'[data-lw-widget="{ids[3]}"] select[multiple] option[selected]')
+    assert [o.get_text() for o in chosen] == ["N", "E"]
+    assert soup.select_one(f'[data-lw-widget="{ids[4]}"] output').get_text() == "mid"
+    assert soup.select_one(f'[data-lw-widget="{ids[5]}"] .lw-x-invalid').get_text() == (
+        "\u2718 <too big>"
+    )
+    assert soup.select_one(f'[data-lw-widget="{ids[6]}"] output').get_text() == "7"
+    image = soup.select_one(f'[data-lw-widget="{ids[7]}"] img')
+    assert (image["src"], image["width"], image.get("height")) == (
+        f"data:image/png;base64,{png}",
+        "40",
+        None,
+    )
+    unsaved = soup.select_one(f'[data-lw-widget="{ids[8]}"]')
+    assert unsaved.select("img") == []
+    assert "not saved with the notebook" in unsaved.get_text()
