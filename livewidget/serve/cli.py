@@ -20,7 +20,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from .asgi import MAX_MESSAGE_BYTES, app, tune_gc
-from .target import NotebookCells, TargetError, load_target
+from .target import NotebookCells, TargetError, load_target, source_of
 
 ENV_TARGET = "LIVEWIDGET_SERVE_TARGET"
 ENV_ORIGINS = "LIVEWIDGET_SERVE_ORIGINS"  # comma-separated; "*" accepts any origin
@@ -92,9 +92,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Serve TARGET's view class at http://HOST:PORT/ : each browser tab gets a view of "
             "its own, mounted with the URL's query parameters as self.params. TARGET is "
-            "module:ViewClass, path/to/file.py:ViewClass or notebook.ipynb:ViewClass (of a "
-            "notebook, the definitions run: imports, defs, classes, constants; a cell "
-            "tagged 'serve' runs whole, one tagged 'no-serve' not at all)."
+            "module:ViewClass, path/to/file.py:ViewClass or notebook.ipynb:ViewClass, or a "
+            "file alone to serve the one view class it defines (of a notebook, the "
+            "definitions run: imports, defs, classes, constants; a cell tagged 'serve' runs "
+            "whole, one tagged 'no-serve' not at all)."
         ),
     )
     serve.add_argument("target", metavar="TARGET")
@@ -134,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             "warning: with several workers and no --pubsub, a broadcast reaches only the "
             "views of the worker it is made in"
         )
-    where = target.rpartition(":")[0]
+    where = source_of(target)
     cells = NotebookCells()
     try:
         view_class = load_target(target, cells)

@@ -8,6 +8,9 @@ TARGET is one of
 * ``path/to/notebook.ipynb:ViewClass``: the notebook's *definition cells* run, in order, in a
   fresh module, and the class is taken from it.
 
+A file given without ``:ViewClass`` (``app.py``, ``notebook.ipynb``) serves the one view class
+it defines itself; one that defines none or several is an error that names them.
+
 What of a notebook runs: a notebook mixes the code that defines a view with code that shows
 it, pokes it or tests it (``Dashboard()`` at the end of the cell that defines the class,
 ``view.widget.assign(...)``, ``live(Dashboard)``). A served app wants the first kind only, so
@@ -33,7 +36,7 @@ from typing import Any
 
 from ..view import LiveView
 
-__all__ = ["NotebookCells", "TargetError", "load_notebook", "load_target"]
+__all__ = ["NotebookCells", "TargetError", "load_notebook", "load_target", "source_of"]
 
 TAG_RUN = "serve"
 TAG_SKIP = "no-serve"
@@ -56,10 +59,13 @@ def load_target(target: str, cells: NotebookCells | None = None) -> type[LiveVie
     """The view class ``target`` names (``module:Class``, ``file.py:Class``, ``nb.ipynb:Class``);
     for a notebook, ``cells`` (if given) learns which cells ran."""
     where, sep, name = target.rpartition(":")
-    if not sep or not where or not name.isidentifier():
+    if target.endswith(_FILES):  # no class named: the one the file defines
+        where, name = target, ""
+    elif not sep or not where or not name.isidentifier():
         raise TargetError(
             f"expected TARGET as module:ViewClass, path/to/file.py:ViewClass or "
-            f"notebook.ipynb:ViewClass, got {target!r}"
+            f"notebook.ipynb:ViewClass (or a file alone, to serve the one view class it "
+            f"defines), got {target!r}"
         )
     if where.endswith(".ipynb"):
         module, ran = load_notebook(Path(where))
@@ -78,7 +84,17 @@ def load_target(target: str, cells: NotebookCells | None = None) -> type[LiveVie
     return _view_class(module, name, target)
 
 
+_FILES = (".py", ".ipynb")
+
+
+def source_of(target: str) -> str:
+    """The file or module of ``target``: all of it for a file given alone."""
+    return target if target.endswith(_FILES) else target.rpartition(":")[0]
+
+
 def _view_class(module: types.ModuleType, name: str, target: str) -> type[LiveView]:
+    if not name:
+        return _only_view_class(module, target)
     value = getattr(module, name, None)
     if isinstance(value, type) and issubclass(value, LiveView):
         return value
@@ -91,6 +107,26 @@ def _view_class(module: types.ModuleType, name: str, target: str) -> type[LiveVi
     what = "nothing" if value is None else f"{type(value).__name__} {value!r:.80}"
     raise TargetError(
         f"{target!r}: expected {name} to be a livewidget.LiveView subclass, got {what}{found}"
+    )
+
+
+def _only_view_class(module: types.ModuleType, target: str) -> type[LiveView]:
+    """The one view class the file defines (not one it imports)."""
+    defined = [
+        item
+        for item in vars(module).values()
+        if isinstance(item, type)
+        and issubclass(item, LiveView)
+        and item.__module__ == module.__name__
+    ]
+    if len(defined) == 1:
+        return defined[0]
+    if not defined:
+        raise TargetError(f"{target!r} defines no livewidget.LiveView subclass to serve")
+    names = sorted(item.__name__ for item in defined)
+    raise TargetError(
+        f"{target!r} defines {len(names)} view classes ({', '.join(names)}): name the one to "
+        f"serve, as {target}:{names[0]}"
     )
 
 

@@ -506,7 +506,8 @@ def test_a_frame_over_the_limit_is_refused_by_the_real_server_and_its_view_close
             connect(url, close_timeout=1) as fine,
         ):
             for ws in (big, fine):
-                ws.send(json.dumps({"type": "join"}))
+                # (no join: a fresh socket's view sends its full render by itself, and the page
+                # sends none; one sent anyway may cross that render and get a second full)
                 assert json.loads(ws.recv())["type"] == "full"
             big.send(json.dumps({"type": "event", "value": "x" * MAX_MESSAGE_BYTES}))
             assert closing_code_of(big) == 1009
@@ -535,6 +536,39 @@ def test_a_file_target_loads_its_view_class(tmp_path: Path) -> None:
     )
     view = load_target(f"{tmp_path / 'app_file.py'}:Hello")
     assert view.__name__ == "Hello"
+
+
+def test_a_file_alone_serves_the_one_view_class_it_defines_and_names_them_if_several(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "one_view.py").write_text(
+        textwrap.dedent(
+            """
+            import livewidget as lw
+            from tests.unit.views import Counter  # imported, not defined here
+
+            class Item(lw.LiveComponent):
+                def render(self, ctx):
+                    return lw.html("<li>item</li>")
+
+            class Only(lw.LiveView):
+                def render(self, ctx):
+                    return lw.html("<p>only</p>")
+            """
+        )
+    )
+    assert load_target(str(tmp_path / "one_view.py")).__name__ == "Only"
+    assert load_target(str(ROOT / "notebooks" / "pubsub.ipynb")).__name__ == "Chat"
+    (tmp_path / "two_views.py").write_text(
+        "import livewidget as lw\nclass B(lw.LiveView): pass\nclass A(lw.LiveView): pass\n"
+    )
+    with pytest.raises(TargetError) as error:
+        load_target(str(tmp_path / "two_views.py"))
+    assert "defines 2 view classes (A, B): name the one to serve, as " in str(error.value)
+    assert str(error.value).endswith("two_views.py:A")
+    (tmp_path / "no_view.py").write_text("from tests.unit.views import Counter\n")
+    with pytest.raises(TargetError, match=r"defines no livewidget\.LiveView subclass"):
+        load_target(str(tmp_path / "no_view.py"))
 
 
 def test_a_module_target_loads_its_view_class() -> None:
