@@ -82,6 +82,23 @@ function onEdit(model: AnyModel, input: HTMLElement, take: () => void): () => vo
   };
 }
 
+/** A number as Python's `format(value, spec)` writes it for the specs readouts use (`.2f`,
+ * `.3g`, `.1e`, `d`); any other spec, the number as JavaScript writes it. */
+function formatNumber(value: number, spec: unknown): string {
+  const match = /^\.(\d{1,2})([efg])$|^(d)$/.exec(String(spec ?? ""));
+  if (!Number.isFinite(value) || !match) return String(value);
+  if (match[3]) return String(Math.round(value));
+  const digits = Number(match[1]);
+  const exponential = (n: number) => value.toExponential(n).replace(/e([+-])(\d)$/, "e$10$2");
+  if (match[2] === "f") return value.toFixed(Math.min(digits, 100));
+  if (match[2] === "e") return exponential(Math.min(digits, 100));
+  // g: Python's rule, exponent form when the exponent is < -4 or >= the precision
+  const precision = Math.max(digits, 1);
+  const exponent = value === 0 ? 0 : Math.floor(Math.log10(Math.abs(Number(value.toPrecision(precision)))));
+  if (exponent < -4 || exponent >= precision) return exponential(precision - 1).replace(/\.?0+e/, "e");
+  return String(Number(value.toPrecision(precision)));
+}
+
 function readout(value: unknown, format: unknown): string {
   const digits = /\.(\d+)f$/.exec(String(format ?? ""));
   return typeof value === "number" && digits ? value.toFixed(Number(digits[1])) : String(value ?? "");
@@ -504,7 +521,7 @@ const logSlider: Render = ({ model, el }) => {
       input.value = String(Math.log(value) / Math.log(base()));
       input.disabled = !!model.get("disabled");
       shown.hidden = model.get("readout") === false;
-      shown.textContent = Number.isFinite(value) ? String(Number(value.toPrecision(3))) : String(model.get("value"));
+      shown.textContent = formatNumber(value, model.get("readout_format") ?? ".3g");
     }),
     onEdit(model, input, () => send(model, "value", base() ** Number(input.value))),
   ];
@@ -532,40 +549,54 @@ const html: Render = ({ model, el }) => {
 const IMAGE_URL = /^(?:https?:|data:image\/|blob:|[^:]*$)/i;
 const IMAGE_FORMAT = /^[a-z0-9.+-]{1,40}$/i;
 
-/** An `Image`: its bytes shown from a blob URL of type `image/<format>` (an SVG in an `<img>`
- * runs no script), or, with `format="url"`, the URL its bytes spell. */
+/** Bytes as base64, a chunk at a time (a spread of a large array would overflow the stack). */
+function base64(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+/** An `Image`: its bytes shown from a blob URL of type `image/<format>`, or, with
+ * `format="url"`, the URL its bytes spell. An SVG runs no script in an `<img>`; it goes as a
+ * `data:` URL, not a blob, whose origin would be this page's if a user opened it in a tab. */
 const image: Render = ({ model, el }) => {
   const img = document.createElement("img");
   img.className = "lw-control-image";
   img.alt = "";
   el.append(img);
   let blob: string | null = null;
-  const stop = watch(model, ["value", "format", "width", "height"], () => {
-    if (blob !== null) URL.revokeObjectURL(blob);
-    blob = null;
-    const value = model.get("value");
-    const bytes = ArrayBuffer.isView(value)
-      ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
-      : new TextEncoder().encode(typeof value === "string" ? value : "");
-    const format = String(model.get("format") ?? "png");
-    if (format === "url") {
-      const url = new TextDecoder().decode(bytes).trim();
-      if (IMAGE_URL.test(url)) img.src = url;
-      else img.removeAttribute("src");
-    } else if (IMAGE_FORMAT.test(format) && bytes.byteLength > 0) {
-      blob = URL.createObjectURL(new Blob([bytes.slice()], { type: `image/${format}` }));
-      img.src = blob;
-    } else {
-      img.removeAttribute("src");
-    }
-    for (const side of ["width", "height"] as const) {
-      const size = String(model.get(side) ?? "");
-      if (size !== "") img.setAttribute(side, size);
-      else img.removeAttribute(side);
-    }
-  });
+  const stops = [
+    watch(model, ["value", "format"], () => {
+      if (blob !== null) URL.revokeObjectURL(blob);
+      blob = null;
+      const value = model.get("value");
+      const bytes = ArrayBuffer.isView(value)
+        ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+        : new TextEncoder().encode(typeof value === "string" ? value : "");
+      const format = String(model.get("format") ?? "png");
+      if (format === "url") {
+        const url = new TextDecoder().decode(bytes).trim();
+        if (IMAGE_URL.test(url)) img.src = url;
+        else img.removeAttribute("src");
+      } else if (!IMAGE_FORMAT.test(format) || bytes.byteLength === 0) {
+        img.removeAttribute("src");
+      } else if (/svg/i.test(format)) {
+        img.src = `data:image/${format};base64,${base64(bytes)}`;
+      } else {
+        blob = URL.createObjectURL(new Blob([bytes.slice()], { type: `image/${format}` }));
+        img.src = blob;
+      }
+    }),
+    watch(model, ["width", "height"], () => {
+      for (const side of ["width", "height"] as const) {
+        const size = String(model.get(side) ?? "");
+        if (size !== "") img.setAttribute(side, size);
+        else img.removeAttribute(side);
+      }
+    }),
+  ];
   return () => {
-    stop();
+    stops.forEach((stop) => stop());
     if (blob !== null) URL.revokeObjectURL(blob);
   };
 };
@@ -598,6 +629,7 @@ class Animation {
 
   constructor(private readonly model: AnyModel) {
     model.on("change:playing", this.follow);
+    model.on("destroy", this.halt);
   }
 
   private readonly follow = () => {
@@ -611,13 +643,21 @@ class Animation {
   }
 
   private schedule(): void {
-    this.timer = setTimeout(this.step, Math.max(this.number("interval", 100), 1));
+    // at most a step a frame, and no longer than setTimeout can wait (past that it fires at once)
+    this.timer = setTimeout(this.step, Math.min(Math.max(this.number("interval", 100), 16), 2 ** 31 - 1));
   }
 
   private readonly step = () => {
     this.timer = undefined;
     if (!this.model.get("playing")) return;
-    const next = this.number("value", 0) + this.number("step", 1);
+    const by = this.number("step", 1);
+    if (by <= 0) {
+      // it would never reach max: each step would be a message to the server, without end
+      this.model.set("playing", false);
+      this.model.save_changes();
+      return;
+    }
+    const next = this.number("value", 0) + by;
     if (next <= this.number("max", 100)) {
       this.model.set("value", next);
       this.schedule();
@@ -641,14 +681,15 @@ class Animation {
     }
   }
 
-  halt(): void {
+  readonly halt = () => {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-  }
+  };
 
   dispose(): void {
     this.halt();
     this.model.off("change:playing", this.follow);
+    this.model.off("destroy", this.halt);
   }
 }
 

@@ -100,6 +100,7 @@ export class WidgetModel implements AnyModel {
   private readonly state = new Map<string, unknown>();
   private readonly listeners = new Map<string, Set<Handler>>();
   private pending: Obj = {};
+  private closed = false;
   private initialized: Promise<void> | null = null;
   readonly widget_manager: ServedWidgets;
 
@@ -130,7 +131,7 @@ export class WidgetModel implements AnyModel {
   save_changes(): void {
     const state = this.pending;
     this.pending = {};
-    if (Object.keys(state).length === 0) return;
+    if (this.closed || Object.keys(state).length === 0) return;
     const split = removeBuffers(state);
     this.host.post({
       [TYPE]: MSG_WIDGET,
@@ -143,6 +144,7 @@ export class WidgetModel implements AnyModel {
   }
 
   send(content: unknown, _callbacks?: unknown, buffers?: ArrayBuffer[] | ArrayBufferView[]): void {
+    if (this.closed) return;
     const encoded = (buffers ?? []).map((b) => toBase64(b));
     this.host.post({ [TYPE]: MSG_WIDGET, id: this.id, method: "custom", content, buffers: encoded });
   }
@@ -168,6 +170,14 @@ export class WidgetModel implements AnyModel {
       keys.push(key);
     }
     if (keys.length) this.changed(keys);
+  }
+
+  /** The server closed the model (Python closed the widget): "destroy" for those that keep
+   * something going (a Play's animation), as Backbone's models say it; nothing goes out after. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.emit("destroy", this);
   }
 
   /** A custom message from the server. */
@@ -231,6 +241,7 @@ export class ServedWidgets implements ChildManager {
       case "custom":
         return model?.custom(message.content, decodeBuffers(message.buffers));
       case "close":
+        model?.close(); // (a Play stops its animation; the model sends nothing more)
         this.models.delete(id);
         this.styles.get(id)?.remove();
         this.styles.delete(id);
@@ -364,7 +375,9 @@ export class ServedWidgets implements ChildManager {
       for (const name of added) el.classList.remove(name);
       const classes: unknown = model.get("_dom_classes");
       added = (Array.isArray(classes) ? classes : []).filter(
-        (name): name is string => typeof name === "string" && /^\S+$/.test(name) && !el.classList.contains(name),
+        // (not livewidget's own: lw-served-control, or lw-hbox which a box adds after this)
+        (name): name is string =>
+          typeof name === "string" && /^\S+$/.test(name) && !name.startsWith("lw-") && !el.classList.contains(name),
       );
       for (const name of added) el.classList.add(name);
     };

@@ -417,6 +417,58 @@ describe("ipywidgets' controls, drawn by the page", () => {
     expect(Array.from(el.classList)).toEqual(["lw-served-widget", "lw-served-control"]); // its own stay
   });
 
+  it("stops a Play whose model the server closed, and one whose step would never reach max", async () => {
+    const { widgets, sent } = await control("PlayModel", { value: 0, min: 0, max: 1000, step: 1, interval: 50, playing: false });
+    vi.useFakeTimers();
+    try {
+      widgets.handle({ type: "widget", id: ID, method: "update", state: { playing: true } });
+      await vi.advanceTimersByTimeAsync(120);
+      const before = sent.length;
+      expect(before).toBeGreaterThan(0);
+      widgets.handle({ type: "widget", id: ID, method: "close" });
+      await vi.advanceTimersByTimeAsync(500);
+      expect(sent.length).toBe(before); // nothing after the close
+    } finally {
+      vi.useRealTimers();
+    }
+    const still = await control("PlayModel", { value: 0, min: 0, max: 10, step: 0, interval: 50, playing: false });
+    vi.useFakeTimers();
+    try {
+      still.widgets.handle({ type: "widget", id: ID, method: "update", state: { playing: true } });
+      await vi.advanceTimersByTimeAsync(500);
+      expect(still.sent).toEqual([expect.objectContaining({ state: { playing: false } })]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("shows an SVG Image as a data: URL, and a new size without a new source", async () => {
+    const svg = new TextEncoder().encode("<svg xmlns='http://www.w3.org/2000/svg'/>");
+    const { widgets, el } = await control("ImageModel", { value: new DataView(svg.buffer), format: "svg+xml", width: "" });
+    const img = el.querySelector("img") as HTMLImageElement;
+    expect(img.getAttribute("src")).toMatch(/^data:image\/svg\+xml;base64,/);
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { format: "png", value: new DataView(new Uint8Array([1]).buffer) } });
+    const src = img.getAttribute("src");
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { width: "80" } });
+    expect([img.getAttribute("src"), img.getAttribute("width")]).toEqual([src, "80"]);
+  });
+
+  it("writes a log slider's readout with its readout_format, as Python's format does", async () => {
+    const { widgets, el } = await control("FloatLogSliderModel", { value: 1234567, base: 10, min: 0, max: 8, readout_format: ".3g" });
+    const shown = el.querySelector("output") as HTMLOutputElement;
+    expect(shown.textContent).toBe("1.23e+06");
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { value: 12345.6, readout_format: ".1f" } });
+    expect(shown.textContent).toBe("12345.6");
+  });
+
+  it("leaves livewidget's own classes to livewidget, whatever _dom_classes says", async () => {
+    // an HBox's element gets lw-box and lw-hbox when it renders, after _dom_classes were drawn
+    const { widgets, el } = await control("HBoxModel", { children: [], _dom_classes: ["lw-hbox", "mine"] });
+    expect(Array.from(el.classList)).toEqual(["lw-served-widget", "mine", "lw-box", "lw-hbox"]);
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { _dom_classes: [] } });
+    expect(Array.from(el.classList)).toEqual(["lw-served-widget", "lw-box", "lw-hbox"]);
+  });
+
   it("shows a note for a model it does not draw", async () => {
     const { el } = await control("OutputModel", {});
     expect(el.className).toBe("lw-widget-note");

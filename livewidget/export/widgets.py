@@ -78,15 +78,25 @@ def _esc(value: Any) -> str:
 def _number(value: Any, default: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return default
-    return float(value) if math.isfinite(value) else default
+    try:
+        number = float(value)  # (an int of 400 digits does not fit)
+    except OverflowError:
+        return default
+    return number if math.isfinite(number) else default
+
+
+# A readout's format as ipywidgets' are written (".2f", "d", ".3g", ",.1%"): short, and no
+# width or precision of four digits or more (a saved "300000000" would make a 300 MB string).
+_READOUT_SPEC = re.compile(r"(?!.*\d{4})[^{}]{1,12}")
 
 
 def _readout(value: float, spec: Any, integer: bool) -> str:
     if integer:
         value = int(value)
+    default = "d" if integer else ".2f"
     try:
-        default = "d" if integer else ".2f"
-        return format(value, spec if isinstance(spec, str) and spec else default)
+        ok = isinstance(spec, str) and _READOUT_SPEC.fullmatch(spec)
+        return format(value, spec if ok else default)
     except (ValueError, TypeError):
         return str(value)
 
@@ -354,7 +364,7 @@ def _choices(state: dict[str, Any]) -> str:
     labels = state.get("_options_labels")
     labels = [str(x) for x in labels] if isinstance(labels, list) else []
     index = state.get("index")
-    chosen = set(index) if isinstance(index, list) else set()
+    chosen = {i for i in index if type(i) is int} if isinstance(index, list) else set()
     options = "".join(
         f"<option{' selected' if i in chosen else ''}>{_esc(label)}</option>"
         for i, label in enumerate(labels)

@@ -112,17 +112,20 @@ def _view_class(module: types.ModuleType, name: str, target: str) -> type[LiveVi
 
 def _only_view_class(module: types.ModuleType, target: str) -> type[LiveView]:
     """The one view class the file defines (not one it imports)."""
-    defined = [
-        item
-        for item in vars(module).values()
-        if isinstance(item, type)
-        and issubclass(item, LiveView)
-        and item.__module__ == module.__name__
-    ]
+    views = list(  # once each, however many names a class has there
+        dict.fromkeys(
+            item
+            for item in vars(module).values()
+            if isinstance(item, type) and issubclass(item, LiveView) and item is not LiveView
+        )
+    )
+    defined = [item for item in views if item.__module__ == module.__name__]
     if len(defined) == 1:
         return defined[0]
     if not defined:
-        raise TargetError(f"{target!r} defines no livewidget.LiveView subclass to serve")
+        imported = sorted(f"{target}:{item.__name__}" for item in views)
+        hint = f"; it imports {', '.join(imported)}" if imported else ""
+        raise TargetError(f"{target!r} defines no livewidget.LiveView subclass to serve{hint}")
     names = sorted(item.__name__ for item in defined)
     raise TargetError(
         f"{target!r} defines {len(names)} view classes ({', '.join(names)}): name the one to "

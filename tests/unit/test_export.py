@@ -875,3 +875,26 @@ def test_pickers_selections_a_player_a_valid_and_an_image_export_with_their_save
     unsaved = soup.select_one(f'[data-lw-widget="{ids[8]}"]')
     assert unsaved.select("img") == []
     assert "not saved with the notebook" in unsaved.get_text()
+
+
+def test_malformed_saved_values_of_the_new_widgets_export_with_defaults_not_a_traceback():
+    ids = [f"{n:02x}" * 16 for n in range(0x41, 0x45)]
+    nb = make_notebook(
+        html="<p>"
+        + "".join(f'<span class="lw-child" data-lw-widget="{i}"></span>' for i in ids)
+        + "</p>"
+    )
+    models = nb.metadata["widgets"][STATE_MIME]["state"]
+    saved = [
+        _saved("SelectMultipleModel", {"_options_labels": ["a", "b"], "index": [[0], {}, 1]}),
+        _saved("PlayModel", {"value": 10**400}),  # no float holds it
+        _saved("FloatLogSliderModel", {"value": 5.0, "readout_format": "300000000"}),
+        _saved("DatePickerModel", {"value": {"year": 2026, "month": 40, "date": 1}}),
+    ]
+    models.update(zip(ids, saved, strict=True))
+    soup = BeautifulSoup(export_notebook(nb).html, "html.parser")
+    chosen = soup.select(f'[data-lw-widget="{ids[0]}"] option[selected]')
+    assert [o.get_text() for o in chosen] == ["b"]
+    assert soup.select_one(f'[data-lw-widget="{ids[1]}"] output').get_text() == "0"
+    assert soup.select_one(f'[data-lw-widget="{ids[2]}"] output').get_text() == "5.00"
+    assert soup.select_one(f'[data-lw-widget="{ids[3]}"] input')["value"] == ""

@@ -567,8 +567,13 @@ def test_a_file_alone_serves_the_one_view_class_it_defines_and_names_them_if_sev
     assert "defines 2 view classes (A, B): name the one to serve, as " in str(error.value)
     assert str(error.value).endswith("two_views.py:A")
     (tmp_path / "no_view.py").write_text("from tests.unit.views import Counter\n")
-    with pytest.raises(TargetError, match=r"defines no livewidget\.LiveView subclass"):
+    with pytest.raises(TargetError, match=r"defines no livewidget\.LiveView subclass") as error:
         load_target(str(tmp_path / "no_view.py"))
+    assert str(error.value).endswith(f"; it imports {tmp_path / 'no_view.py'}:Counter")
+    (tmp_path / "alias.py").write_text(
+        "import livewidget as lw\nclass Board(lw.LiveView): pass\nApp = Board\n"
+    )
+    assert load_target(str(tmp_path / "alias.py")).__name__ == "Board"  # one class, two names
 
 
 def test_a_module_target_loads_its_view_class() -> None:
