@@ -11,7 +11,7 @@
  * `change` when `continuous_update` is false; a button's click as the custom message
  * `{"event": "click"}`. The server takes only those keys from a page (serve/widgets.py).
  *
- * The boxes (`Box`, `HBox`, `VBox`, `GridBox`, `Tab`, `Accordion`) draw the views of their
+ * The boxes (`Box`, `HBox`, `VBox`, `GridBox`, `Tab`, `Accordion`, `Stack`) draw the views of their
  * `children` (`"IPY_MODEL_<id>"`, each opened by the server before the box) inside them, and
  * keep each child's view while it stays among them. A widget's `layout` and a control's
  * `style` are drawn by served_widgets.ts (`attach`).
@@ -819,6 +819,33 @@ function box(kind: string): Render {
   };
 }
 
+/** A `Stack`: its children, only the one at `selected_index` shown (Python, or a `jslink` in
+ * Jupyter, picks it; the page sets nothing). Each child keeps its view while hidden. */
+const stack: Render = ({ model, el }) => {
+  el.classList.add("lw-stack");
+  let pages: HTMLElement[] = [];
+  const show = () => {
+    const selected = model.get("selected_index");
+    pages.forEach((page, i) => (page.hidden = selected !== i));
+  };
+  const stops = [
+    childViews(model, el, (made) => {
+      // each in a page of its own: a control's element sets its own display, which `hidden`
+      // on it would not override
+      pages = made.map((view) => {
+        const page = document.createElement("div");
+        page.className = "lw-stack-page";
+        page.append(view.el);
+        return page;
+      });
+      el.replaceChildren(...pages);
+      show();
+    }),
+    watch(model, ["selected_index"], show),
+  ];
+  return () => stops.forEach((stop) => stop());
+};
+
 function title(model: AnyModel, i: number): string {
   const titles = model.get("titles") as unknown[] | undefined;
   const text = titles?.[i];
@@ -957,11 +984,12 @@ export const CONTROLS: Readonly<Record<string, Render>> = {
   GridBoxModel: box("gridbox"),
   TabModel: tab,
   AccordionModel: accordion,
+  StackModel: stack,
 };
 
 /** The boxes among them: they lay out other widgets' views rather than draw a control. */
 export function isContainer(name: string): boolean {
-  return /^(Box|HBox|VBox|GridBox|Tab|Accordion)Model$/.test(name);
+  return /^(Box|HBox|VBox|GridBox|Tab|Accordion|Stack)Model$/.test(name);
 }
 
 /** Widgets drawn as part of the one that holds them (a `layout`, a `style`): opened, never placed. */

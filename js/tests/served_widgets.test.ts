@@ -554,6 +554,22 @@ describe("ipywidgets' boxes, layouts and styles, drawn by the page", () => {
     expect(panels.map((p) => p.hidden)).toEqual([false, true]);
   });
 
+  it("draws a Stack that shows the child at selected_index only, as Python picks it", async () => {
+    const { widgets, sent } = host();
+    openControl(widgets, A, "LabelModel", { value: "one" });
+    openControl(widgets, B, "LabelModel", { value: "two" });
+    openControl(widgets, ID, "StackModel", { children: [`IPY_MODEL_${A}`, `IPY_MODEL_${B}`], selected_index: 1 });
+    const view = await shown(widgets, ID, (el) => el.children.length === 2);
+    const shownText = () => Array.from(view.el.children).filter((c) => !(c as HTMLElement).hidden).map((c) => c.textContent);
+    expect(view.el.classList.contains("lw-stack")).toBe(true);
+    expect(shownText()).toEqual(["two"]);
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { selected_index: 0 } });
+    expect(shownText()).toEqual(["one"]);
+    widgets.handle({ type: "widget", id: ID, method: "update", state: { selected_index: null } });
+    expect(shownText()).toEqual([]);
+    expect(sent).toEqual([]); // the page sets nothing on a Stack
+  });
+
   it("draws an Accordion whose open title closes it again (selected_index null)", async () => {
     const { widgets, sent } = host();
     openControl(widgets, A, "LabelModel", { value: "one" });

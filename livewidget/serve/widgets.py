@@ -153,11 +153,20 @@ _CONTROLS: dict[str, frozenset[str]] = {
     "FloatProgressModel": frozenset(),
     **dict.fromkeys(["BoxModel", "HBoxModel", "VBoxModel", "GridBoxModel"], frozenset()),
     **dict.fromkeys(["TabModel", "AccordionModel"], frozenset({"selected_index"})),
+    "StackModel": frozenset(),  # (its selected_index is Python's to set)
 }
 _CONTROLS_MODULE = "@jupyter-widgets/controls"
 # The containers among them: the page draws the widgets of their ``children`` inside them.
 _CONTAINERS = frozenset(
-    {"BoxModel", "HBoxModel", "VBoxModel", "GridBoxModel", "TabModel", "AccordionModel"}
+    {
+        "BoxModel",
+        "HBoxModel",
+        "VBoxModel",
+        "GridBoxModel",
+        "TabModel",
+        "AccordionModel",
+        "StackModel",
+    }
 )
 # Widgets a page draws as part of another, never placed alone: a widget's ``layout`` (its CSS
 # box) and a control's ``style`` (colours, the description's width). A page sets nothing on

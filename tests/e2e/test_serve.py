@@ -262,16 +262,22 @@ PLAYER = textwrap.dedent(
             )
             self.image = ipywidgets.Image(value=png(3, 2), format="png")
             self.valid = ipywidgets.Valid(value=False, readout="not yet")
+            self.stack = ipywidgets.Stack(
+                [ipywidgets.Label("first page"), ipywidgets.Label("second page")],
+                selected_index=0,
+            )
             socket.assign(step=0)
 
         def handle_event(self, event, params, socket):
             self.valid.value = True
+            self.stack.selected_index = 1
 
         def render(self, ctx):
             return lw.html(
                 '<p id="step">{step}</p><button id="ok" phx-click="ok">ok</button>'
-                '<div id="player">{play}{note}{image}{valid}</div>',
-                play=self.play, note=self.note, image=self.image, valid=self.valid, **ctx,
+                '<div id="player">{play}{note}{image}{valid}</div><div id="stack">{stack}</div>',
+                play=self.play, note=self.note, image=self.image, valid=self.valid,
+                stack=self.stack, **ctx,
             )
     """
 )
@@ -706,8 +712,13 @@ def test_a_served_play_html_image_and_valid_widget_draw_and_the_play_steps_pytho
         expect(image).to_have_js_property("naturalHeight", 2)
         valid = player.locator(".lw-control-valid")
         expect(valid).to_have_text("\u2718 not yet")
+        stack = page.locator("#stack .lw-stack")
+        expect(stack.get_by_text("first page")).to_be_visible()
+        expect(stack.get_by_text("second page")).to_be_hidden()
         page.locator("#ok").click()
         expect(valid).to_have_text("\u2714")  # Python's change
+        expect(stack.get_by_text("second page")).to_be_visible()  # Python picked it
+        expect(stack.get_by_text("first page")).to_be_hidden()
 
         play = player.get_by_role("button", name="play")
         play.click()  # the page steps the value every 100 ms, each step observed in Python

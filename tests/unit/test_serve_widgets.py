@@ -648,11 +648,15 @@ class Player(lw.LiveView):
         self.valid = ipywidgets.Valid(value=True)
         self.scale = ipywidgets.FloatLogSlider(value=100, min=0, max=4)
         self.scale.observe(lambda change: socket.assign(step=change["new"]), "value")
+        self.stack = ipywidgets.Stack(
+            [ipywidgets.Label("first"), ipywidgets.Label("second")], selected_index=0
+        )
         socket.assign(step=0)
 
     def render(self, ctx: lw.Context) -> lw.Rendered:
         return lw.html(
-            "<b>{step}</b>{play}{note}{image}{valid}{scale}",
+            "<b>{step}</b>{play}{note}{image}{valid}{scale}{stack}",
+            stack=self.stack,
             step=ctx.step,
             play=self.play,
             note=self.note,
@@ -668,7 +672,7 @@ def test_a_play_html_image_valid_and_log_slider_are_drawn_and_a_page_sets_only_a
     MOUNTED.clear()
     with TestClient(app({"/": Player})) as client, client.websocket_connect("/") as ws:
         opened, _ = opened_until(ws, "full")
-        for name in ("Play", "HTML", "Image", "Valid", "FloatLogSlider"):
+        for name in ("Play", "HTML", "Image", "Valid", "FloatLogSlider", "Stack"):
             assert opened[name]["builtin"] == f"{name}Model", name
         image = opened["Image"]
         assert image["buffer_paths"] == [["value"]]
@@ -686,5 +690,8 @@ def test_a_play_html_image_valid_and_log_slider_are_drawn_and_a_page_sets_only_a
         ws.send_text(json.dumps(update(view.note.model_id, {"value": "<img src=x onerror=1>"})))
         assert "'value' of HTML, which a page may not set" in receive(ws, "error")["message"]
         assert view.note.value == "<b>live</b>"
+        ws.send_text(json.dumps(update(view.stack.model_id, {"selected_index": 1})))
+        assert "'selected_index' of Stack, which a page may not" in receive(ws, "error")["message"]
+        assert view.stack.selected_index == 0
         ws.send_text(json.dumps(update(view.scale.model_id, {"value": 1000.0})))
         assert receive(ws, "diff")["rendered"]["0"] == "1000.0"
